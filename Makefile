@@ -1,0 +1,42 @@
+# storyreel: `make film PROMPT="..."` sets everything up and makes a film; `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch (this pin is served from the local disk on our machines; on a CUDA machine
+# pip takes the CUDA build of the same version). Override: make film TORCH="torch==2.13.0+cu126" ...
+TORCH  ?= torch==2.13.0
+PROMPT ?= A little dragon who is afraid of the dark
+ARGS   ?=
+STAMP  := $(VENV)/.installed
+
+.PHONY: install film test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/storyreel prepare
+	touch $(STAMP)
+
+film: $(STAMP)
+	$(BIN)/storyreel make "$(PROMPT)" $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_assemble.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

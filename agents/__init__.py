@@ -1,0 +1,1 @@
+"""LangChain agents that write and direct the story."""

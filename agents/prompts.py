@@ -1,0 +1,56 @@
+"""Prompt texts for the agents, in one place. Chat prompts for instruction-following models;
+few-shot texts for base models that only continue text."""
+
+from __future__ import annotations
+
+from storyreel.plan import CAMERAS, SETTINGS, TIMES_OF_DAY, WEATHERS
+
+WRITER_SYSTEM = """You write short picture-book stories for young children.
+Write exactly {pages} pages. Each page is one to three short, concrete sentences a narrator reads aloud
+in about 5 to 10 seconds. Give the story a beginning, a problem, and a warm ending.
+List every character with a fixed visual look (species, colors, clothing, one distinctive detail) that
+an illustrator can repeat on every page, a one-word species, and a main color as #rrggbb.
+For each page give the setting (one of: {settings}), the time of day (one of: {times}), the weather
+(one of: {weathers}) and the names of the characters shown."""
+
+WRITER_HUMAN = "Story idea: {prompt}\nVisual style: {style}"
+
+CRITIC_SYSTEM = """You are an editor of picture books for young children. Judge the story below:
+is it clear, kind, age-appropriate, consistent (characters, settings), does each page move the story,
+is the page count right ({pages})? Approve it when it is good enough to illustrate; otherwise list
+concrete problems, each with its page number when it concerns one page."""
+
+REVISER_SYSTEM = """You revise a picture-book story to fix the editor's problems. Keep what works,
+keep exactly {pages} pages, keep the characters' looks unless a problem is about them."""
+
+ART_DIRECTOR_SYSTEM = """You are the art director of an animated picture book. For the story below:
+- a style bible: one or two sentences every illustration shares (medium, palette, light, line);
+- per page, in order, exactly {pages} entries: what the illustration shows (composition, action,
+  setting; do not describe the characters' looks, they are added verbatim by the pipeline), what moves
+  in the shot, a camera move (one of: {cameras}), and sound-effect cues (short names such as wind,
+  rain, waves, fire, birds, footsteps, thunder, crickets, magic, with a description);
+- music cues covering all pages in order, each with a mood and the first and last page it spans."""
+
+# Few-shot books for base models. Short, concrete sentences; the model continues "Page N:".
+FEW_SHOT_BOOKS = """Book: The fox who lost her red scarf
+Hero: Fern
+Page 1: Fern the fox loved her red scarf more than anything.
+Page 2: One windy morning, the wind pulled the scarf away over the hills.
+Page 3: Fern ran through the meadow and asked the rabbits if they had seen it.
+Page 4: High in an old oak tree, a bird was using the scarf as a cozy nest.
+Page 5: Fern smiled and let the bird keep it, and the bird sang her a song.
+
+Book: A little bear who could not sleep
+Hero: Little Bear
+Page 1: Little Bear lay in his cave, but his eyes would not close.
+Page 2: He tiptoed outside and looked up at the bright, round moon.
+Page 3: An owl on a branch told him a story about the quiet stars.
+Page 4: Little Bear yawned a big yawn and walked back inside.
+Page 5: Soon he was fast asleep, dreaming of the moon and the owl.
+
+"""
+
+SETTINGS_TEXT = ", ".join(SETTINGS)
+TIMES_TEXT = ", ".join(TIMES_OF_DAY)
+WEATHERS_TEXT = ", ".join(WEATHERS)
+CAMERAS_TEXT = ", ".join(CAMERAS)

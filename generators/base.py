@@ -1,0 +1,173 @@
+"""The generator protocols: one method each, small request records in, files out.
+
+A backend is a small class with a ``name``, a ``version`` (bump it when its output changes, so cached
+assets are redone), a pydantic ``Options`` model, and the one method of its kind. It is built as
+``Backend(options)``; the registry (``storyreel.registry``) maps ``kind -> name -> "module:Class"``.
+
+Requests are plain pydantic records holding paths and numbers, never images or tensors, so they hash
+into asset keys and cross process boundaries (Prefect tasks, Dask workers) cheaply. Each method writes
+its result to ``out`` (the store hands it a temporary path and renames it when the method returns).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storyreel.plan import Character, Scene, SfxCue
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+class ImageRequest(Request):
+    prompt: str
+    negative_prompt: str = ""
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    seed: int = 0
+    scene: Scene = Field(default_factory=Scene)
+    characters: list[Character] = Field(default_factory=list, description="the characters shown")
+    style: str = ""
+    reference_images: list[Path] = Field(default_factory=list)
+
+
+@runtime_checkable
+class ImageGenerator(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def generate(self, request: ImageRequest, out: Path) -> None:
+        """Write one illustration as PNG (request.width x request.height) to ``out``."""
+
+
+# --- video: sparse keyframes, then interpolation ----------------------------------------------
+
+
+class KeyframeRequest(Request):
+    image: Path = Field(description="the page's illustration: keyframe 0 is derived from it")
+    prompt: str = Field("", description="motion prompt")
+    camera: str = "zoom_in"
+    indices: list[int] = Field(description="frame index of each keyframe in the page clip, first is 0")
+    fps: int = 24
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    seed: int = 0
+
+
+@runtime_checkable
+class KeyframeGenerator(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def keyframes(self, request: KeyframeRequest, out: Path) -> None:
+        """Write one PNG per keyframe into the directory ``out``, named ``k000.png``, ``k001.png`` ..."""
+
+
+class InterpolationRequest(Request):
+    keyframes: list[Path] = Field(min_length=2, description="images to pass through, in order")
+    indices: list[int] = Field(description="frame index of each keyframe; first 0, last num_frames-1")
+    num_frames: int = Field(ge=2)
+    fps: int = 24
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    prompt: str = ""
+    seed: int = 0
+
+
+@runtime_checkable
+class Interpolator(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def interpolate(self, request: InterpolationRequest, out: Path) -> None:
+        """Write a clip (H.264 mp4) of exactly ``num_frames`` frames at ``fps`` whose frame
+        ``indices[i]`` is ``keyframes[i]``, the frames between generated."""
+
+
+# --- audio ------------------------------------------------------------------------------------
+
+
+class SpeechRequest(Request):
+    text: str = Field(min_length=1)
+    voice: str = ""
+    rate: float = Field(1.0, gt=0, description="speed relative to the voice's normal rate")
+    seed: int = 0
+
+
+@runtime_checkable
+class Narrator(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def speak(self, request: SpeechRequest, out: Path) -> None:
+        """Write the spoken text as a WAV file (mono or stereo, any sample rate) to ``out``."""
+
+
+class MusicRequest(Request):
+    mood: str
+    prompt: str = ""
+    duration: float = Field(gt=0, description="seconds")
+    seed: int = 0
+
+
+@runtime_checkable
+class Composer(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def compose(self, request: MusicRequest, out: Path) -> None:
+        """Write ``duration`` seconds of music as WAV to ``out``."""
+
+
+class SfxRequest(Request):
+    cue: SfxCue
+    duration: float = Field(gt=0, description="seconds")
+    seed: int = 0
+
+
+class UnsupportedCue(Exception):
+    """A sound-effect backend cannot make this cue; the flow logs it and leaves the cue out."""
+
+
+@runtime_checkable
+class SoundMaker(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def make(self, request: SfxRequest, out: Path) -> None:
+        """Write the sound effect as WAV to ``out``, or raise ``UnsupportedCue``."""
+
+
+# --- assembly ---------------------------------------------------------------------------------
+
+
+class AssembleRequest(Request):
+    clips: list[Path] = Field(min_length=1, description="video clips in timeline order, same size and fps")
+    audio: Path = Field(description="the final mix, as long as the timeline")
+    subtitles: Path | None = Field(None, description=".srt to burn in, when burn_subtitles is set")
+    fps: int = 24
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    duration: float = Field(gt=0, description="timeline length in seconds: the film is cut to it")
+    fade: float = Field(0.5, ge=0, description="seconds of fade from and to black at the ends")
+    burn_subtitles: bool = False
+
+
+@runtime_checkable
+class Assembler(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def assemble(self, request: AssembleRequest, out: Path) -> None:
+        """Write the film: H.264 yuv420p + AAC mp4 with +faststart, ``duration`` long."""

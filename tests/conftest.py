@@ -1,0 +1,71 @@
+"""Shared fixtures: a Prefect test harness once per session, quiet libraries, scripted LLM answers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+for name in [n for n in os.environ if n.startswith("STORYREEL_") and n != "STORYREEL_CACHE"]:
+    del os.environ[name]  # a developer's own settings must not change what the tests see
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_home(tmp_path_factory: pytest.TempPathFactory):
+    """A throwaway PREFECT_HOME and one Prefect server for the whole session."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield home
+
+
+def story_answers(pages: int = 2, approved: bool = True) -> list[dict]:
+    """Scripted answers for the writer, the critic and the art director, in the order they are asked."""
+    scenes = [("forest", "day", "wind"), ("beach", "night", "clear"), ("cave", "dusk", "rain")]
+    draft = {
+        "title": "Pip and the Dark",
+        "characters": [
+            {"name": "Pip", "look": "a small green dragon with a yellow belly and tiny wings", "species": "dragon",
+             "color": "#4caf50", "voice": ""},
+            {"name": "Olo", "look": "a round grey owl with big amber eyes", "species": "owl", "color": "#9e9e9e",
+             "voice": ""},
+        ],
+        "pages": [
+            {"text": f"Page {i} of the story: Pip takes a brave step.", "setting": scenes[(i - 1) % 3][0],
+             "time_of_day": scenes[(i - 1) % 3][1], "weather": scenes[(i - 1) % 3][2],
+             "characters": ["Pip"] if i % 2 else ["Pip", "Olo"]}
+            for i in range(1, pages + 1)
+        ],
+    }
+    critique = {"approved": approved, "score": 8, "problems": []}
+    direction = {
+        "style_bible": "soft watercolor, warm light",
+        "pages": [
+            {"image_prompt": f"scene {i}", "motion": "leaves drift", "camera": "zoom_in",
+             "sfx": [{"sound": "wind", "prompt": "soft wind"}, {"sound": "kazoo-solo", "prompt": "unknown"}]}
+            for i in range(1, pages + 1)
+        ],
+        "music": [{"mood": "calm", "prompt": "calm", "first_page": 1, "last_page": pages}],
+    }
+    return [draft, critique, direction]
+
+
+@pytest.fixture
+def scripted(tmp_path: Path):
+    """Write scripted answers to a file; returns a function giving the ``llm.model`` setting for them."""
+
+    def make(answers: list) -> str:
+        path = tmp_path / f"answers-{len(list(tmp_path.glob('answers-*')))}.json"
+        path.write_text(json.dumps(answers), encoding="utf-8")
+        return f"llm.model=scripted:{path}"
+
+    return make
