@@ -45,12 +45,8 @@ def direct(llm: BaseLanguageModel, brief: Brief, draft: StoryDraft, settings: LL
     if is_completion_model(llm):
         return direct_in_code(brief, draft)
     messages = [
-        SystemMessage(
-            prompts.ART_DIRECTOR_SYSTEM.format(pages=len(draft.pages), cameras=prompts.CAMERAS_TEXT)
-        ),
-        HumanMessage(
-            f"Visual style asked for: {brief.style or 'any'}\n\nStory:\n{draft.model_dump_json(indent=1)}"
-        ),
+        SystemMessage(prompts.ART_DIRECTOR_SYSTEM.format(pages=len(draft.pages), cameras=prompts.CAMERAS_TEXT)),
+        HumanMessage(f"Visual style asked for: {brief.style or 'any'}\n\nStory:\n{draft.model_dump_json(indent=1)}"),
     ]
 
     def check(direction: Direction) -> list[str]:
@@ -120,9 +116,7 @@ def direct_in_code(brief: Brief, draft: StoryDraft) -> Direction:
             music[-1] = music[-1].model_copy(update={"last_page": number})
         else:
             music.append(
-                MusicCue(
-                    mood=mood, prompt=f"{mood} children's film score", first_page=number, last_page=number
-                )
+                MusicCue(mood=mood, prompt=f"{mood} children's film score", first_page=number, last_page=number)
             )
     style = brief.style or "soft watercolor picture book, warm light"
     return Direction(
@@ -139,9 +133,7 @@ def build_plan(brief: Brief, draft: StoryDraft, direction: Direction, version: i
         shown = [n for n in page.characters if n in looks]
         cast = " ".join(f"{name}: {looks[name]}." for name in shown)
         image_prompt = " ".join(
-            part
-            for part in (direction.style_bible + ".", directed.image_prompt.rstrip(".") + ".", cast)
-            if part
+            part for part in (direction.style_bible + ".", directed.image_prompt.rstrip(".") + ".", cast) if part
         )
         keyframes = [
             Keyframe(prompt=f"{image_prompt} Start of the shot.", camera=directed.camera),
@@ -181,11 +173,7 @@ def story_markdown(plan: StoryPlan) -> str:
         "",
     ]
     if plan.characters:
-        lines += (
-            ["## Characters", ""]
-            + [f"- **{c.name}** ({c.species}): {c.look}" for c in plan.characters]
-            + [""]
-        )
+        lines += ["## Characters", ""] + [f"- **{c.name}** ({c.species}): {c.look}" for c in plan.characters] + [""]
     lines += ["## Pages", ""]
     for page in plan.pages:
         s = page.scene

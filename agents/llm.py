@@ -212,9 +212,7 @@ def chat_model(settings: LLMSection, seed: int = 0) -> BaseLanguageModel:
         try:
             from langchain_ollama import ChatOllama
         except ImportError:
-            raise ConfigError(
-                "llm.model ollama:… needs langchain-ollama: pip install 'storyreel[ollama]'"
-            ) from None
+            raise ConfigError("llm.model ollama:… needs langchain-ollama: pip install 'storyreel[ollama]'") from None
         kwargs: dict[str, Any] = {"model": name, "temperature": settings.temperature, "seed": seed}
         if settings.base_url:
             kwargs["base_url"] = settings.base_url
@@ -223,9 +221,7 @@ def chat_model(settings: LLMSection, seed: int = 0) -> BaseLanguageModel:
         try:
             from langchain_openai import ChatOpenAI
         except ImportError:
-            raise ConfigError(
-                "llm.model openai:… needs langchain-openai: pip install 'storyreel[openai]'"
-            ) from None
+            raise ConfigError("llm.model openai:… needs langchain-openai: pip install 'storyreel[openai]'") from None
         kwargs = {
             "model": name,
             "temperature": settings.temperature,

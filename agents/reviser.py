@@ -24,13 +24,9 @@ def revise_draft(
     problems = "\n".join(f"- page {p.page}: {p.issue}" if p.page else f"- {p.issue}" for p in review.problems)
     messages = [
         SystemMessage(prompts.REVISER_SYSTEM.format(pages=brief.pages)),
-        HumanMessage(
-            f"Story:\n{draft.model_dump_json(indent=1)}\n\nProblems to fix:\n{problems or '- (none given)'}"
-        ),
+        HumanMessage(f"Story:\n{draft.model_dump_json(indent=1)}\n\nProblems to fix:\n{problems or '- (none given)'}"),
     ]
-    return ask_structured(
-        llm, StoryDraft, messages, settings.retries, check=draft_problems(brief), what="story"
-    )
+    return ask_structured(llm, StoryDraft, messages, settings.retries, check=draft_problems(brief), what="story")
 
 
 def refine(

@@ -74,9 +74,7 @@ def write_story(llm: BaseLanguageModel, brief: Brief, settings: LLMSection) -> S
         ),
         HumanMessage(prompts.WRITER_HUMAN.format(prompt=brief.prompt, style=brief.style or "any")),
     ]
-    return ask_structured(
-        llm, StoryDraft, messages, settings.retries, check=draft_problems(brief), what="story"
-    )
+    return ask_structured(llm, StoryDraft, messages, settings.retries, check=draft_problems(brief), what="story")
 
 
 def draft_problems(brief: Brief):
@@ -90,9 +88,7 @@ def draft_problems(brief: Brief):
         for number, page in enumerate(draft.pages, start=1):
             unknown = [n for n in page.characters if n not in names]
             if unknown:
-                problems.append(
-                    f"page {number} shows {unknown}, who are not in the character list {sorted(names)}"
-                )
+                problems.append(f"page {number} shows {unknown}, who are not in the character list {sorted(names)}")
         return problems
 
     return check
@@ -117,9 +113,7 @@ def hero_from_prompt(prompt: str, seed: int = 0) -> Character:
     species = species.rstrip("s") if species.rstrip("s") in SPECIES else species
     if not species:
         species = next((s for s in SPECIES if re.search(rf"\b{s}s?\b", lower)), "creature")
-    proper = (
-        bool(words) and words[0][:1].isupper() and words[0].lower() not in ("little", "big", "small", "tiny")
-    )
+    proper = bool(words) and words[0][:1].isupper() and words[0].lower() not in ("little", "big", "small", "tiny")
     name = " ".join(words) if proper else " ".join(w.capitalize() for w in words if w.lower() not in COLORS)
     name = name or species.capitalize()
     color = next((c for c in COLORS if re.search(rf"\b{c}\b", lower)), "")

@@ -212,9 +212,7 @@ def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config) -> st
 
 
 @task(name="keyframes", cache_policy=NO_CACHE, persist_result=False)
-def make_keyframes(
-    run_path: str, page: Page, image: str, frames: int, config: Config, seed: int
-) -> list[str]:
+def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: Config, seed: int) -> list[str]:
     from storyreel.generators.base import KeyframeRequest
 
     run = RunDir(Path(run_path))
@@ -242,9 +240,7 @@ def make_keyframes(
     )
     files = sorted(str(p) for p in folder.glob("k*.png"))
     if len(files) != len(indices):
-        raise StoryreelError(
-            f"page {page.number}: the keyframe backend wrote {len(files)} of {len(indices)} keyframes"
-        )
+        raise StoryreelError(f"page {page.number}: the keyframe backend wrote {len(files)} of {len(indices)} keyframes")
     progress.advance("keyframes", f"page {page.number}")
     return files
 
@@ -291,9 +287,7 @@ def interpolate(
 
 
 @task(name="compose-music", cache_policy=NO_CACHE, persist_result=False)
-def compose_music(
-    run_path: str, index: int, cue: MusicCue, duration: float, config: Config, seed: int
-) -> str:
+def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, config: Config, seed: int) -> str:
     from storyreel.generators.base import MusicRequest
 
     run = RunDir(Path(run_path))
@@ -367,9 +361,7 @@ def mix_audio(
             lambda tmp: render_stem(placements, duration, tmp),
         )
 
-    stems = {
-        name: stem(name, items) for name, items in (("narration", narration), ("music", music), ("sfx", sfx))
-    }
+    stems = {name: stem(name, items) for name, items in (("narration", narration), ("music", music), ("sfx", sfx))}
     a = config.assemble
     params = {
         "duck_db": config.music.duck_db,
@@ -497,11 +489,7 @@ def prepare(
 def _deep_merge(base: dict, top: dict) -> dict:
     out = dict(base)
     for key, value in top.items():
-        out[key] = (
-            _deep_merge(out[key], value)
-            if isinstance(value, dict) and isinstance(out.get(key), dict)
-            else value
-        )
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 
@@ -541,9 +529,7 @@ def make_film(
         config: a resolved config; overrides profile and settings.
     """
     started = time.perf_counter()
-    run_dir, brief, config, note = prepare(
-        prompt, pages, style, seed, profile, settings, out, run, images, config
-    )
+    run_dir, brief, config, note = prepare(prompt, pages, style, seed, profile, settings, out, run, images, config)
     store = RunDir(run_dir)
     progress.note(f"{note}\nrun directory: {run_dir}")
     with store.locked():
@@ -640,9 +626,7 @@ def make_film(
             progress.start("music", len(plan.music))
             for index, cue in enumerate(plan.music, start=1):
                 start, end = timeline.span(cue.first_page, cue.last_page)
-                music_f.append(
-                    (start, compose_music.submit(str(run_dir), index, cue, end - start, config, seed))
-                )
+                music_f.append((start, compose_music.submit(str(run_dir), index, cue, end - start, config, seed)))
         if config.sfx.enabled:
             progress.start("sounds", sum(len(p.sfx) for p in plan.pages))
             for page in plan.pages:
@@ -661,13 +645,10 @@ def make_film(
 
         # 7. Mix: narration on its cues, music ducked under it, sounds at their levels
         voice = [
-            {"path": path, "start": cue.start}
-            for (path, _), cue in zip(narration, timeline.narration, strict=True)
+            {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
         ]
         music = [{"path": f.result(), "start": start} for start, f in music_f]
-        sounds = [
-            {"path": p, "start": start, "gain_db": gain} for start, gain, f in sfx_f if (p := f.result())
-        ]
+        sounds = [{"path": p, "start": start, "gain_db": gain} for start, gain, f in sfx_f if (p := f.result())]
         progress.start("mix", 1)
         audio = mix_audio(str(run_dir), voice, music, sounds, timeline.duration, config)
         stage_done("audio")

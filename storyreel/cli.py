@@ -26,8 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 STAGES = ("plan", "images", "video", "audio", "film")
 
@@ -42,8 +42,21 @@ def _quiet_libraries(verbose: bool) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+def _mute_prefect_console(verbose: bool) -> None:
+    """Prefect logs task failures with tracebacks on its console handler; our errors are one line."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setLevel(logging.INFO if verbose else logging.CRITICAL)
+
+
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -52,44 +65,34 @@ def make(
     prompt: Annotated[
         str, typer.Argument(help="the story idea, e.g. 'A little dragon who is afraid of the dark'")
     ] = "",
-    pages: Annotated[
-        int | None, typer.Option("--pages", "-n", help="number of pages, 1-24 [default: 6]")
-    ] = None,
+    pages: Annotated[int | None, typer.Option("--pages", "-n", help="number of pages, 1-24 [default: 6]")] = None,
     style: Annotated[str | None, typer.Option(help="visual style, e.g. 'watercolor picture book'")] = None,
     seed: Annotated[int | None, typer.Option(help="base seed; the same seed makes the same film")] = None,
     profile: Annotated[str | None, typer.Option(help="auto, preview, tiny or gpu [default: auto]")] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="folder for run directories [default: runs]")
-    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for run directories [default: runs]")] = None,
     until: Annotated[str, typer.Option(help="stop after: plan, images, video, audio or film")] = "film",
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="override a setting: section.key=value")
-    ] = None,
-    run: Annotated[
-        Path | None, typer.Option("--run", help="resume this run directory; redo nothing done")
-    ] = None,
-    image: Annotated[
-        list[Path] | None, typer.Option("--image", help="reference image of a character")
-    ] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")] = None,
+    run: Annotated[Path | None, typer.Option("--run", help="resume this run directory; redo nothing done")] = None,
+    image: Annotated[list[Path] | None, typer.Option("--image", help="reference image of a character")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Make a film from a prompt (or resume one with --run)."""
     if until not in STAGES:
         _fail(f"--until must be one of {', '.join(STAGES)}, got {until!r}")
     if run is None and not prompt.strip():
-        _fail(
-            'the prompt is empty: say what the story is about, e.g. storyreel make "A fox who loves the moon"'
-        )
+        _fail('the prompt is empty: say what the story is about, e.g. storyreel make "A fox who loves the moon"')
     if pages is not None and not 1 <= pages <= 24:
         _fail(f"--pages must be between 1 and 24, got {pages}")
     if run is not None and not (run / "config.json").is_file():
         _fail(f"{run} is not a storyreel run directory (no config.json)")
     # Check profile and settings before starting the (slow) Prefect server.
     from storyreel.config import load_config, parse_sets
+    from storyreel.store import check_writable
 
     try:
         if run is None:
-            load_config(profile, sets)
+            config, _ = load_config(profile, sets)
+            check_writable(out_dir or Path(config.run.out))
         else:
             parse_sets(sets or [])
     except StoryreelError as exc:
@@ -98,6 +101,8 @@ def make(
 
     from storyreel import progress
     from storyreel.flows.make_film import make_film
+
+    _mute_prefect_console(verbose)
 
     reporter = progress.RichReporter()
     previous = progress.use(reporter)
@@ -118,11 +123,7 @@ def make(
     except StoryreelError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        where = (
-            f" with: storyreel make --run {run}"
-            if run
-            else " with storyreel make --run RUN_DIR (printed above)"
-        )
+        where = f" with: storyreel make --run {run}" if run else " with storyreel make --run RUN_DIR (printed above)"
         err.print(f"\n[yellow]interrupted[/]: finished assets are kept; resume{where}")
         raise typer.Exit(130) from None
     finally:
@@ -146,13 +147,9 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
 
     plan_file = run / "plan.json"
     if not plan_file.is_file():
-        _fail(
-            f"{run} has no plan.json: not a storyreel run directory, or it stopped before the story was written"
-        )
+        _fail(f"{run} has no plan.json: not a storyreel run directory, or it stopped before the story was written")
     plan = StoryPlan.model_validate_json(plan_file.read_text(encoding="utf-8"))
-    out.print(
-        f"[bold]{plan.title}[/]  (plan v{plan.version}, {len(plan.pages)} pages, seed {plan.brief.seed})"
-    )
+    out.print(f"[bold]{plan.title}[/]  (plan v{plan.version}, {len(plan.pages)} pages, seed {plan.brief.seed})")
     for c in plan.characters:
         out.print(f"  [cyan]{c.name}[/]: {c.look}")
     for page in plan.pages:
@@ -192,9 +189,7 @@ def backends(
         return
     table = Table("kind", "name", "status", "what it is")
     for r in rows:
-        status = (
-            "[green]ready[/]" if r["ready"] else f"[red]missing {', '.join(r['missing'])}[/]: {r['install']}"
-        )
+        status = "[green]ready[/]" if r["ready"] else f"[red]missing {', '.join(r['missing'])}[/]: {r['install']}"
         table.add_row(r["kind"], r["name"], status, r["summary"])
     out.print(table)
 

@@ -286,16 +286,8 @@ def explain_validation(exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             section = str(err["loc"][0])
             field = Config.model_fields.get(section)
-            known = (
-                sorted(field.annotation.model_fields)
-                if field and hasattr(field.annotation, "model_fields")
-                else []
-            )
-            hint = (
-                f"; keys in [{section}]: {', '.join(known)}"
-                if known
-                else f"; sections: {', '.join(_sections())}"
-            )
+            known = sorted(field.annotation.model_fields) if field and hasattr(field.annotation, "model_fields") else []
+            hint = f"; keys in [{section}]: {', '.join(known)}" if known else f"; sections: {', '.join(_sections())}"
             lines.append(f"unknown setting {key!r}{hint}")
         else:
             lines.append(f"setting {key!r}: {err['msg']} (got {err.get('input')!r})")

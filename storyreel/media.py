@@ -76,9 +76,7 @@ def write_video(frames: Iterable[np.ndarray], out: Path, fps: int, width: int, h
     try:
         for frame in frames:
             if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                raise ValueError(
-                    f"frame {count}: expected uint8 {(height, width, 3)}, got {frame.dtype} {frame.shape}"
-                )
+                raise ValueError(f"frame {count}: expected uint8 {(height, width, 3)}, got {frame.dtype} {frame.shape}")
             writer.send(np.ascontiguousarray(frame))
             count += 1
     finally:

@@ -139,9 +139,7 @@ class StoryPlan(Strict):
         for page in self.pages:
             unknown = [name for name in page.characters if name not in known]
             if unknown:
-                raise ValueError(
-                    f"page {page.number} shows unknown characters {unknown}; known: {sorted(known)}"
-                )
+                raise ValueError(f"page {page.number} shows unknown characters {unknown}; known: {sorted(known)}")
         for cue in self.music:
             if cue.last_page > len(self.pages):
                 raise ValueError(f"music cue runs to page {cue.last_page} of {len(self.pages)}")
@@ -187,9 +185,7 @@ class Critique(Strict):
 
 
 class PageDirection(Strict):
-    image_prompt: str = Field(
-        min_length=1, description="what the illustration shows, without character looks"
-    )
+    image_prompt: str = Field(min_length=1, description="what the illustration shows, without character looks")
     motion: str = Field("", description="what moves in the shot")
     camera: Camera = "zoom_in"
     sfx: list[SfxCue] = Field(default_factory=list)

@@ -116,9 +116,7 @@ def create(kind: str, name: str, options: dict[str, Any] | None = None) -> Any:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         known = ", ".join(options_model.model_fields) or "none"
-        raise ConfigError(
-            f"{kind} backend {name!r} option {key!r}: {first['msg']} (options: {known})"
-        ) from None
+        raise ConfigError(f"{kind} backend {name!r} option {key!r}: {first['msg']} (options: {known})") from None
     return cls(parsed)
 
 

@@ -122,8 +122,8 @@ def slugify(text: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-") or "film"
 
 
-def new_run_dir(out: Path, prompt: str) -> Path:
-    """A fresh, unique ``<out>/<date>-<slug>-<id>``; the output folder must be writable."""
+def check_writable(out: Path) -> None:
+    """The output folder exists or can be made, and a file can be written in it."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{uuid.uuid4().hex[:6]}"
@@ -131,6 +131,11 @@ def new_run_dir(out: Path, prompt: str) -> Path:
         probe.unlink()
     except OSError as exc:
         raise InputError(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
+
+
+def new_run_dir(out: Path, prompt: str) -> Path:
+    """A fresh, unique ``<out>/<date>-<slug>-<id>``; the output folder must be writable."""
+    check_writable(out)
     path = out / f"{date.today().isoformat()}-{slugify(prompt)}-{uuid.uuid4().hex[:6]}"
     path.mkdir()
     return path

@@ -96,9 +96,7 @@ def build_timeline(
         cues.append(NarrationCue(page=index, start=start, end=start + spoken, text=text))
         frame += frames
         if index < len(narration) and transition_frames >= 2:
-            segments.append(
-                Segment(kind="transition", page=index, start_frame=frame, frames=transition_frames)
-            )
+            segments.append(Segment(kind="transition", page=index, start_frame=frame, frames=transition_frames))
             frame += transition_frames
     return Timeline(fps=fps, segments=segments, narration=cues)
 

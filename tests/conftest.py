@@ -34,15 +34,29 @@ def story_answers(pages: int = 2, approved: bool = True) -> list[dict]:
     draft = {
         "title": "Pip and the Dark",
         "characters": [
-            {"name": "Pip", "look": "a small green dragon with a yellow belly and tiny wings", "species": "dragon",
-             "color": "#4caf50", "voice": ""},
-            {"name": "Olo", "look": "a round grey owl with big amber eyes", "species": "owl", "color": "#9e9e9e",
-             "voice": ""},
+            {
+                "name": "Pip",
+                "look": "a small green dragon with a yellow belly and tiny wings",
+                "species": "dragon",
+                "color": "#4caf50",
+                "voice": "",
+            },
+            {
+                "name": "Olo",
+                "look": "a round grey owl with big amber eyes",
+                "species": "owl",
+                "color": "#9e9e9e",
+                "voice": "",
+            },
         ],
         "pages": [
-            {"text": f"Page {i} of the story: Pip takes a brave step.", "setting": scenes[(i - 1) % 3][0],
-             "time_of_day": scenes[(i - 1) % 3][1], "weather": scenes[(i - 1) % 3][2],
-             "characters": ["Pip"] if i % 2 else ["Pip", "Olo"]}
+            {
+                "text": f"Page {i} of the story: Pip takes a brave step.",
+                "setting": scenes[(i - 1) % 3][0],
+                "time_of_day": scenes[(i - 1) % 3][1],
+                "weather": scenes[(i - 1) % 3][2],
+                "characters": ["Pip"] if i % 2 else ["Pip", "Olo"],
+            }
             for i in range(1, pages + 1)
         ],
     }
@@ -50,8 +64,12 @@ def story_answers(pages: int = 2, approved: bool = True) -> list[dict]:
     direction = {
         "style_bible": "soft watercolor, warm light",
         "pages": [
-            {"image_prompt": f"scene {i}", "motion": "leaves drift", "camera": "zoom_in",
-             "sfx": [{"sound": "wind", "prompt": "soft wind"}, {"sound": "kazoo-solo", "prompt": "unknown"}]}
+            {
+                "image_prompt": f"scene {i}",
+                "motion": "leaves drift",
+                "camera": "zoom_in",
+                "sfx": [{"sound": "wind", "prompt": "soft wind"}, {"sound": "kazoo-solo", "prompt": "unknown"}],
+            }
             for i in range(1, pages + 1)
         ],
         "music": [{"mood": "calm", "prompt": "calm", "first_page": 1, "last_page": pages}],

@@ -7,11 +7,11 @@ import copy
 import pytest
 from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.messages import AIMessage
-
 from storyreel.agents.art_director import build_plan, direct, story_markdown
 from storyreel.agents.llm import ScriptedChatModel, ask_structured, chat_model, is_completion_model
 from storyreel.agents.reviser import refine
 from storyreel.agents.writer import clean_sentence, hero_from_prompt, infer_scene, write_story
+
 from storyreel.config import LLMSection
 from storyreel.errors import AgentError, ConfigError
 from storyreel.plan import Brief, Critique, StoryDraft
@@ -116,7 +116,10 @@ def test_hero_and_scene_from_words():
     assert (hero.name, hero.species, hero.color) == ("Little Dragon", "dragon", "#4caf50")
     assert hero_from_prompt("Kermit learns to surf").name == "Kermit"
     assert infer_scene("They went to search the beach at sunset.", None) == {
-        "setting": "beach", "time_of_day": "dusk", "weather": "clear"}
+        "setting": "beach",
+        "time_of_day": "dusk",
+        "weather": "clear",
+    }
     assert clean_sentence(' "The fox ran. She jumped! Then more. Page 3: x') == "The fox ran. She jumped!"
 
 

@@ -84,7 +84,7 @@ def test_auto_profile_says_what_it_picked_and_why():
 
 
 def test_config_layers_in_order(tmp_path: Path):
-    (tmp_path / "storyreel.toml").write_text('[video]\nfps = 30\nkeyframe_spacing = 4\n[story]\npages = 5\n')
+    (tmp_path / "storyreel.toml").write_text("[video]\nfps = 30\nkeyframe_spacing = 4\n[story]\npages = 5\n")
     env = {"STORYREEL_VIDEO__FPS": "25", "STORYREEL_MUSIC__ENABLED": "false"}
     config, note = load_config("tiny", ["video.fps=12"], environ=env, cwd=tmp_path)
     assert "tiny" in note

@@ -16,9 +16,15 @@ from storyreel.store import RunDir, atomic_path, new_run_dir, spec_key, write_te
 def test_every_builtin_backend_loads_and_follows_its_protocol():
     from storyreel.generators import base
 
-    protocols = {"image": base.ImageGenerator, "keyframes": base.KeyframeGenerator,
-                 "interpolation": base.Interpolator, "narration": base.Narrator, "music": base.Composer,
-                 "sfx": base.SoundMaker, "assemble": base.Assembler}
+    protocols = {
+        "image": base.ImageGenerator,
+        "keyframes": base.KeyframeGenerator,
+        "interpolation": base.Interpolator,
+        "narration": base.Narrator,
+        "music": base.Composer,
+        "sfx": base.SoundMaker,
+        "assemble": base.Assembler,
+    }
     for info in registry.BUILTINS:
         backend = registry.create(info.kind, info.name)
         assert isinstance(backend, protocols[info.kind]), info
@@ -43,8 +49,10 @@ def test_missing_package_says_how_to_install(monkeypatch):
 
 
 def test_cli_start_does_not_import_heavy_libraries():
-    code = "import sys, storyreel.cli, storyreel.config, storyreel.registry; " \
-           "print(sorted(m for m in ('torch','prefect','moviepy','diffusers','transformers') if m in sys.modules))"
+    code = (
+        "import sys, storyreel.cli, storyreel.config, storyreel.registry; "
+        "print(sorted(m for m in ('torch','prefect','moviepy','diffusers','transformers') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -67,6 +75,7 @@ def test_asset_is_reused_only_while_its_spec_and_file_hold(tmp_path: Path):
         def write(tmp: Path):
             calls.append(text)
             tmp.write_text(text)
+
         return write
 
     first = run.asset("note", {"text": "hi"}, "notes/n-{key}.txt", produce("hi"))
