@@ -100,9 +100,10 @@ def direct_in_code(brief: Brief, draft: StoryDraft) -> Direction:
     pages = []
     for index, page in enumerate(draft.pages):
         shown = ", ".join(page.characters) or "the landscape"
+        where = f"in the {page.setting} at {page.time_of_day}, {page.weather} weather"
         pages.append(
             PageDirection(
-                image_prompt=f"{shown} in the {page.setting} at {page.time_of_day}, {page.weather} weather: {page.text}",
+                image_prompt=f"{shown} {where}: {page.text}",
                 motion="gentle camera move; leaves, water and clouds drift softly",
                 camera=CAMERA_CYCLE[(start + index) % len(CAMERA_CYCLE)],
                 sfx=sfx_for(page),
