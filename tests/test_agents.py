@@ -7,11 +7,11 @@ import copy
 import pytest
 from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.messages import AIMessage
+
 from storyreel.agents.art_director import build_plan, direct, story_markdown
 from storyreel.agents.llm import ScriptedChatModel, ask_structured, chat_model, is_completion_model
 from storyreel.agents.reviser import refine
 from storyreel.agents.writer import clean_sentence, hero_from_prompt, infer_scene, write_story
-
 from storyreel.config import LLMSection
 from storyreel.errors import AgentError, ConfigError
 from storyreel.plan import Brief, Critique, StoryDraft

@@ -5,9 +5,9 @@ The first run de-quantizes the GGUF (about a minute on 2 cores) and caches a fas
 from __future__ import annotations
 
 import pytest
+
 from storyreel.agents.llm import TransformersCompletion, chat_model, is_completion_model, offline_model_dir
 from storyreel.agents.writer import write_story_few_shot
-
 from storyreel.config import LLMSection
 from storyreel.plan import Brief
 
