@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseLanguageModel
 from langchain_core.messages import HumanMessage, SystemMessage
+
 from storyreel.agents import prompts
 from storyreel.agents.llm import ask_structured, is_completion_model
 from storyreel.agents.writer import seeded_index
-
 from storyreel.config import LLMSection
 from storyreel.plan import (
     Brief,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+
 from storyreel.agents import prompts
 from storyreel.agents.llm import ask_structured
-
 from storyreel.config import LLMSection
 from storyreel.plan import Brief, Critique, StoryDraft
 

@@ -6,11 +6,11 @@ import logging
 
 from langchain_core.language_models import BaseLanguageModel
 from langchain_core.messages import HumanMessage, SystemMessage
+
 from storyreel.agents import prompts
 from storyreel.agents.critic import critique
 from storyreel.agents.llm import ask_structured, is_completion_model
 from storyreel.agents.writer import draft_problems
-
 from storyreel.config import LLMSection
 from storyreel.plan import Brief, Critique, StoryDraft
 

@@ -13,9 +13,9 @@ import re
 
 from langchain_core.language_models import BaseLanguageModel
 from langchain_core.messages import HumanMessage, SystemMessage
+
 from storyreel.agents import prompts
 from storyreel.agents.llm import ask_structured, is_completion_model
-
 from storyreel.config import LLMSection
 from storyreel.plan import Brief, Character, DraftPage, StoryDraft
 
