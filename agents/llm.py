@@ -93,6 +93,22 @@ def _load(path: str) -> tuple[Any, Any]:
         return _loaded[path]
 
 
+def _stop_on_text(tokenizer: Any, prompt_length: int, stops: list[str]) -> Any:
+    """Stop when the new text contains a stop string. (transformers' own ``stop_strings`` preprocesses
+    the whole vocabulary on every call: seconds for Gemma's 262k tokens.)"""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopOnText(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            text = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
+            done = any(stop in text for stop in stops)
+            return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+
+    return StoppingCriteriaList([StopOnText()] if stops else [])
+
+
 class TransformersCompletion(LLM):
     """A local causal LM as a LangChain completion model (text in, continuation out)."""
 
@@ -131,8 +147,7 @@ class TransformersCompletion(LLM):
                 temperature=self.temperature if sampling else None,
                 top_p=0.9 if sampling else None,
                 repetition_penalty=1.15,
-                stop_strings=stop or None,
-                tokenizer=tokenizer,
+                stopping_criteria=_stop_on_text(tokenizer, inputs["input_ids"].shape[1], stop or []),
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
             )
         text = tokenizer.decode(output[0][inputs["input_ids"].shape[1] :], skip_special_tokens=True)
