@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from storyreel.plan import Character, Scene, SfxCue
+from storyreel.plan import Camera, Character, Scene, SfxCue
 
 
 class Request(BaseModel):
@@ -57,12 +57,28 @@ class ImageGenerator(Protocol):
 class KeyframeRequest(Request):
     image: Path = Field(description="the page's illustration: keyframe 0 is derived from it")
     prompt: str = Field("", description="motion prompt")
-    camera: str = "zoom_in"
-    indices: list[int] = Field(description="frame index of each keyframe in the page clip, first is 0")
+    camera: Camera = "zoom_in"
+    indices: list[int] = Field(
+        min_length=2, description="frame index of each keyframe in the page clip: first 0, last the clip's last frame"
+    )
     fps: int = 24
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _indices(self) -> KeyframeRequest:
+        _check_indices(self.indices)
+        return self
+
+
+def _check_indices(indices: list[int], num_frames: int | None = None) -> None:
+    if indices[0] != 0:
+        raise ValueError(f"the first keyframe index must be 0, got {indices[0]}")
+    if any(b <= a for a, b in zip(indices, indices[1:], strict=False)):
+        raise ValueError(f"keyframe indices must be strictly increasing, got {indices}")
+    if num_frames is not None and indices[-1] != num_frames - 1:
+        raise ValueError(f"the last keyframe index must be num_frames - 1 = {num_frames - 1}, got {indices[-1]}")
 
 
 @runtime_checkable
@@ -83,6 +99,13 @@ class InterpolationRequest(Request):
     height: int = Field(gt=0)
     prompt: str = ""
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _indices(self) -> InterpolationRequest:
+        if len(self.indices) != len(self.keyframes):
+            raise ValueError(f"{len(self.keyframes)} keyframes but {len(self.indices)} indices; they must pair up")
+        _check_indices(self.indices, self.num_frames)
+        return self
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel.media import read_wav, write_wav
+from storyreel.media import fade_envelope, read_wav, write_wav
 
 OVERSAMPLING = 4  # true peak per BS.1770: measured on a 4x oversampled signal
 
@@ -63,7 +63,7 @@ def render_stem(placements: list[Placement], duration: float, out: Path, sample_
             n = min(round(placement.fade * sample_rate), length)
             piece[length - n :] *= np.linspace(1.0, 0.0, n)[:, None]
         stem[start : start + length] += piece
-    _write_float_wav(out, stem, sample_rate)
+    write_wav(out, stem, sample_rate, float32=True)
 
 
 def master(
@@ -105,7 +105,7 @@ def master(
         mix += _fit(load(sfx, sample_rate), frames) * 10 ** (sfx_gain_db / 20)
 
     # 2. fades first, so the loudness is measured on what will be heard
-    mix *= _fades(frames, round(fade * sample_rate))[:, None]
+    mix *= fade_envelope(frames, round(fade * sample_rate))[:, None]
 
     # 3. loudness to target, then the limiter; limiting takes a little loudness away, so again
     gain_db, limited_db = 0.0, 0.0
@@ -258,22 +258,3 @@ def _fit(sound: np.ndarray, frames: int) -> np.ndarray:
     if sound.shape[0] >= frames:
         return sound[:frames]
     return np.concatenate([sound, np.zeros((frames - sound.shape[0], sound.shape[1]))])
-
-
-def _fades(frames: int, n: int) -> np.ndarray:
-    """Raised-cosine fade in and out over ``n`` samples at each end."""
-    n = min(n, frames // 2)
-    env = np.ones(frames)
-    if n:
-        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)
-        env[:n] = ramp
-        env[frames - n :] = ramp[::-1]
-    return env
-
-
-def _write_float_wav(path: Path, sound: np.ndarray, rate: int) -> None:
-    """32-bit float WAV: nothing clips, whatever the level. ``path`` may lack a .wav suffix."""
-    from scipy.io import wavfile
-
-    with open(path, "wb") as fh:
-        wavfile.write(fh, rate, np.asarray(sound, dtype=np.float32))

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.generators.base import MusicRequest
-from storyreel.media import write_wav
+from storyreel.media import fade_envelope, write_wav
 
 SAMPLE_RATE = 48000
 
@@ -130,7 +130,7 @@ class SynthComposer:
             ]
         )
         music = signal.sosfilt(tone, dry, axis=0)
-        music *= _fades(frames, min(self.options.fade, request.duration / 4))[:, None]
+        music *= fade_envelope(frames, round(min(self.options.fade, request.duration / 4) * SAMPLE_RATE))[:, None]
         peak = float(np.abs(music).max(initial=0.0))
         if peak > 0:
             music *= 10 ** (self.options.peak_db / 20) / peak
@@ -430,14 +430,3 @@ def _reverb(sound: np.ndarray, seconds: float) -> np.ndarray:
     n = fft.next_fast_len(mono.size + impulses.shape[1], real=True)
     wet = fft.irfft(fft.rfft(mono, n) * fft.rfft(impulses, n, axis=1), n, axis=1)[:, : mono.size]
     return signal.resample_poly(wet.T, 4, 1, axis=0)[: sound.shape[0]].astype(np.float32)
-
-
-def _fades(frames: int, seconds: float) -> np.ndarray:
-    """Raised-cosine fade in and out over ``seconds`` at each end."""
-    n = min(round(seconds * SAMPLE_RATE), frames // 2)
-    env = np.ones(frames)
-    if n:
-        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)
-        env[:n] = ramp
-        env[frames - n :] = ramp[::-1]
-    return env

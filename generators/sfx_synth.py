@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.generators.base import SfxRequest, UnsupportedCue
-from storyreel.media import write_wav
+from storyreel.media import fade_envelope, write_wav
 
 SAMPLE_RATE = 48000
 
@@ -64,7 +64,7 @@ class SynthSfx:
             if peak > 0:
                 sound += layer / peak  # layers meet at equal peak level
         # 3. fades and level
-        sound *= _fades(frames, min(self.options.fade, request.duration / 5))[:, None]
+        sound *= fade_envelope(frames, round(min(self.options.fade, request.duration / 5) * SAMPLE_RATE))[:, None]
         peak = float(np.abs(sound).max(initial=0.0))
         if peak > 0:
             sound *= 10 ** (self.options.peak_db / 20) / peak
@@ -372,14 +372,3 @@ KEYWORDS: dict[str, str] = {
     "magic": r"\b(magic|sparkl|chime|twinkl|shimmer|glitter|fair(y|ies)\b|spells?\b)",
     "heartbeat": r"\b(heart ?beats?|heart\b|pulses?\b|thump)",
 }
-
-
-def _fades(frames: int, seconds: float) -> np.ndarray:
-    """Raised-cosine fade in and out over ``seconds`` at each end."""
-    n = min(round(seconds * SAMPLE_RATE), frames // 2)
-    env = np.ones(frames)
-    if n:
-        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)
-        env[:n] = ramp
-        env[frames - n :] = ramp[::-1]
-    return env

@@ -113,12 +113,28 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return data.astype(np.float32), int(rate)
 
 
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    """Write float samples (frames[, channels]) in [-1, 1] as 16-bit PCM WAV. ``path`` may lack a
-    .wav suffix (the store hands out temporary names), so the format is fixed here, not guessed."""
+def write_wav(path: Path, samples: np.ndarray, rate: int, float32: bool = False) -> None:
+    """Write float samples (frames[, channels]) as WAV: 16-bit PCM clipped to [-1, 1], or with
+    ``float32`` 32-bit float (nothing clips: for stems summed later). ``path`` may lack a .wav suffix
+    (the store hands out temporary names), so the format is fixed here, not guessed."""
     import numpy as np
     from scipy.io import wavfile
 
-    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    data = np.asarray(samples, dtype=np.float32)
+    if not float32:
+        data = (np.clip(data, -1.0, 1.0) * 32767.0).round().astype(np.int16)
     with open(path, "wb") as fh:
-        wavfile.write(fh, rate, (clipped * 32767.0).round().astype(np.int16))
+        wavfile.write(fh, rate, data)
+
+
+def fade_envelope(frames: int, n: int) -> np.ndarray:
+    """A gain envelope of ``frames`` samples with raised-cosine fades over ``n`` samples at each end."""
+    import numpy as np
+
+    n = min(n, frames // 2)
+    env = np.ones(frames)
+    if n:
+        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)
+        env[:n] = ramp
+        env[frames - n :] = ramp[::-1]
+    return env

@@ -265,7 +265,5 @@ def test_a_transition_between_unrelated_pages_is_a_smooth_dissolve(tmp_path: Pat
 )
 def test_bad_indices_are_refused(tmp_path: Path, indices: list[int], num_frames: int, count: int) -> None:
     frame = illustrate(tmp_path)
-    request = InterpolationRequest(keyframes=[frame] * count, indices=indices, num_frames=num_frames, width=W, height=H)
-    with pytest.raises(ValueError):
-        FlowInterpolator().interpolate(request, tmp_path / "clip.mp4")
-    assert not (tmp_path / "clip.mp4").exists()
+    with pytest.raises(ValueError):  # the request refuses them, for every interpolation backend
+        InterpolationRequest(keyframes=[frame] * count, indices=indices, num_frames=num_frames, width=W, height=H)
