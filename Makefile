@@ -9,7 +9,7 @@ PROMPT ?= A little dragon who is afraid of the dark
 ARGS   ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: install film test lint format bench clean
+.PHONY: install film test lint format bench gpu-smoke clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_assemble.py
+
+# the gpu profile's video models at their real sizes, random weights (a CUDA GPU): results in docs/benchmarks.md
+gpu-smoke: $(STAMP)
+	$(BIN)/python bench/gpu_smoke.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -99,16 +99,7 @@ def direct_in_code(brief: Brief, draft: StoryDraft) -> Direction:
     start = seeded_index(brief.seed, "camera", modulo=len(CAMERA_CYCLE))
     pages = []
     for index, page in enumerate(draft.pages):
-        shown = ", ".join(page.characters) or "the landscape"
-        where = f"in the {page.setting} at {page.time_of_day}, {page.weather} weather"
-        pages.append(
-            PageDirection(
-                image_prompt=f"{shown} {where}: {page.text}",
-                motion="gentle camera move; leaves, water and clouds drift softly",
-                camera=CAMERA_CYCLE[(start + index) % len(CAMERA_CYCLE)],
-                sfx=sfx_for(page),
-            )
-        )
+        pages.append(direct_page_in_code(page, CAMERA_CYCLE[(start + index) % len(CAMERA_CYCLE)]))
     # Music: a cue per run of pages that share a mood (the opening and the ending set the tone).
     moods = [mood_of(p.text) for p in draft.pages]
     music: list[MusicCue] = []
@@ -119,10 +110,55 @@ def direct_in_code(brief: Brief, draft: StoryDraft) -> Direction:
             music.append(
                 MusicCue(mood=mood, prompt=f"{mood} children's film score", first_page=number, last_page=number)
             )
-    style = brief.style or "soft watercolor picture book, warm light"
-    return Direction(
-        style_bible=f"{style}; simple shapes, gentle colors, consistent characters", pages=pages, music=music
+    return Direction(style_bible=style_bible_for(brief.style), pages=pages, music=music)
+
+
+def where_phrase(setting: str, time_of_day: str, weather: str) -> str:
+    """How an illustration prompt written in code says where a page happens."""
+    return f"in the {setting} at {time_of_day}, {weather} weather"
+
+
+def direct_page_in_code(page: DraftPage, camera: str) -> PageDirection:
+    """One page's direction from its scene and words (the base-model path, and pages a revision adds)."""
+    shown = ", ".join(page.characters) or "the landscape"
+    return PageDirection(
+        image_prompt=f"{shown} {where_phrase(page.setting, page.time_of_day, page.weather)}: {page.text}",
+        motion="gentle camera move; leaves, water and clouds drift softly",
+        camera=camera,
+        sfx=sfx_for(page),
     )
+
+
+def style_bible_for(style: str) -> str:
+    """The style bible written in code for a style in plain words (empty: the default style)."""
+    return f"{style or 'soft watercolor picture book, warm light'}; simple shapes, gentle colors, consistent characters"
+
+
+def compose_image_prompt(style_bible: str, shows: str, looks: list[tuple[str, str]]) -> str:
+    """The full illustration prompt: the style bible, what the picture shows, then each character shown
+    with their look, verbatim. ``looks`` is (name, look) per character, in the page's order."""
+    cast = " ".join(f"{name}: {look}." for name, look in looks)
+    return " ".join(part for part in (style_bible + ".", shows.rstrip(".") + ".", cast) if part)
+
+
+def shows_of(image_prompt: str, style_bible: str, looks: list[tuple[str, str]]) -> str | None:
+    """What a prompt made by ``compose_image_prompt`` shows, without the style and the looks; None when
+    the prompt was not made that way (written by hand), so it cannot be rebuilt."""
+    head = style_bible + ". "
+    cast = " ".join(f"{name}: {look}." for name, look in looks)
+    tail = f" {cast}" if cast else ""
+    if not (image_prompt.startswith(head) and image_prompt.endswith(tail)):
+        return None
+    shows = image_prompt[len(head) : len(image_prompt) - len(tail)]
+    return shows if shows.endswith(".") and len(shows) > 1 else None
+
+
+def shot_keyframes(image_prompt: str, motion: str, camera: str) -> list[Keyframe]:
+    """The keyframe prompts of a page's shot: its start, and its motion."""
+    return [
+        Keyframe(prompt=f"{image_prompt} Start of the shot.", camera=camera),
+        Keyframe(prompt=f"{image_prompt} {motion}".strip(), camera=camera),
+    ]
 
 
 def build_plan(brief: Brief, draft: StoryDraft, direction: Direction, version: int = 1) -> StoryPlan:
@@ -132,14 +168,10 @@ def build_plan(brief: Brief, draft: StoryDraft, direction: Direction, version: i
     pages = []
     for number, (page, directed) in enumerate(zip(draft.pages, direction.pages, strict=True), start=1):
         shown = [n for n in page.characters if n in looks]
-        cast = " ".join(f"{name}: {looks[name]}." for name in shown)
-        image_prompt = " ".join(
-            part for part in (direction.style_bible + ".", directed.image_prompt.rstrip(".") + ".", cast) if part
+        image_prompt = compose_image_prompt(
+            direction.style_bible, directed.image_prompt, [(name, looks[name]) for name in shown]
         )
-        keyframes = [
-            Keyframe(prompt=f"{image_prompt} Start of the shot.", camera=directed.camera),
-            Keyframe(prompt=f"{image_prompt} {directed.motion}".strip(), camera=directed.camera),
-        ]
+        keyframes = shot_keyframes(image_prompt, directed.motion, directed.camera)
         pages.append(
             Page(
                 number=number,

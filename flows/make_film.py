@@ -9,11 +9,13 @@ Entrypoint for deployments: ``storyreel.flows.make_film.make_film``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +31,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, ValidationError
 
 from storyreel import progress, registry
-from storyreel.config import Config, check_backends, explain_validation, load_config, parse_sets
+from storyreel.config import Config, RunSection, check_backends, explain_validation, load_config, parse_sets
+from storyreel.dialogue import speakers_on_page
 from storyreel.errors import ConfigError, InputError, StoryreelError
 from storyreel.plan import Brief, MusicCue, Page, SfxCue, StoryPlan
 from storyreel.store import RunDir, atomic_path, new_run_dir, sha256_file, write_json, write_text
@@ -61,6 +64,19 @@ def derive_seed(base: int, *parts: object) -> int:
     return int(digest[:8], 16) % (2**31)
 
 
+def image_seed(base: int, page: Page) -> int:
+    """A page's illustration seed. Pages that show the same characters share one (a seed family): they
+    start from the same noise, which keeps the characters' shapes and colours closer from page to page."""
+    if page.characters:
+        return derive_seed(base, "image", "cast", *sorted(page.characters))
+    return derive_seed(base, "image", page.seed_number)
+
+
+def image_options(config: Config) -> dict:
+    """The image backend's options; ``image.model``, when set, is its ``model`` option."""
+    return {**config.image.options, "model": config.image.model} if config.image.model else config.image.options
+
+
 def make_asset(
     run: RunDir,
     kind: str,
@@ -71,12 +87,17 @@ def make_asset(
     upstream: dict[str, Any],
     relpath: str,
     method: str,
+    critic: Any = None,
+    gpu: RunSection | None = None,
 ) -> Path:
     """Run ``backend.method(request, tmp)`` unless the manifest holds an intact asset for the same spec.
 
     The spec: backend, its version and options, the request without its upstream paths, and the sha256
-    of every upstream file, so a changed input (not just a changed name) invalidates the asset."""
+    of every upstream file, so a changed input (not just a changed name) invalidates the asset. With a
+    ``critic`` (``storyreel.image_critic.ImageCritic``), the best of a few seeds is kept, scores in the manifest.
+    With ``gpu`` (``config.run``), a GPU backend generates holding a slot of the GPU concurrency limit."""
     backend = registry.instance(backend_kind, name, options)
+    generate = on_gpu(backend, getattr(backend, method), gpu)
 
     def digest(value: Any) -> Any:
         return [digest(v) for v in value] if isinstance(value, list) else sha256_file(Path(value))
@@ -88,7 +109,43 @@ def make_asset(
         "request": request.model_dump(mode="json", exclude=set(upstream)),
         "upstream": {k: digest(v) for k, v in upstream.items()},
     }
-    return run.asset(kind, spec, relpath, lambda tmp: getattr(backend, method)(request, tmp))
+    if critic is not None:
+        spec["critic"] = critic.settings()
+        return run.asset(kind, spec, relpath, lambda tmp: critic.best_of(generate, request, tmp))
+    return run.asset(kind, spec, relpath, lambda tmp: generate(request, tmp))
+
+
+def on_gpu(backend: Any, method: Callable[..., Any], gpu: RunSection | None) -> Callable[..., Any]:
+    """``method`` run holding a slot of the Prefect global concurrency limit ``gpu.gpu_limit`` when the backend
+    says it uses the GPU (``uses_gpu = True``): GPU generations run one at a time per GPU, across threads,
+    processes and machines that share the Prefect server, while CPU work goes on beside them."""
+    if gpu is None or not gpu.gpu_limit or not getattr(backend, "uses_gpu", False):
+        return method
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with gpu_slot(gpu.gpu_limit, gpu.gpu_slots):
+            return method(*args, **kwargs)
+
+    return guarded
+
+
+@contextlib.contextmanager
+def gpu_slot(name: str, slots: int) -> Iterator[None]:
+    """Hold one slot of the global concurrency limit ``name``, made with ``slots`` slots if it does not exist
+    (a limit that does not exist blocks nothing; an existing one keeps the size it was given)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            with contextlib.suppress(ObjectAlreadyExists):  # another flow made it meanwhile
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+    with concurrency(name, occupy=1, strict=True):
+        yield
 
 
 def audio_seconds(path: Path) -> float:
@@ -99,8 +156,16 @@ def audio_seconds(path: Path) -> float:
 
 
 def interpolation_backend(config: Config) -> tuple[str, dict]:
+    """The interpolation backend and its options. When it is the keyframe backend itself and both take the
+    same options (one model for both stages: ltx, wan), ``video.options`` apply to it too, with
+    ``video.interpolation_options`` on top."""
     name = config.video.interpolation or config.video.backend
-    return name, config.video.interpolation_options
+    options = config.video.interpolation_options
+    if name == config.video.backend:
+        shared = getattr(registry.load("keyframes", name), "Options", None)
+        if shared is not None and shared is getattr(registry.load("interpolation", name), "Options", None):
+            options = {**config.video.options, **options}
+    return name, options
 
 
 # --- tasks --------------------------------------------------------------------------------------
@@ -154,15 +219,19 @@ def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
 
 
 @task(name="narrate", cache_policy=NO_CACHE, persist_result=False)
-def narrate(run_path: str, page: Page, config: Config, seed: int) -> tuple[str, float]:
+def narrate(
+    run_path: str, page: Page, config: Config, seed: int, voice: str = "", speakers: dict[str, str] | None = None
+) -> tuple[str, float]:
+    """Speak a page; ``speakers`` (character -> voice) lets backends that can give quoted lines their own voices."""
     from storyreel.generators.base import SpeechRequest
 
     run = RunDir(Path(run_path))
     request = SpeechRequest(
         text=page.text,
-        voice=config.narration.voice,
+        voice=voice or config.narration.voice,  # the plan's narrator voice (a revision may set it), else the config's
         rate=config.narration.rate,
-        seed=derive_seed(seed, "narration", page.number),
+        seed=derive_seed(seed, "narration", page.seed_number),
+        speakers=speakers or {},
     )
     path = make_asset(
         run,
@@ -174,24 +243,36 @@ def narrate(run_path: str, page: Page, config: Config, seed: int) -> tuple[str, 
         {},
         f"pages/p{page.number:02d}/narration-{{key}}.wav",
         "speak",
+        gpu=config.run,
     )
     progress.advance("narration", f"page {page.number}")
     return str(path), audio_seconds(path)
 
 
 @task(name="illustrate", cache_policy=NO_CACHE, persist_result=False)
-def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config) -> str:
+def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config, user_image: str | None = None) -> str:
     from storyreel.generators.base import ImageRequest
+    from storyreel.image_critic import ImageCritic
+    from storyreel.page_images import fit_page_image
 
     run = RunDir(Path(run_path))
+    relpath = f"pages/p{page.number:02d}/image-{{key}}.png"
+    if user_image:  # the user's own picture is this page's illustration (--page-image)
+        w, h, source = config.image.width, config.image.height, Path(user_image)
+        if not source.is_file():
+            raise InputError(f"page {page.number}'s picture {source} is gone: put it back to make this run")
+        spec = {"user_image": sha256_file(source), "width": w, "height": h}
+        path = run.asset("image", spec, relpath, lambda tmp: fit_page_image(source, w, h, tmp))
+        progress.advance("images", f"page {page.number} (your picture)")
+        return str(path)
     request = ImageRequest(
         prompt=page.image_prompt,
         negative_prompt=config.image.negative_prompt,
         width=config.image.width,
         height=config.image.height,
-        seed=derive_seed(plan.brief.seed, "image", page.number),
+        seed=image_seed(plan.brief.seed, page),
         scene=page.scene,
-        characters=[plan.character(n) for n in page.characters],
+        characters=[plan.character(n).model_copy(update={"voice": ""}) for n in page.characters],  # voices: not drawn
         style=plan.style_bible,
         reference_images=[Path(p) for p in plan.brief.reference_images],
     )
@@ -201,11 +282,13 @@ def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config) -> st
         "image",
         "image",
         config.image.backend,
-        config.image.options,
+        image_options(config),
         request,
         upstream,
-        f"pages/p{page.number:02d}/image-{{key}}.png",
+        relpath,
         "generate",
+        critic=ImageCritic.from_config(config.image),
+        gpu=config.run,
     )
     progress.advance("images", f"page {page.number}")
     return str(path)
@@ -225,7 +308,7 @@ def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: C
         fps=config.video.fps,
         width=config.video.width,
         height=config.video.height,
-        seed=derive_seed(seed, "keyframes", page.number),
+        seed=derive_seed(seed, "keyframes", page.seed_number),
     )
     folder = make_asset(
         run,
@@ -237,6 +320,7 @@ def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: C
         {"image": Path(image)},
         f"pages/p{page.number:02d}/keyframes-{{key}}",
         "keyframes",
+        gpu=config.run,
     )
     files = sorted(str(p) for p in folder.glob("k*.png"))
     if len(files) != len(indices):
@@ -281,6 +365,7 @@ def interpolate(
         {"keyframes": request.keyframes},
         relpath,
         "interpolate",
+        gpu=config.run,
     )
     progress.advance("clips", label)
     return str(path)
@@ -304,6 +389,7 @@ def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, con
         {},
         f"music/cue{index:02d}-{{key}}.wav",
         "compose",
+        gpu=config.run,
     )
     progress.advance("music", f"cue {index}")
     return str(path)
@@ -311,12 +397,12 @@ def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, con
 
 @task(name="sound-effect", cache_policy=NO_CACHE, persist_result=False)
 def make_sfx(
-    run_path: str, page: int, index: int, cue: SfxCue, duration: float, config: Config, seed: int
+    run_path: str, page: int, index: int, cue: SfxCue, duration: float, config: Config, seed: int, seed_page: int = 0
 ) -> str | None:
     from storyreel.generators.base import SfxRequest, UnsupportedCue
 
     run = RunDir(Path(run_path))
-    request = SfxRequest(cue=cue, duration=round(duration, 3), seed=derive_seed(seed, "sfx", page, index))
+    request = SfxRequest(cue=cue, duration=round(duration, 3), seed=derive_seed(seed, "sfx", seed_page or page, index))
     try:
         path = make_asset(
             run,
@@ -328,6 +414,7 @@ def make_sfx(
             {},
             f"pages/p{page:02d}/sfx-{index}-{{key}}.wav",
             "make",
+            gpu=config.run,
         )
     except UnsupportedCue as exc:
         log.info("page %d: sound '%s' left out: %s", page, cue.sound, exc)
@@ -366,6 +453,7 @@ def mix_audio(
     params = {
         "duck_db": config.music.duck_db,
         "music_gain_db": config.music.gain_db,
+        "sfx_gain_db": config.sfx.gain_db,
         "target_lufs": a.target_lufs,
         "true_peak_db": a.true_peak_db,
         "fade": a.fade,
@@ -439,6 +527,7 @@ def prepare(
     run: str | None,
     images: list[str] | None,
     config: Config | None,
+    page_images: dict[int, str] | None = None,
 ) -> tuple[Path, Brief, Config, str]:
     """Resolve the run directory, the brief and the config, and check the input. A resumed run keeps
     the brief of its plan and the config it was made with (``--set`` still applies on top)."""
@@ -446,6 +535,8 @@ def prepare(
         run_dir = Path(run)
         if not (run_dir / "config.json").exists():
             raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
+        if page_images:
+            raise InputError("page images are for a new run: a resumed run keeps the pictures it was made with")
         if config is None:
             saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
             merged = _deep_merge(saved, parse_sets(settings or []))
@@ -475,12 +566,16 @@ def prepare(
     for image in images or []:
         if not Path(image).is_file():
             raise InputError(f"reference image {image} does not exist")
+    from storyreel.page_images import check_page_images
+
+    page_images = check_page_images(page_images or {}, pages)
     brief = Brief(
         prompt=prompt,
         pages=pages,
         style=config.story.style if style is None else style,
         seed=config.story.seed if seed is None else seed,
         reference_images=[str(Path(i).resolve()) for i in images or []],
+        page_images=page_images,
     )
     run_dir = new_run_dir(Path(out or config.run.out), brief.prompt)
     return run_dir.resolve(), brief, config, note
@@ -512,6 +607,7 @@ def make_film(
     until: Stage = "film",
     images: list[str] | None = None,
     config: Config | None = None,
+    page_images: dict[int, str] | None = None,
 ) -> FilmResult:
     """Make a film from a prompt (or resume the run in ``run``).
 
@@ -527,9 +623,12 @@ def make_film(
         until: stop after this stage: plan, images, video, audio or film.
         images: reference images for the characters (used by backends that take them).
         config: a resolved config; overrides profile and settings.
+        page_images: page number -> your own picture, used as that page's illustration and animated.
     """
     started = time.perf_counter()
-    run_dir, brief, config, note = prepare(prompt, pages, style, seed, profile, settings, out, run, images, config)
+    run_dir, brief, config, note = prepare(
+        prompt, pages, style, seed, profile, settings, out, run, images, config, page_images
+    )
     store = RunDir(run_dir)
     progress.note(f"{note}\nrun directory: {run_dir}")
     with store.locked():
@@ -555,13 +654,25 @@ def make_film(
 
         # 2. Narration: its length decides each page's duration
         progress.start("narration", len(plan.pages))
-        spoken = [narrate.submit(str(run_dir), page, config, seed) for page in plan.pages]
+        spoken = [
+            narrate.submit(
+                str(run_dir), page, config, seed, plan.narrator_voice, speakers_on_page(page.text, plan.characters)
+            )
+            for page in plan.pages
+        ]
 
         # 3. Illustrations, one per page (overlaps the narration)
         progress.start("images", len(plan.pages))
-        images_f = [illustrate.submit(str(run_dir), plan, page, config) for page in plan.pages]
+        yours = plan.brief.page_images  # the user's own pictures stand in for some pages' illustrations
+        images_f = [illustrate.submit(str(run_dir), plan, page, config, yours.get(page.number)) for page in plan.pages]
         narration = [f.result() for f in spoken]
         illustrations = [f.result() for f in images_f]
+        if config.image.critic:
+            from storyreel.image_critic import score_rows
+
+            scores = score_rows(store, dict(enumerate(illustrations, start=1)))
+            if scores:
+                create_table_artifact(table=scores, key="image-scores", description="CLIP score of each illustration")
 
         # 4. Timeline and subtitles, in whole frames
         timeline = build_timeline(
@@ -593,7 +704,7 @@ def make_film(
             indices = keyframe_indices(frames, config.video.keyframe_spacing)
             clip_f[("page", page.number)] = interpolate.submit(
                 str(run_dir),
-                f"page {page.number}",
+                f"page {page.seed_number}",  # seeds follow the page's origin: a moved page keeps its clip
                 frames_k,
                 indices,
                 frames,
@@ -606,7 +717,7 @@ def make_film(
             ends = [keyframes[seg.page - 1][-1], keyframes[seg.page][0]]
             clip_f[("transition", seg.page)] = interpolate.submit(
                 str(run_dir),
-                f"transition {seg.page}-{seg.page + 1}",
+                f"transition {plan.pages[seg.page - 1].seed_number}-{plan.pages[seg.page].seed_number}",
                 ends,
                 [0, seg.frames - 1],
                 seg.frames,
@@ -639,7 +750,9 @@ def make_film(
                         (
                             page_start + cue.offset,
                             cue.gain_db,
-                            make_sfx.submit(str(run_dir), page.number, index, cue, length, config, seed),
+                            make_sfx.submit(
+                                str(run_dir), page.number, index, cue, length, config, seed, page.seed_number
+                            ),
                         )
                     )
 

@@ -126,6 +126,11 @@ class SpeechRequest(Request):
     voice: str = ""
     rate: float = Field(1.0, gt=0, description="speed relative to the voice's normal rate")
     seed: int = 0
+    speakers: dict[str, str] = Field(
+        default_factory=dict,
+        description="characters who may speak quoted lines in the text -> their voice ('': the backend picks); "
+        "backends without character voices read everything in the narrator's voice",
+    )
 
 
 @runtime_checkable

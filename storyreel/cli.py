@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from storyreel.errors import StoryreelError
@@ -56,7 +57,7 @@ def _mute_prefect_console(verbose: bool) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # "storyreel[dask]" is not markup
     raise typer.Exit(code)
 
 
@@ -74,6 +75,9 @@ def make(
     sets: Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")] = None,
     run: Annotated[Path | None, typer.Option("--run", help="resume this run directory; redo nothing done")] = None,
     image: Annotated[list[Path] | None, typer.Option("--image", help="reference image of a character")] = None,
+    page_image: Annotated[
+        list[str] | None, typer.Option("--page-image", help="your own picture for a page, animated: 3=drawing.png")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Make a film from a prompt (or resume one with --run)."""
@@ -87,11 +91,16 @@ def make(
         _fail(f"{run} is not a storyreel run directory (no config.json)")
     # Check profile and settings before starting the (slow) Prefect server.
     from storyreel.config import load_config, parse_sets
+    from storyreel.page_images import check_page_images, parse_page_images
     from storyreel.store import check_writable
 
     try:
+        if run is not None and page_image:
+            _fail("--page-image is for a new film: a resumed run (--run) keeps the pictures it was made with")
+        page_images = parse_page_images(page_image or [])
         if run is None:
             config, _ = load_config(profile, sets)
+            page_images = check_page_images(page_images, pages or config.story.pages)
             check_writable(out_dir or Path(config.run.out))
         else:
             parse_sets(sets or [])
@@ -101,14 +110,19 @@ def make(
 
     from storyreel import progress
     from storyreel.flows.make_film import make_film
+    from storyreel.flows.runners import saved_config, with_task_runner
 
     _mute_prefect_console(verbose)
+    try:  # run.task_runner: thread (default), dask or ray; a resume uses the run's own config
+        film = with_task_runner(make_film, config if run is None else saved_config(run, sets or []))
+    except StoryreelError as exc:
+        _fail(str(exc))
 
     reporter = progress.RichReporter()
     previous = progress.use(reporter)
     try:
         with reporter:
-            result = make_film(
+            result = film(
                 prompt=prompt,
                 pages=pages,
                 style=style,
@@ -119,6 +133,7 @@ def make(
                 run=str(run) if run else None,
                 until=until,
                 images=[str(i) for i in image or []],
+                page_images=page_images or None,
             )
     except StoryreelError as exc:
         _fail(str(exc))
@@ -209,6 +224,227 @@ def prepare() -> None:
         except StoryreelError as exc:
             _fail(str(exc))
     out.print(f"offline LLM ready: {path} ({time.perf_counter() - started:.0f} s); cache: {cache_dir()}")
+
+
+# --- revisions: `storyreel revise`, `history`, `revert` (see storyreel.flows.revise, storyreel.versions) ---
+
+
+def _run_with_plan(run: Path) -> None:
+    if not (run / "plan.json").is_file() or not (run / "config.json").is_file():
+        _fail(f"{run} has no plan.json: not a storyreel run directory, or its story was never written")
+
+
+@app.command()
+def revise(
+    run: Annotated[Path, typer.Argument(help="the run directory of the film")],
+    request: Annotated[str, typer.Argument(help="what to change, e.g. 'make the dragon green'")] = "",
+    page_image: Annotated[
+        list[str] | None, typer.Option("--page-image", help="your own picture for a page: 4=my_drawing.png")
+    ] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
+) -> None:
+    """Revise a film in plain words; only what the change touches is redone, earlier versions are kept."""
+    _run_with_plan(run)
+    from storyreel.config import parse_sets
+    from storyreel.page_images import parse_page_images
+
+    try:
+        parse_sets(sets or [])
+        page_images = parse_page_images(page_image or [])
+    except StoryreelError as exc:
+        _fail(str(exc))
+    if not request.strip() and not page_images:
+        _fail(f'the request is empty: say what to change, e.g. storyreel revise {run} "make the dragon green"')
+    _quiet_libraries(verbose)
+    from storyreel import progress
+    from storyreel.flows.revise import describe_kinds, revise_film
+
+    _mute_prefect_console(verbose)
+    reporter = progress.RichReporter()
+    previous = progress.use(reporter)
+    try:
+        with reporter:
+            result = revise_film(str(run), request, page_images=page_images or None, settings=sets or [])
+    except StoryreelError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        err.print(f"\n[yellow]interrupted[/]: finished assets are kept; finish with: storyreel make --run {run}")
+        raise typer.Exit(130) from None
+    finally:
+        progress.use(previous)
+    if not result.changed:
+        out.print(result.message, markup=False)
+        return
+    out.print(f"[bold]understood[/] (plan v{result.previous} → v{result.version}):")
+    for line in result.changes:
+        out.print(f"  {line}", markup=False)
+    if result.message:
+        out.print(result.message, style="yellow", markup=False)
+    total = result.made + result.reused
+    out.print(f"redid {result.made} of {total} assets in {result.seconds:.0f} s; reused {result.reused}")
+    untouched = [p.where.removeprefix("page ") for p in result.pages if not p.redone and p.where.startswith("page ")]
+    for page in result.pages:
+        if page.redone:
+            reused = f"; reused {describe_kinds(page.reused)}" if page.reused else ""
+            out.print(f"  {page.where}: redid {describe_kinds(page.redone)}{reused}")
+    if untouched:
+        out.print(f"  nothing redone on page{'s' if len(untouched) > 1 else ''} {', '.join(untouched)}")
+    if result.film:
+        kept = f" (v{result.version}, kept as {Path(result.film_version).name})" if result.film_version else ""
+        out.print(f"film: {result.film}{kept}")
+    else:
+        out.print(f"no film yet: finish it with storyreel make --run {run}")
+
+
+@app.command()
+def history(run: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
+    """The versions of a film: the request that made each, when, and its film."""
+    _run_with_plan(run)
+    from storyreel.versions import describe
+
+    try:
+        found, current = describe(run)
+    except StoryreelError as exc:
+        _fail(str(exc))
+    for v in found.versions:
+        film = v.film if v.film and (run / v.film).is_file() else "no film"
+        what = f"made from: {v.request!r}" if v.action == "make" else f"revised from v{v.based_on}: {v.request!r}"
+        changes = f" ({len(v.changes)} change{'s' if len(v.changes) != 1 else ''})" if v.action == "revise" else ""
+        mark = "  ← current" if v.version == current else ""
+        out.print(f"v{v.version}  {v.date.replace('T', ' ')[:16]}  {film}  {what}{changes}{mark}", markup=False)
+    for r in found.reverts:
+        out.print(f"{r.date.replace('T', ' ')[:16]}  reverted to v{r.version}" + (" (rebuilt)" if r.rebuilt else ""))
+
+
+@app.command()
+def revert(
+    run: Annotated[Path, typer.Argument(help="a run directory")],
+    version: Annotated[int, typer.Argument(help="the version to restore (see storyreel history)")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
+) -> None:
+    """Restore an earlier version: its plan and film, byte for byte, regenerating nothing still cached."""
+    _run_with_plan(run)
+    _quiet_libraries(verbose)
+    from storyreel.versions import revert as restore
+
+    try:
+        restored = restore(run, version)
+    except StoryreelError as exc:
+        _fail(str(exc))
+    how = f"rebuilt from the cache: made {restored.made}, reused {restored.reused}"
+    out.print(f"restored v{restored.version} ({how if restored.rebuilt else 'nothing redone'})")
+    out.print(f"film: {restored.film}" if restored.film else "film: none for this version")
+
+
+# --- scheduled films: `storyreel deploy` and `storyreel serve` (see storyreel.flows.deployments) ------
+
+PromptsOpt = Annotated[Path, typer.Option("--prompts", help="a text file, one story idea per line")]
+CronOpt = Annotated[str | None, typer.Option("--cron", help='cron schedule, e.g. "0 18 * * *" (18:00 daily)')]
+IntervalOpt = Annotated[float | None, typer.Option("--interval", help="schedule: every S seconds")]
+RRuleOpt = Annotated[str | None, typer.Option("--rrule", help='RRule schedule, e.g. "FREQ=WEEKLY;BYDAY=SA"')]
+TimezoneOpt = Annotated[str | None, typer.Option("--timezone", help="IANA time zone of the schedule [default: UTC]")]
+RotationOpt = Annotated[str, typer.Option(help="next (a counter in the output folder) or by-date")]
+ProfileOpt = Annotated[str | None, typer.Option(help="auto, preview, tiny or gpu [default: auto]")]
+PagesOpt = Annotated[int | None, typer.Option("--pages", "-n", help="pages per film, 1-24")]
+SetsOpt = Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="folder for run directories [default: runs]")]
+
+
+def _film_deployments(
+    prompts: Path,
+    cron: str | None,
+    interval: float | None,
+    rrule: str | None,
+    timezone: str | None,
+    rotation: str,
+    profile: str | None,
+    pages: int | None,
+    sets: list[str] | None,
+    out_dir: Path | None,
+    verbose: bool = False,
+) -> tuple[list, str]:
+    """Check everything a scheduled film needs (the list, the schedule, the settings, a server that can
+    schedule), then build the deployments; returns them and a line describing the schedule."""
+    from storyreel.config import load_config
+
+    if pages is not None and not 1 <= pages <= 24:
+        _fail(f"--pages must be between 1 and 24, got {pages}")
+    if rotation not in ("next", "by-date"):
+        _fail(f"--rotation must be next or by-date, got {rotation!r}")
+    try:
+        config, _ = load_config(profile, sets)
+    except StoryreelError as exc:
+        _fail(str(exc))
+    _quiet_libraries(verbose)
+    from storyreel.flows import deployments
+
+    try:
+        count = len(deployments.read_prompts(prompts))
+        schedule = deployments.schedule_from(cron, interval, rrule, timezone)
+        deployments.check_server()
+        out_folder = out_dir or Path(config.run.out)
+        film = deployments.film_deployment(prompts, schedule, rotation, profile, pages, sets, out_folder)  # type: ignore[arg-type]
+    except StoryreelError as exc:
+        _fail(str(exc))
+    revise = deployments.revise_deployment()
+    when = f"cron {cron!r}" if cron else f"every {interval:g} s" if interval else f"rrule {rrule!r}" if rrule else ""
+    when = f"{when} ({timezone or 'UTC'})" if when else "no schedule: runs when triggered"
+    note = f"{when}; {count} prompt(s) from {prompts}, rotation {rotation}"
+    return [d for d in (film, revise) if d is not None], note
+
+
+@app.command()
+def deploy(
+    prompts: PromptsOpt,
+    cron: CronOpt = None,
+    interval: IntervalOpt = None,
+    rrule: RRuleOpt = None,
+    timezone: TimezoneOpt = None,
+    rotation: RotationOpt = "next",
+    profile: ProfileOpt = None,
+    pages: PagesOpt = None,
+    sets: SetsOpt = None,
+    out_dir: OutOpt = None,
+    pool: Annotated[str, typer.Option(help="work pool whose workers run the films (made if missing)")] = "storyreel",
+) -> None:
+    """Deploy the make-film (and revise-film) deployments to a Prefect server for a work pool's workers."""
+    found, note = _film_deployments(prompts, cron, interval, rrule, timezone, rotation, profile, pages, sets, out_dir)
+    from storyreel.flows import deployments
+
+    try:
+        deployments.deploy(found, pool)
+    except StoryreelError as exc:
+        _fail(str(exc))
+    for d in found:
+        out.print(f"deployed {d.full_name} to work pool {pool!r}" + (f": {note}" if d is found[0] else ""))
+    out.print(f"start a worker:  prefect worker start --pool {pool}")
+    out.print(f"run one now:     prefect deployment run {found[0].full_name}")
+
+
+@app.command()
+def serve(
+    prompts: PromptsOpt,
+    cron: CronOpt = None,
+    interval: IntervalOpt = None,
+    rrule: RRuleOpt = None,
+    timezone: TimezoneOpt = None,
+    rotation: RotationOpt = "next",
+    profile: ProfileOpt = None,
+    pages: PagesOpt = None,
+    sets: SetsOpt = None,
+    out_dir: OutOpt = None,
+) -> None:
+    """Serve the same deployments from this process (no work pool) until Ctrl-C; their runs log here."""
+    found, note = _film_deployments(
+        prompts, cron, interval, rrule, timezone, rotation, profile, pages, sets, out_dir, verbose=True
+    )
+    from storyreel.flows import deployments
+
+    for d in found:
+        out.print(f"serving {d.full_name}" + (f": {note}" if d is found[0] else ""))
+    out.print(f"run one now: prefect deployment run {found[0].full_name}; Ctrl-C stops")
+    deployments.serve(found)
 
 
 def main() -> None:

@@ -57,11 +57,21 @@ class ImageSection(BackendSection):
     width: int = Field(1280, ge=16, multiple_of=2)
     height: int = Field(720, ge=16, multiple_of=2)
     negative_prompt: str = "blurry, deformed, text, watermark"
+    model: str = Field("", description="model id or folder for backends that take one (wins over options.model)")
+    critic: bool = Field(False, description="score each illustration against its prompt with CLIP; retry when low")
+    critic_model: str = Field("openai/clip-vit-base-patch32", description="CLIP id or folder: 0.6 GB, MIT license")
+    critic_threshold: float = Field(
+        22.0, ge=-100, le=100, description="CLIP score (100 x cosine) under which the next seed is tried; ~30: a match"
+    )
+    critic_tries: int = Field(3, ge=1, le=10, description="illustrations made per page at most; the best is kept")
 
 
 class VideoSection(BackendSection):
     interpolation: str = Field("", description="interpolation backend; empty: the same name as backend")
-    interpolation_options: dict[str, Any] = Field(default_factory=dict)
+    interpolation_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="interpolation backend options; when it is the keyframe backend itself, on top of options",
+    )
     width: int = Field(1280, ge=16, multiple_of=2)
     height: int = Field(720, ge=16, multiple_of=2)
     fps: int = Field(24, ge=1, le=60)
@@ -88,6 +98,7 @@ class MusicSection(BackendSection):
 class SfxSection(BackendSection):
     backend: str = "synth"
     enabled: bool = True
+    gain_db: float = Field(0.0, ge=-40, le=12, description="the whole effects track, on top of each cue's gain_db")
 
 
 class AssembleSection(BackendSection):
@@ -100,8 +111,17 @@ class AssembleSection(BackendSection):
 
 class RunSection(Section):
     out: str = Field("runs", description="folder that holds the run directories")
-    task_runner: Literal["thread"] = "thread"
-    max_workers: int = Field(2, ge=1, le=64, description="tasks that run at once on the CPU")
+    task_runner: Literal["thread", "dask", "ray"] = Field(
+        "thread", description="where tasks run: thread (this process) | dask (prefect-dask) | ray (prefect-ray)"
+    )
+    max_workers: int = Field(2, ge=1, le=64, description="tasks that run at once on the CPU (thread runner)")
+    dask_address: str = Field("", description="Dask scheduler, e.g. tcp://10.0.0.5:8786; empty: a local cluster")
+    dask_workers: int = Field(2, ge=1, le=256, description="worker processes of the local Dask cluster")
+    ray_address: str = Field("", description="Ray cluster, e.g. ray://head:10001; empty: a local Ray")
+    gpu_limit: str = Field(
+        "storyreel-gpu", description="Prefect global concurrency limit GPU generations hold (made if missing; '': none)"
+    )
+    gpu_slots: int = Field(1, ge=1, le=64, description="generations at once under gpu_limit when it is made: 1 per GPU")
 
 
 class Config(Section):

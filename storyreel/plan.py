@@ -50,6 +50,9 @@ class Brief(Strict):
     style: str = Field("", description="visual style, e.g. 'watercolor picture book'")
     seed: int = Field(0, ge=0, description="base seed; every asset derives its own seed from it")
     reference_images: list[str] = Field(default_factory=list, description="paths of reference pictures")
+    page_images: dict[int, str] = Field(
+        default_factory=dict, description="page number -> the user's own picture, used as that page's illustration"
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -118,6 +121,17 @@ class Page(Strict):
     image_prompt: str = Field("", description="full prompt for the illustration, looks included")
     shot: Shot = Field(default_factory=Shot)
     sfx: list[SfxCue] = Field(default_factory=list)
+    origin: int | None = Field(
+        None,
+        ge=1,
+        description="the page number this page's seeds come from, set when pages are added, removed or moved "
+        "so that a page keeps its pictures and sounds; None: its own number",
+    )
+
+    @property
+    def seed_number(self) -> int:
+        """The number every seed of this page derives from (stable when pages move)."""
+        return self.origin or self.number
 
 
 class StoryPlan(Strict):
@@ -127,6 +141,7 @@ class StoryPlan(Strict):
     brief: Brief
     characters: list[Character] = Field(default_factory=list)
     style_bible: str = Field("", description="the look every illustration shares")
+    narrator_voice: str = Field("", description="the narrator's voice; empty: narration.voice from the config")
     pages: list[Page] = Field(min_length=1)
     music: list[MusicCue] = Field(default_factory=list)
 
@@ -135,6 +150,9 @@ class StoryPlan(Strict):
         numbers = [p.number for p in self.pages]
         if numbers != list(range(1, len(self.pages) + 1)):
             raise ValueError(f"pages must be numbered 1..{len(self.pages)}, got {numbers}")
+        seeds = [p.seed_number for p in self.pages]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"two pages share seeds (page origins {seeds}); each page needs its own")
         known = {c.name for c in self.characters}
         for page in self.pages:
             unknown = [name for name in page.characters if name not in known]

@@ -42,19 +42,53 @@ class BackendInfo:
 
 
 _G = "storyreel.generators"
+AUDIOCRAFT_INSTALL = (
+    "it pins torch 2.1: install it in a separate environment (README, 'audiocraft'), "
+    "or use music.backend=musicgen, sfx.backend=stable-audio"
+)
 BUILTINS: tuple[BackendInfo, ...] = (
     BackendInfo("image", "preview", f"{_G}.preview_image:PreviewIllustrator", ("PIL", "numpy"),
                 summary="procedural picture-book illustrations, CPU"),
+    BackendInfo("image", "diffusers", f"{_G}.image_diffusers:DiffusersIllustrator",
+                ("torch", "diffusers", "transformers"), "pip install torch diffusers transformers accelerate",
+                "text-to-image LDM by Hugging Face id or folder (FLUX.2 klein, FLUX.1, SDXL, SD ...)"),
     BackendInfo("keyframes", "preview", f"{_G}.preview_keyframes:CameraKeyframes", ("cv2", "numpy"),
                 "pip install opencv-python-headless", "sparse keyframes from camera moves over the illustration"),
     BackendInfo("interpolation", "preview", f"{_G}.preview_interpolation:FlowInterpolator", ("cv2", "numpy"),
                 "pip install opencv-python-headless", "optical-flow frame interpolation between keyframes"),
+    BackendInfo("keyframes", "ltx", f"{_G}.video_ltx:LTXKeyframes", ("torch", "diffusers", "transformers", "cv2"),
+                "pip install torch diffusers transformers accelerate",
+                "LTX-Video: a low-frame-rate video from the illustration (LTXConditionPipeline)"),
+    BackendInfo("interpolation", "ltx", f"{_G}.video_ltx:LTXInterpolator",
+                ("torch", "diffusers", "transformers", "cv2"),
+                "pip install torch diffusers transformers accelerate",
+                "LTX-Video: frames between keyframes conditioned at their indices"),
+    BackendInfo("keyframes", "wan", f"{_G}.video_wan:WanKeyframes", ("torch", "diffusers", "transformers", "ftfy"),
+                "pip install 'storyreel[video]' (ftfy)",
+                "Wan image-to-video from the illustration (WanImageToVideoPipeline)"),
+    BackendInfo("interpolation", "wan", f"{_G}.video_wan:WanInterpolator",
+                ("torch", "diffusers", "transformers", "ftfy"),
+                "pip install 'storyreel[video]' (ftfy)",
+                "Wan first/last-frame interpolation between neighbouring keyframes"),
     BackendInfo("narration", "espeak", f"{_G}.narration_espeak:EspeakNarrator", ("espeakng_loader",),
                 "pip install espeakng-loader", "espeak-ng voice, offline"),
     BackendInfo("music", "synth", f"{_G}.music_synth:SynthComposer", ("numpy", "scipy"),
                 summary="music synthesized from the mood of each cue"),
     BackendInfo("sfx", "synth", f"{_G}.sfx_synth:SynthSfx", ("numpy", "scipy"),
                 summary="synthesized wind, rain, waves, fire, birds ..."),
+    BackendInfo("narration", "kokoro", f"{_G}.narration_kokoro:KokoroNarrator", ("torch", "kokoro", "misaki"),
+                "pip install 'storyreel[audio]'",
+                "Kokoro-82M neural TTS (Apache-2.0), voices per narrator and character"),
+    BackendInfo("music", "musicgen", f"{_G}.music_musicgen:MusicGenComposer", ("torch", "transformers"),
+                "pip install torch transformers",
+                "MusicGen via transformers, any length (weights CC-BY-NC: non-commercial)"),
+    BackendInfo("sfx", "stable-audio", f"{_G}.sfx_stable_audio:StableAudioSfx", ("torch", "diffusers", "torchsde"),
+                "pip install 'storyreel[audio]'",
+                "Stable Audio Open via diffusers, any cue (Stability AI Community License)"),
+    BackendInfo("music", "audiocraft", f"{_G}.music_audiocraft:AudiocraftComposer", ("audiocraft",),
+                AUDIOCRAFT_INSTALL, "MusicGen via Meta's audiocraft (weights CC-BY-NC)"),
+    BackendInfo("sfx", "audiogen", f"{_G}.sfx_audiogen:AudioGenSfx", ("audiocraft",),
+                AUDIOCRAFT_INSTALL, "AudioGen via Meta's audiocraft (weights CC-BY-NC)"),
     BackendInfo("assemble", "moviepy", f"{_G}.assemble_moviepy:MoviePyAssembler", ("moviepy", "imageio_ffmpeg"),
                 "pip install moviepy imageio-ffmpeg", "MoviePy 2 assembly, H.264 + AAC"),
 )  # fmt: skip

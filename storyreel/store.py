@@ -29,8 +29,8 @@ from pydantic import BaseModel
 from storyreel.errors import InputError, RunLockedError
 
 MANIFEST = "manifest.json"
+STATS = ".stats.log"  # "made|reused <kind> <where>" per asset since reset_stats, from every process
 _manifest_locks: dict[str, threading.Lock] = {}
-_stats: dict[str, dict[str, list[str]]] = {}  # run path -> {"made": [kinds], "reused": [kinds]}
 _locks_guard = threading.Lock()
 
 
@@ -149,6 +149,7 @@ class AssetRecord(BaseModel):
     spec: dict[str, Any]
     created: float
     seconds: float = 0.0
+    meta: dict[str, Any] = {}  # what the producer reported about it, e.g. an image critic's scores
 
 
 class RunDir:
@@ -160,16 +161,34 @@ class RunDir:
         self._file_lock = FileLock(str(self.path / ".manifest.lock"))
         with _locks_guard:
             self._thread_lock = _manifest_locks.setdefault(str(self.path), threading.Lock())
-            self._stats = _stats.setdefault(str(self.path), {"made": [], "reused": []})
 
     def stats(self) -> dict[str, list[str]]:
-        """Kinds of the assets made and reused in this process since ``reset_stats``."""
-        return {k: list(v) for k, v in self._stats.items()}
+        """Kinds of the assets made and reused since ``reset_stats``, in this process or any other that
+        wrote into this run (Dask or Ray workers): the counts are kept in a file beside the manifest."""
+        counts: dict[str, list[str]] = {"made": [], "reused": []}
+        for which, kind, _where in self.events():
+            counts.setdefault(which, []).append(kind)
+        return counts
+
+    def events(self) -> list[tuple[str, str, str]]:
+        """(made or reused, kind, where) per asset since ``reset_stats``; ``where`` is the path the asset
+        was asked for (``relpath`` with its key), which names the page it belongs to."""
+        with self._manifest_guard():
+            path = self.path / STATS
+            lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        found = []
+        for line in lines:
+            which, kind, where = (line.split(" ", 2) + ["", ""])[:3]
+            found.append((which, kind, where))
+        return found
 
     def reset_stats(self) -> None:
-        with self._thread_lock:
-            self._stats["made"].clear()
-            self._stats["reused"].clear()
+        with self._manifest_guard():
+            (self.path / STATS).unlink(missing_ok=True)
+
+    def _count(self, which: str, kind: str, where: str = "") -> None:
+        with self._manifest_guard(), open(self.path / STATS, "a", encoding="utf-8") as fh:
+            fh.write(f"{which} {kind} {where}".rstrip() + "\n")
 
     # locking -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -219,7 +238,7 @@ class RunDir:
         kind: str,
         spec: dict[str, Any],
         relpath: str,
-        produce: Callable[[Path], None],
+        produce: Callable[[Path], dict[str, Any] | None],
     ) -> Path:
         """Return the asset for ``spec``, made by ``produce(tmp_path)`` only if it is not intact on disk.
 
@@ -228,18 +247,18 @@ class RunDir:
             spec: everything that decides the asset's content.
             relpath: where it goes, relative to the run dir; ``{key}`` is replaced by the first 8
                 characters of the spec key, e.g. ``pages/p01/image-{key}.png``.
-            produce: writes the asset to the path it is given (a file, or a directory it creates).
+            produce: writes the asset to the path it is given (a file, or a directory it creates); a dict
+                it returns is kept in the manifest as the record's ``meta``.
         """
         key = spec_key({"kind": kind, **spec})
         found = self.lookup(key)
         if found is not None:
-            with self._thread_lock:
-                self._stats["reused"].append(kind)
+            self._count("reused", kind, relpath.format(key=key[:8]))
             return found
         final = self.path / relpath.format(key=key[:8])
         started = time.perf_counter()
         with atomic_path(final) as tmp:
-            produce(tmp)
+            meta = produce(tmp)
         record = AssetRecord(
             key=key,
             kind=kind,
@@ -248,10 +267,10 @@ class RunDir:
             spec=_canonical(spec),
             created=time.time(),
             seconds=round(time.perf_counter() - started, 3),
+            meta=_canonical(meta) if isinstance(meta, dict) else {},
         )
         self._record(record)
-        with self._thread_lock:
-            self._stats["made"].append(kind)
+        self._count("made", kind, relpath.format(key=key[:8]))
         return final
 
     def relative(self, path: Path) -> str:

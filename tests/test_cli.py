@@ -71,6 +71,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(monkeypatch: pytest.MonkeyP
     def interrupted(**kwargs):
         raise KeyboardInterrupt
 
+    interrupted.with_options = lambda **options: interrupted  # the CLI sets the flow's task runner first
     monkeypatch.setattr(module, "make_film", interrupted)
     result, text = _run(
         "make", "a fox", "--profile", "tiny", "--set", scripted(story_answers()), "--out", str(tmp_path)
@@ -85,4 +86,6 @@ def test_backends_lists_what_is_ready():
     assert {("image", "preview"), ("narration", "espeak"), ("assemble", "moviepy")} <= {
         (r["kind"], r["name"]) for r in rows
     }
-    assert all(r["ready"] for r in rows)
+    # all ready, but for the audiocraft ones: audiocraft cannot share this environment (it pins torch 2.1)
+    assert all(r["ready"] for r in rows if r["missing"] != ["audiocraft"])
+    assert {r["name"] for r in rows if not r["ready"]} <= {"audiocraft", "audiogen"}

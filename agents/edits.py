@@ -1,0 +1,599 @@
+"""Plan edits: the structured changes a revision request turns into, checked against the plan, applied,
+and compared page by page.
+
+A ``Revision`` is a list of edits (one pydantic model per kind, unknown fields forbidden). Page numbers in
+the edits refer to the plan as it was before the revision. ``check_edits`` names every edit that does
+not fit the plan (a page that does not exist, an unknown character ...); ``apply_edits`` builds the new
+plan and rebuilds every illustration prompt with the art director's own composition (style bible, what
+the picture shows, each character's look verbatim), so a new look reaches every page that shows the
+character and a new style every page. ``diff_plans`` says what changed, page by page.
+
+Pages keep their seeds when pages are added, removed or moved (``Page.origin``): a moved page keeps its
+illustration and its clip, and the asset cache reuses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from storyreel.agents.art_director import (
+    compose_image_prompt,
+    direct_page_in_code,
+    sfx_for,
+    shot_keyframes,
+    shows_of,
+    where_phrase,
+)
+from storyreel.errors import InputError
+from storyreel.plan import Camera, Character, DraftPage, MusicCue, Page, Scene, SfxCue, StoryPlan
+from storyreel.plan import Setting as SettingName
+from storyreel.plan import TimeOfDay as TimeName
+from storyreel.plan import Weather as WeatherName
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- the edits ----------------------------------------------------------------------------------
+
+
+class TextEdit(Strict):
+    """New words for the narrator on one page (the picture stays as it is)."""
+
+    op: Literal["text"] = "text"
+    page: int = Field(ge=1)
+    text: str = Field(min_length=1, description="the page's complete new text")
+
+
+class SceneEdit(Strict):
+    """Where and when a page happens; fields left out stay as they are."""
+
+    op: Literal["scene"] = "scene"
+    page: int = Field(ge=1)
+    setting: SettingName | None = None
+    time_of_day: TimeName | None = None
+    weather: WeatherName | None = None
+
+
+class PictureEdit(Strict):
+    """What a page's illustration shows, without the characters' looks or the style (added by the pipeline)."""
+
+    op: Literal["picture"] = "picture"
+    page: int = Field(ge=1)
+    shows: str = Field(min_length=1)
+
+
+class ShotEdit(Strict):
+    """A page's camera move or what moves in the shot; fields left out stay as they are."""
+
+    op: Literal["shot"] = "shot"
+    page: int = Field(ge=1)
+    camera: Camera | None = None
+    motion: str | None = None
+
+
+class LookEdit(Strict):
+    """A character's complete new look (it reaches every page that shows the character)."""
+
+    op: Literal["look"] = "look"
+    character: str = Field(min_length=1, description="the character's name")
+    look: str = Field(min_length=1)
+    color: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="new main color, #rrggbb")
+
+
+class StyleEdit(Strict):
+    """The style bible every illustration shares."""
+
+    op: Literal["style"] = "style"
+    style: str = Field(min_length=1)
+
+
+class MusicEdit(Strict):
+    """The mood (and description) of one music cue, or of all of them."""
+
+    op: Literal["music"] = "music"
+    cue: int | None = Field(None, ge=1, description="cue number (1 = first); None: every cue")
+    mood: str = Field(min_length=1)
+    prompt: str = Field("", description="description for music models; empty: made from the mood")
+
+
+class RemoveMusicEdit(Strict):
+    """No music for one cue, or for the whole film."""
+
+    op: Literal["remove_music"] = "remove_music"
+    cue: int | None = Field(None, ge=1, description="cue number; None: all music")
+
+
+class AddSoundEdit(Strict):
+    """A sound effect on a page."""
+
+    op: Literal["add_sound"] = "add_sound"
+    page: int = Field(ge=1)
+    sound: str = Field(min_length=1, description="short name: wind, rain, waves, fire, birds, footsteps ...")
+    prompt: str = ""
+
+
+class RemoveSoundEdit(Strict):
+    """Remove a page's sound effect by name, or all of them with ``sound="all"``."""
+
+    op: Literal["remove_sound"] = "remove_sound"
+    page: int = Field(ge=1)
+    sound: str = Field(min_length=1)
+
+
+class VoiceEdit(Strict):
+    """The narrator's voice (``character`` empty) or a character's."""
+
+    op: Literal["voice"] = "voice"
+    character: str = Field("", description="a character's name; empty: the narrator")
+    voice: str = Field(min_length=1, description="a voice name of the narration backend, e.g. en-gb+f3")
+
+
+class AddPageEdit(Strict):
+    """A new page after page ``after`` (0: before the first page)."""
+
+    op: Literal["add_page"] = "add_page"
+    after: int = Field(ge=0)
+    text: str = Field(min_length=1)
+    setting: SettingName | None = Field(None, description="None: the scene of the page before it")
+    time_of_day: TimeName | None = None
+    weather: WeatherName | None = None
+    characters: list[str] | None = Field(None, description="None: the characters of the page before it")
+
+
+class RemovePageEdit(Strict):
+    op: Literal["remove_page"] = "remove_page"
+    page: int = Field(ge=1)
+
+
+class MovePageEdit(Strict):
+    """Move a page so that it becomes page ``to`` (counted after the edits before this one)."""
+
+    op: Literal["move_page"] = "move_page"
+    page: int = Field(ge=1)
+    to: int = Field(ge=1)
+
+
+Edit = Annotated[
+    TextEdit
+    | SceneEdit
+    | PictureEdit
+    | ShotEdit
+    | LookEdit
+    | StyleEdit
+    | MusicEdit
+    | RemoveMusicEdit
+    | AddSoundEdit
+    | RemoveSoundEdit
+    | VoiceEdit
+    | AddPageEdit
+    | RemovePageEdit
+    | MovePageEdit,
+    Field(discriminator="op"),
+]
+STRUCTURAL = ("add_page", "remove_page", "move_page")
+PAGE_EDITS = (TextEdit, SceneEdit, PictureEdit, ShotEdit, AddSoundEdit, RemoveSoundEdit)  # edits of one page
+
+
+class Revision(Strict):
+    """What a revision request asks for, as edits of the plan."""
+
+    edits: list[Edit] = Field(default_factory=list, description="the changes, in order; empty: nothing to change")
+    unclear: str = Field("", description="what in the request could not be understood or done; empty: nothing")
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+def pages_text(count: int) -> str:
+    return f"the film has {count} page{'s' if count != 1 else ''} (1–{count})" if count > 1 else "the film has 1 page"
+
+
+def check_edits(plan: StoryPlan, edits: list[Edit]) -> list[str]:
+    """Problems with ``edits`` against ``plan``, one sentence each; empty when they all fit."""
+    problems: list[str] = []
+    count = len(plan.pages)
+    names = {c.name for c in plan.characters}
+    removed: set[int] = set()
+    length = count
+
+    def page_exists(number: int, what: str) -> bool:
+        if not 1 <= number <= count:
+            problems.append(f"{what}: page {number} does not exist; {pages_text(count)}")
+            return False
+        if number in removed:
+            problems.append(f"{what}: page {number} is removed by an earlier edit")
+            return False
+        return True
+
+    for edit in edits:
+        what = f"{edit.op} edit"
+        if isinstance(edit, PAGE_EDITS) and not page_exists(edit.page, what):
+            continue
+        if isinstance(edit, RemoveSoundEdit):
+            sounds = [c.sound for c in plan.pages[edit.page - 1].sfx]
+            if edit.sound != "all" and edit.sound not in sounds:
+                problems.append(
+                    f"{what}: page {edit.page} has no sound {edit.sound!r}; its sounds: {', '.join(sounds) or 'none'}"
+                )
+        elif isinstance(edit, LookEdit) or (isinstance(edit, VoiceEdit) and edit.character):
+            if edit.character not in names:
+                problems.append(
+                    f"{what}: there is no character {edit.character!r}; characters: {', '.join(sorted(names))}"
+                )
+        elif isinstance(edit, MusicEdit | RemoveMusicEdit) and edit.cue is not None and edit.cue > len(plan.music):
+            problems.append(f"{what}: there is no music cue {edit.cue}; the film has {len(plan.music)}")
+        elif isinstance(edit, AddPageEdit):
+            if edit.after > count:
+                problems.append(f"{what}: cannot add a page after page {edit.after}; {pages_text(count)}")
+            unknown = [n for n in edit.characters or [] if n not in names]
+            if unknown:
+                problems.append(f"{what}: unknown characters {unknown}; characters: {', '.join(sorted(names))}")
+            length += 1
+        elif isinstance(edit, RemovePageEdit):
+            if page_exists(edit.page, what):
+                removed.add(edit.page)
+                length -= 1
+                if length < 1:
+                    problems.append(f"{what}: a film needs at least one page")
+        elif isinstance(edit, MovePageEdit):
+            page_exists(edit.page, what)
+            if edit.to > length:
+                problems.append(f"{what}: cannot move a page to position {edit.to}; the film will have {length} pages")
+    return problems
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    """A page while edits are applied: its content, what its picture shows, and where it came from."""
+
+    page: Page
+    shows: str | None  # None: the prompt was not composed by the art director and is kept as it is
+    was: int | None  # its number in the plan before the edits; None for an added page
+    seed: int  # its seed number
+    derived_sfx: bool = field(default=False)  # its sounds were made by sfx_for, so they follow its scene
+
+
+def _draft(page: Page) -> DraftPage:
+    s = page.scene
+    return DraftPage(
+        text=page.text, setting=s.setting, time_of_day=s.time_of_day, weather=s.weather, characters=page.characters
+    )
+
+
+def _looks(characters: dict[str, Character], names: list[str]) -> list[tuple[str, str]]:
+    return [(name, characters[name].look) for name in names if name in characters]
+
+
+def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
+    """The plan with ``edits`` applied (its ``version`` unchanged: the caller numbers versions).
+
+    Raises:
+        InputError: an edit does not fit the plan (the message names each problem); nothing is changed.
+    """
+    problems = check_edits(plan, edits)
+    if problems:
+        raise InputError("; ".join(problems))
+    # 1. working copies: characters, style, and one slot per page that remembers where it came from
+    characters = {c.name: c.model_copy() for c in plan.characters}
+    style = plan.style_bible
+    narrator = plan.narrator_voice
+    cues = dict(enumerate(plan.music))  # by their index in the plan, so that they follow their pages
+    slots = [
+        _Slot(
+            page=page.model_copy(deep=True),
+            shows=shows_of(page.image_prompt, plan.style_bible, _looks(characters, page.characters)),
+            was=page.number,
+            seed=page.seed_number,
+            derived_sfx=page.sfx == sfx_for(_draft(page)),
+        )
+        for page in plan.pages
+    ]
+    by_number = {slot.was: slot for slot in slots}
+    next_seed = max(slot.seed for slot in slots) + 1
+
+    # 2. the edits, in order; page numbers name pages as they were before the revision
+    for edit in edits:
+        if isinstance(edit, PAGE_EDITS):
+            slot = by_number[edit.page]
+            page = slot.page
+        if isinstance(edit, TextEdit):
+            page.text = " ".join(edit.text.split())
+        elif isinstance(edit, SceneEdit):
+            old = page.scene
+            new = Scene(
+                setting=edit.setting or old.setting,
+                time_of_day=edit.time_of_day or old.time_of_day,
+                weather=edit.weather or old.weather,
+            )
+            if slot.shows is not None and new != old:
+                before, after = where_phrase(**old.model_dump()), where_phrase(**new.model_dump())
+                # a prompt the art director wrote in code names the scene: say the new one instead
+                if before in slot.shows:
+                    slot.shows = slot.shows.replace(before, after)
+                else:
+                    slot.shows = f"{slot.shows.rstrip('.')}, {after}."
+            page.scene = new
+        elif isinstance(edit, PictureEdit):
+            slot.shows = edit.shows
+        elif isinstance(edit, ShotEdit):
+            page.shot.camera = edit.camera or page.shot.camera
+            page.shot.motion = page.shot.motion if edit.motion is None else edit.motion
+        elif isinstance(edit, LookEdit):
+            update = {"look": edit.look} | ({"color": edit.color} if edit.color else {})
+            characters[edit.character] = characters[edit.character].model_copy(update=update)
+        elif isinstance(edit, StyleEdit):
+            style = edit.style
+        elif isinstance(edit, MusicEdit):
+            for index, cue in cues.items():
+                if edit.cue in (None, index + 1) and (cue.mood != edit.mood or edit.prompt):
+                    prompt = edit.prompt or f"{edit.mood} children's film score"
+                    cues[index] = cue.model_copy(update={"mood": edit.mood, "prompt": prompt})
+        elif isinstance(edit, RemoveMusicEdit):
+            cues = {index: cue for index, cue in cues.items() if edit.cue not in (None, index + 1)}
+        elif isinstance(edit, AddSoundEdit):
+            page.sfx.append(SfxCue(sound=edit.sound, prompt=edit.prompt or edit.sound, gain_db=-24))
+            slot.derived_sfx = False
+        elif isinstance(edit, RemoveSoundEdit):
+            page.sfx = [] if edit.sound == "all" else [c for c in page.sfx if c.sound != edit.sound]
+            slot.derived_sfx = False
+        elif isinstance(edit, VoiceEdit):
+            if edit.character:
+                characters[edit.character] = characters[edit.character].model_copy(update={"voice": edit.voice})
+            else:
+                narrator = edit.voice
+        elif isinstance(edit, AddPageEdit):
+            slots.insert(_position_after(slots, edit.after, by_number), _new_slot(edit, slots, by_number, next_seed))
+            next_seed += 1
+        elif isinstance(edit, RemovePageEdit):
+            slots.remove(by_number[edit.page])
+        elif isinstance(edit, MovePageEdit):
+            slot = by_number[edit.page]
+            slots.remove(slot)
+            slots.insert(edit.to - 1, slot)
+        # a page's sounds that came from its scene and words follow them (a scene edit at the beach: waves)
+        if isinstance(edit, TextEdit | SceneEdit) and slot.derived_sfx:
+            page.sfx = sfx_for(_draft(page))
+
+    # 3. number the pages, rebuild every prompt the art director's way, and map the music onto the pages
+    pages = []
+    for number, slot in enumerate(slots, start=1):
+        page = slot.page
+        image_prompt = page.image_prompt
+        if slot.shows is not None:
+            image_prompt = compose_image_prompt(style, slot.shows, _looks(characters, page.characters))
+        # keyframe prompts the art director composed are composed again; others are kept as written
+        original = plan.pages[slot.was - 1] if slot.was else None
+        if original is None or original.shot.keyframes == shot_keyframes(
+            original.image_prompt, original.shot.motion, original.shot.camera
+        ):
+            page.shot.keyframes = shot_keyframes(image_prompt, page.shot.motion, page.shot.camera)
+        pages.append(
+            page.model_copy(
+                update={
+                    "number": number,
+                    "image_prompt": image_prompt,
+                    "origin": slot.seed if slot.seed != number else None,
+                }
+            )
+        )
+    structural = any(edit.op in STRUCTURAL for edit in edits)
+    music = _remap_music(plan, cues, slots) if structural else [cues[i] for i in sorted(cues)]
+    # the user's own pictures stay with their pages
+    pictures = {
+        number: plan.brief.page_images[s.was] for number, s in enumerate(slots, 1) if s.was in plan.brief.page_images
+    }
+    data = plan.model_dump(mode="json") | {
+        "brief": plan.brief.model_dump(mode="json") | {"page_images": pictures},
+        "characters": [c.model_dump(mode="json") for c in characters.values()],
+        "style_bible": style,
+        "narrator_voice": narrator,
+        "pages": [p.model_dump(mode="json") for p in pages],
+        "music": [c.model_dump(mode="json") for c in music],
+    }
+    try:
+        return StoryPlan.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"the revised plan is not valid: {exc.errors()[0]['msg']}") from None
+
+
+def with_page_images(plan: StoryPlan, pictures: dict[int, str]) -> StoryPlan:
+    """The plan with the user's own pictures (page number -> file) as those pages' illustrations."""
+    for number in pictures:
+        if not 1 <= number <= len(plan.pages):
+            raise InputError(
+                f"page image for page {number}: page {number} does not exist; {pages_text(len(plan.pages))}"
+            )
+    brief = plan.brief.model_copy(update={"page_images": {**plan.brief.page_images, **pictures}})
+    return plan.model_copy(update={"brief": brief})
+
+
+def _position_after(slots: list[_Slot], after: int, by_number: dict[int | None, _Slot]) -> int:
+    """Where a page added after page ``after`` (as numbered before the revision) goes in ``slots``."""
+    if after == 0:
+        return 0
+    anchor = by_number[after]
+    if anchor in slots:
+        return slots.index(anchor) + 1
+    # the page it follows was removed: after the nearest earlier page still there
+    earlier = [by_number[n] for n in range(after - 1, 0, -1) if by_number[n] in slots]
+    return slots.index(earlier[0]) + 1 if earlier else 0
+
+
+def _new_slot(edit: AddPageEdit, slots: list[_Slot], by_number: dict[int | None, _Slot], seed: int) -> _Slot:
+    """A page written from an add-page edit and directed in code like the offline art director does."""
+    before = by_number.get(edit.after) or (slots[0] if slots else None)
+    scene = before.page.scene if before else Scene()
+    draft = DraftPage(
+        text=" ".join(edit.text.split()),
+        setting=edit.setting or scene.setting,
+        time_of_day=edit.time_of_day or scene.time_of_day,
+        weather=edit.weather or scene.weather,
+        characters=list(edit.characters if edit.characters is not None else (before.page.characters if before else [])),
+    )
+    camera = before.page.shot.camera if before else "zoom_in"
+    directed = direct_page_in_code(draft, camera)
+    page = Page(
+        number=1,
+        text=draft.text,
+        scene=Scene(setting=draft.setting, time_of_day=draft.time_of_day, weather=draft.weather),
+        characters=draft.characters,
+        image_prompt="",
+        shot={"motion": directed.motion, "camera": directed.camera},
+        sfx=directed.sfx,
+    )
+    return _Slot(page=page, shows=directed.image_prompt, was=None, seed=seed, derived_sfx=True)
+
+
+def _remap_music(plan: StoryPlan, cues: dict[int, MusicCue], slots: list[_Slot]) -> list[MusicCue]:
+    """Music cues over the new page order: each page keeps the cue it had (an added page takes the cue of
+    the page before it, or after it at the start); neighbouring pages under one cue share one cue."""
+    cue_of: dict[int, int] = {}
+    for index, cue in enumerate(plan.music):
+        for number in range(cue.first_page, cue.last_page + 1):
+            cue_of.setdefault(number, index)
+    owners = [cue_of.get(slot.was) if slot.was else None for slot in slots]
+    for i in range(len(owners)):  # added pages: the cue before them
+        if slots[i].was is None and i > 0:
+            owners[i] = owners[i - 1]
+    for i in reversed(range(len(owners))):  # an added first page: the cue after it
+        if slots[i].was is None and owners[i] is None and i + 1 < len(owners):
+            owners[i] = owners[i + 1]
+    result: list[MusicCue] = []
+    previous: int | None = None
+    for number, owner in enumerate(owners, start=1):
+        if owner is not None and owner in cues:
+            if owner == previous:
+                result[-1] = result[-1].model_copy(update={"last_page": number})
+            else:
+                result.append(cues[owner].model_copy(update={"first_page": number, "last_page": number}))
+        previous = owner if owner in cues else None
+    return result
+
+
+# --- what changed ---------------------------------------------------------------------------
+
+
+def _quote(text: str, limit: int = 160) -> str:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"“{text}”"
+
+
+def _voice(voice: str) -> str:
+    return voice or "the default"
+
+
+def diff_plans(old: StoryPlan, new: StoryPlan) -> list[str]:
+    """What changed from ``old`` to ``new``, as readable lines: the whole film first, then page by page.
+    Pages are matched by their seeds, so a moved page reads as moved, not as rewritten. Empty: no change."""
+    lines: list[str] = []
+    # 1. the whole film: title, style, voices, characters, music
+    if old.title != new.title:
+        lines.append(f"title: {_quote(old.title)} → {_quote(new.title)}")
+    if old.style_bible != new.style_bible:
+        lines.append(f"style: {_quote(old.style_bible)} → {_quote(new.style_bible)}")
+    if old.narrator_voice != new.narrator_voice:
+        lines.append(f"narrator voice: {_voice(old.narrator_voice)} → {_voice(new.narrator_voice)}")
+    before = {c.name: c for c in old.characters}
+    for character in new.characters:
+        was = before.get(character.name)
+        if was is None:
+            lines.append(f"{character.name}: new character: {_quote(character.look)}")
+            continue
+        if was.look != character.look:
+            lines.append(f"{character.name}'s look: {_quote(was.look)} → {_quote(character.look)}")
+        if was.color != character.color:
+            lines.append(f"{character.name}'s color: {was.color} → {character.color}")
+        if was.voice != character.voice:
+            lines.append(f"{character.name}'s voice: {_voice(was.voice)} → {_voice(character.voice)}")
+    lines += [f"{name}: removed" for name in before if name not in {c.name for c in new.characters}]
+    if old.music != new.music:
+        lines += _music_lines(old.music, new.music)
+
+    # 2. page by page
+    old_pages = {p.seed_number: p for p in old.pages}
+    for page in new.pages:
+        was_page = old_pages.get(page.seed_number)
+        if was_page is None:
+            lines.append(f"page {page.number}: new page: {_quote(page.text)}")
+            continue
+        changes = _page_changes(old, was_page, new, page)
+        picture = new.brief.page_images.get(page.number)
+        if picture != old.brief.page_images.get(was_page.number):
+            changes.append(f"illustration: your picture {Path(picture).name}" if picture else "illustration: generated")
+        if changes:
+            lines.append(f"page {page.number}: " + "; ".join(changes))
+    kept = {p.seed_number for p in new.pages}
+    lines += [f"page {p.number} removed: {_quote(p.text)}" for p in old.pages if p.seed_number not in kept]
+    return lines
+
+
+def _music_lines(old: list[MusicCue], new: list[MusicCue]) -> list[str]:
+    def span(cue: MusicCue) -> str:
+        first, last = cue.first_page, cue.last_page
+        return f"page {first}" if first == last else f"pages {first}–{last}"
+
+    def name(index: int, cue: MusicCue) -> str:
+        return f"music cue {index} ({span(cue)})"
+
+    lines = []
+    for index in range(1, max(len(old), len(new)) + 1):
+        a = old[index - 1] if index <= len(old) else None
+        b = new[index - 1] if index <= len(new) else None
+        if a == b:
+            continue
+        if b is None:
+            lines.append(f"{name(index, a)}: removed ({a.mood})")
+        elif a is None:
+            lines.append(f"{name(index, b)}: new, {b.mood}")
+        else:
+            parts = []
+            if a.mood != b.mood:
+                parts.append(f"mood {a.mood} → {b.mood}")
+            if (a.first_page, a.last_page) != (b.first_page, b.last_page):
+                parts.append(f"was {span(a)}")
+            if a.prompt != b.prompt and a.mood == b.mood:
+                parts.append(f"description {_quote(a.prompt)} → {_quote(b.prompt)}")
+            lines.append(f"{name(index, b)}: {', '.join(parts) or 'changed'}")
+    return lines
+
+
+def _page_changes(old_plan: StoryPlan, old: Page, new_plan: StoryPlan, new: Page) -> list[str]:
+    changes = []
+    if old.number != new.number:
+        changes.append(f"was page {old.number}")
+    if old.text != new.text:
+        changes.append(f"text {_quote(old.text)} → {_quote(new.text)}")
+    if old.scene != new.scene:
+        a, b = old.scene, new.scene
+        changes.append(f"scene {a.setting}, {a.time_of_day}, {a.weather} → {b.setting}, {b.time_of_day}, {b.weather}")
+    if old.characters != new.characters:
+        changes.append(f"shows {', '.join(old.characters) or 'nobody'} → {', '.join(new.characters) or 'nobody'}")
+    if old.image_prompt != new.image_prompt:
+        old_looks = {c.name: c.look for c in old_plan.characters}
+        new_looks = {c.name: c.look for c in new_plan.characters}
+        shows_a = shows_of(old.image_prompt, old_plan.style_bible, [(n, old_looks[n]) for n in old.characters])
+        shows_b = shows_of(new.image_prompt, new_plan.style_bible, [(n, new_looks[n]) for n in new.characters])
+        if shows_a is not None and shows_b is not None and shows_a != shows_b:
+            changes.append(f"picture {_quote(shows_a)} → {_quote(shows_b)}")
+        else:
+            why = [f"{n}'s look" for n in new.characters if old_looks.get(n) != new_looks.get(n)]
+            why += ["the style"] if old_plan.style_bible != new_plan.style_bible else []
+            changes.append(f"illustration prompt ({', '.join(why)})" if why else "illustration prompt rewritten")
+    if old.shot.camera != new.shot.camera:
+        changes.append(f"camera {old.shot.camera} → {new.shot.camera}")
+    if old.shot.motion != new.shot.motion:
+        changes.append(f"motion {_quote(old.shot.motion)} → {_quote(new.shot.motion)}")
+    if old.sfx != new.sfx:
+        a = ", ".join(c.sound for c in old.sfx) or "none"
+        b = ", ".join(c.sound for c in new.sfx) or "none"
+        changes.append(f"sounds {a} → {b}" if a != b else "sound cues adjusted")
+    return changes

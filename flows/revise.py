@@ -1,0 +1,275 @@
+"""The revise-film flow: a request in plain words in, a new version of the film out, redoing only what the
+change touches.
+
+Steps: the reviser agent turns the request into edits of the current plan (``storyreel.agents.reviser``);
+the edits make a new plan version (``plans/plan.vN.json``; the film of the version before is kept as
+``film.vN.mp4``); the make-film flow runs on the same run directory, where the asset keys decide what is
+redone: an asset whose spec (prompt, seed, backend, options, upstream files) did not change is reused.
+The report says what changed, page by page, and what was redone and reused, per page.
+
+Entrypoint for deployments: ``storyreel.flows.revise.revise_film``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, Field
+
+from storyreel import progress
+from storyreel.agents.edits import Revision, apply_edits, diff_plans, with_page_images
+from storyreel.config import Config
+from storyreel.flows.make_film import _transient, make_film, prepare
+from storyreel.flows.runners import with_task_runner
+from storyreel.plan import StoryPlan
+from storyreel.store import RunDir, sha256_file, write_bytes
+from storyreel.versions import (
+    Version,
+    current_plan,
+    keep_film,
+    load_history,
+    next_version,
+    now,
+    save_history,
+    save_plan,
+)
+
+
+class PageReport(BaseModel):
+    """What one page (or a transition, or the whole-film assets) had redone and reused."""
+
+    where: str = Field(description="page 3, transition 2-3, or whole film")
+    redone: list[str] = Field(default_factory=list, description="kinds of the assets redone")
+    reused: list[str] = Field(default_factory=list, description="kinds of the assets reused")
+
+
+class RevisionResult(BaseModel):
+    run_dir: str
+    request: str
+    changed: bool
+    message: str = Field("", description="why nothing changed, or what could not be done")
+    previous: int = Field(description="the plan version the revision started from")
+    version: int = Field(description="the plan version now current")
+    changes: list[str] = Field(default_factory=list, description="what changed in the plan, page by page")
+    film: str | None = None
+    film_version: str | None = Field(None, description="film.vN.mp4 of the new version")
+    made: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    pages: list[PageReport] = Field(default_factory=list)
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def base_model_setting(model: str) -> bool:
+    """Whether ``llm.model`` names a base model (the bundled offline one, a local hf: model): those do
+    not follow instructions, so requests are read by rules and the model is not even loaded."""
+    spec = model.strip()
+    return spec == "offline" or spec.startswith("hf:")
+
+
+@task(
+    name="understand-request",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=_transient,
+)
+def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
+    """The reviser agent: the edits the request asks of the plan, checked against it."""
+    from storyreel.agents.llm import chat_model
+    from storyreel.agents.reviser import understand_request
+
+    llm = None if base_model_setting(config.llm.model) or not request.strip() else chat_model(config.llm)
+    return understand_request(llm, request, plan, config.llm)
+
+
+def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[int, str]:
+    """Copy the user's pictures into the run (``inputs/pNN-<sha8>-<name>``), so that the run keeps them
+    whatever becomes of the originals; returns page -> the copy's path."""
+    from storyreel.page_images import check_page_images
+
+    copies = {}
+    for number, source in check_page_images(pictures, pages).items():
+        source_path = Path(source)
+        target = run / "inputs" / f"p{number:02d}-{sha256_file(source_path)[:8]}-{source_path.name}"
+        if not target.exists():
+            write_bytes(target, source_path.read_bytes())
+        copies[number] = str(target)
+    return copies
+
+
+_WHERE = (
+    (re.compile(r"^pages/p(\d+)/"), lambda m: (int(m.group(1)) * 2, f"page {int(m.group(1))}")),
+    (
+        re.compile(r"^transitions/t(\d+)-(\d+)"),
+        lambda m: (int(m.group(1)) * 2 + 1, f"transition {int(m.group(1))}-{int(m.group(2))}"),
+    ),
+)
+
+
+def report_by_page(events: list[tuple[str, str, str]]) -> list[PageReport]:
+    """Assets redone and reused, grouped by the page (or transition) they belong to, in film order; the
+    music, stems, mix and film under "whole film" last."""
+    rows: dict[tuple[int, str], PageReport] = {}
+    for which, kind, where in events:
+        key = (10**9, "whole film")
+        for pattern, label in _WHERE:
+            if m := pattern.match(where):
+                key = label(m)
+                break
+        row = rows.setdefault(key, PageReport(where=key[1]))
+        (row.redone if which == "made" else row.reused).append(kind)
+    return [rows[k] for k in sorted(rows)]
+
+
+def describe_kinds(kinds: list[str]) -> str:
+    """'narration, keyframes, 2 sfx': kinds with their counts, for reports."""
+    counts = Counter(kinds)
+    return ", ".join(f"{n} {kind}" if n > 1 else kind for kind, n in counts.items()) or "-"
+
+
+# --- the flow ------------------------------------------------------------------------------------
+
+
+@flow(name="revise-film", persist_result=False, validate_parameters=True, log_prints=False)
+def revise_film(
+    run_dir: str,
+    request: str = "",
+    page_images: dict[int, str] | None = None,
+    settings: list[str] | None = None,
+) -> RevisionResult:
+    """Revise the film in ``run_dir`` as ``request`` asks, redoing only what the change touches.
+
+    Args:
+        run_dir: a run directory made by ``make-film``.
+        request: what to change, in plain words ("make the dragon green", "page 3 should happen at the
+            beach, and make the music calmer"); page numbers are those of the current version.
+        page_images: page number -> your own picture, used as that page's illustration (copied into the run).
+        settings: ``section.key=value`` overrides, e.g. ``llm.model=ollama:llama3.1`` for the reviser.
+    """
+    started = time.perf_counter()
+    # 1. The run: its config and current plan
+    run, _brief, config, _note = prepare(
+        prompt="", pages=None, style=None, seed=None, profile=None, settings=settings, out=None, run=run_dir,
+        images=None, config=None,
+    )  # fmt: skip
+    plan = current_plan(run)
+    progress.note(f"revising {run} (plan v{plan.version}): {request or '(no request)'}")
+
+    # 2. The reviser agent: the request as edits of the plan (a page that does not exist is refused here)
+    revision = understand(request, plan, config)
+
+    # 3. The new plan: the user's pictures, then the edits; what changed, page by page
+    revised = plan
+    if page_images:
+        revised = with_page_images(plan, copy_page_images(run, page_images, len(plan.pages)))
+    revised = apply_edits(revised, revision.edits)
+    changes = diff_plans(plan, revised)
+    if not changes:
+        why = "the request is empty" if not request.strip() and not page_images else "the film already is as asked"
+        message = f"nothing to change: {why}; plan v{plan.version} and its film are unchanged, nothing was redone"
+        if revision.unclear:
+            message += f" (not understood: {revision.unclear})"
+        progress.note(message)
+        return RevisionResult(
+            run_dir=str(run),
+            request=request,
+            changed=False,
+            message=message,
+            previous=plan.version,
+            version=plan.version,
+            film=str(run / "film.mp4") if (run / "film.mp4").is_file() else None,
+            seconds=round(time.perf_counter() - started, 1),
+        )
+
+    # 4. A new version: the film of the current one is kept as film.vN.mp4, the new plan is saved
+    version = next_version(run)
+    revised = revised.model_copy(update={"version": version})
+    history = load_history(run)
+    with RunDir(run).locked():
+        film_sha = keep_film(run, plan.version)
+        base = history.get(plan.version)
+        if base is not None and film_sha and not base.film_sha256:
+            history.put(base.model_copy(update={"film": f"film.v{plan.version}.mp4", "film_sha256": film_sha}))
+        save_plan(run, revised)
+        entry = Version(
+            version=version, action="revise", request=request, date=now(), based_on=plan.version, changes=changes
+        )
+        history.put(entry)
+        save_history(run, history)
+
+    # 5. The film of the new version: make-film on the same run (with the run's task runner); the asset keys
+    #    decide what is redone
+    result = with_task_runner(make_film, config)(run=str(run), settings=settings or [])
+
+    # 6. Keep its film as film.vN.mp4 and report what was redone and reused, page by page
+    film_sha = keep_film(run, version) if result.film else None
+    pages = report_by_page(RunDir(run).events())
+    entry = entry.model_copy(
+        update={
+            "film": f"film.v{version}.mp4" if film_sha else None,
+            "film_sha256": film_sha,
+            "redone": result.made,
+            "reused": result.reused,
+        }
+    )
+    history = load_history(run)
+    history.put(entry)
+    save_history(run, history)
+    seconds = round(time.perf_counter() - started, 1)
+    _artifacts(run, request, plan.version, version, changes, pages, result.made, result.reused, seconds)
+    return RevisionResult(
+        run_dir=str(run),
+        request=request,
+        changed=True,
+        message=f"not done: {revision.unclear}" if revision.unclear else "",
+        previous=plan.version,
+        version=version,
+        changes=changes,
+        film=result.film,
+        film_version=str(run / f"film.v{version}.mp4") if film_sha else None,
+        made=result.made,
+        reused=result.reused,
+        seconds=seconds,
+        pages=pages,
+    )
+
+
+def _artifacts(
+    run: Path,
+    request: str,
+    previous: int,
+    version: int,
+    changes: list[str],
+    pages: list[PageReport],
+    made: int,
+    reused: int,
+    seconds: float,
+) -> None:
+    """The changes as markdown and the assets redone and reused per page as a table, in Prefect's UI."""
+    lines = [f"# {run.name}: v{previous} → v{version}", "", f"> {request}", "", "## Changes", ""]
+    lines += [f"- {line}" for line in changes]
+    lines += ["", f"Redid {made} of {made + reused} assets in {seconds:.0f} s; reused {reused}."]
+    create_markdown_artifact(markdown="\n".join(lines) + "\n", key="revision", description=f"v{version}: {request}")
+    rows: list[dict[str, Any]] = [
+        {
+            "where": p.where,
+            "redone": describe_kinds(p.redone),
+            "reused": describe_kinds(p.reused),
+            "redone_count": len(p.redone),
+            "reused_count": len(p.reused),
+        }
+        for p in pages
+    ]
+    if rows:
+        create_table_artifact(table=rows, key="revision-assets", description=f"assets redone and reused for v{version}")

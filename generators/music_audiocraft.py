@@ -1,0 +1,98 @@
+"""Music from MusicGen through Meta's own library, audiocraft (used only where audiocraft is installed).
+
+audiocraft 1.3 pins torch 2.1 and imports xformers and spaCy when it loads, so it cannot share an
+environment with storyreel's current torch and diffusers: install it apart (README, "audiocraft"), or use
+``music.backend = "musicgen"``, the same MusicGen weights through transformers, which needs nothing more.
+``storyreel backends`` says whether it is usable here.
+
+audiocraft continues music past MusicGen's 30 s window itself (``extend_stride``). The weights of Meta's
+MusicGen checkpoints are CC-BY-NC 4.0: non-commercial use only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storyreel import gpu
+from storyreel.errors import BackendError
+from storyreel.generators.base import MusicRequest
+from storyreel.generators.model_runtime import fit_length, generating, loading, normalise_peak, pick_device
+from storyreel.generators.music_musicgen import describe
+from storyreel.media import fade_envelope, write_wav
+
+INSTALL = (
+    "audiocraft 1.3 pins torch 2.1 and needs xformers, so it lives in an environment of its own (see the README, "
+    "'audiocraft'); or use music.backend=musicgen (the same MusicGen through transformers) and "
+    "sfx.backend=stable-audio"
+)
+
+
+def import_audiocraft() -> Any:
+    """``audiocraft.models``, or a BackendError that says how to get it."""
+    try:
+        import audiocraft.models
+    except ImportError as exc:
+        raise BackendError(f"audiocraft is not usable here ({exc}): {INSTALL}") from exc
+    return audiocraft.models
+
+
+class AudiocraftComposer:
+    """Scores a cue with MusicGen through audiocraft."""
+
+    name: ClassVar[str] = "audiocraft"
+    version: ClassVar[str] = "1"
+    uses_gpu: ClassVar[bool] = True
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        model: str = Field("facebook/musicgen-small", description="audiocraft MusicGen name or Hugging Face id")
+        style: str = Field(
+            "gentle orchestral score for a children's picture-book film, instrumental, no vocals",
+            description="added to every cue's description",
+        )
+        extend_stride: float = Field(18.0, gt=0, lt=30, description="seconds added per step past the 30 s window")
+        cfg_coef: float = Field(3.0, ge=1, description="classifier-free guidance")
+        top_k: int = Field(250, ge=0)
+        temperature: float = Field(1.0, gt=0)
+        peak_db: float = Field(-8.0, le=-6.0, description="peak level of the cue, dBFS")
+        fade: float = Field(1.5, ge=0, description="seconds of fade in and out (at most a quarter of the cue)")
+        device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or self.Options()
+
+    def compose(self, request: MusicRequest, out: Path) -> None:
+        """Write exactly ``request.duration`` seconds of music for ``request.mood`` to ``out`` (WAV)."""
+        import torch
+
+        o = self.options
+        # 1. the model (audiocraft checked first, so its absence is said plainly)
+        import_audiocraft()
+        with gpu.pipeline(self, self._load) as model, generating("music", o.model):
+            # 2. generate; audiocraft extends past its window by itself
+            model.set_generation_params(
+                use_sampling=True,
+                top_k=o.top_k,
+                temperature=o.temperature,
+                duration=request.duration,
+                cfg_coef=o.cfg_coef,
+                extend_stride=o.extend_stride,
+            )
+            torch.manual_seed(request.seed)
+            audio = model.generate([describe(request.mood, request.prompt, o.style)], progress=False)[0]
+            rate = model.sample_rate
+
+        # 3. exact length, fades, level
+        frames = round(request.duration * rate)
+        music = fit_length(audio.float().cpu().numpy().T, frames)
+        music *= fade_envelope(frames, round(min(o.fade, request.duration / 4) * rate))[:, None]
+        write_wav(out, normalise_peak(music, o.peak_db), rate)
+
+    def _load(self) -> Any:
+        models = import_audiocraft()
+        with loading(self.options.model, "music"):
+            return models.MusicGen.get_pretrained(self.options.model, device=pick_device(self.options.device))

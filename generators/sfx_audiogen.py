@@ -1,0 +1,74 @@
+"""Sound effects from AudioGen through Meta's audiocraft (used only where audiocraft is installed).
+
+audiocraft 1.3 pins torch 2.1 and imports xformers and spaCy when it loads, so it cannot share an
+environment with storyreel's current torch and diffusers: install it apart (README, "audiocraft"), or use
+``sfx.backend = "stable-audio"``. ``storyreel backends`` says whether it is usable here.
+
+AudioGen takes any description, so ``UnsupportedCue`` is never raised; it writes 10 s per window and
+extends past it by itself. The AudioGen weights are CC-BY-NC 4.0: non-commercial use only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storyreel import gpu
+from storyreel.generators.base import SfxRequest
+from storyreel.generators.model_runtime import fit_length, generating, loading, normalise_peak, pick_device
+from storyreel.generators.music_audiocraft import import_audiocraft
+from storyreel.generators.sfx_stable_audio import describe
+from storyreel.media import fade_envelope, write_wav
+
+
+class AudioGenSfx:
+    """Makes any sound effect a text can describe, with AudioGen through audiocraft."""
+
+    name: ClassVar[str] = "audiogen"
+    version: ClassVar[str] = "1"
+    uses_gpu: ClassVar[bool] = True
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        model: str = Field("facebook/audiogen-medium", description="audiocraft AudioGen name or Hugging Face id")
+        style: str = Field("", description="added to every cue's description")
+        extend_stride: float = Field(2.0, gt=0, lt=10, description="seconds added per step past the 10 s window")
+        cfg_coef: float = Field(3.0, ge=1, description="classifier-free guidance")
+        top_k: int = Field(250, ge=0)
+        peak_db: float = Field(-1.0, le=0, description="peak level of the effect, dBFS")
+        fade: float = Field(0.3, ge=0, description="seconds of fade at each end (at most a fifth of the cue)")
+        device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or self.Options()
+
+    def make(self, request: SfxRequest, out: Path) -> None:
+        """Write ``request.duration`` seconds of the cue to ``out`` (WAV)."""
+        import torch
+
+        o = self.options
+        # 1. the model (audiocraft checked first, so its absence is said plainly)
+        import_audiocraft()
+        with gpu.pipeline(self, self._load) as model, generating("sound-effect", o.model):
+            # 2. generate; audiocraft extends past its window by itself
+            model.set_generation_params(
+                use_sampling=True, top_k=o.top_k, duration=request.duration, cfg_coef=o.cfg_coef,
+                extend_stride=o.extend_stride,
+            )  # fmt: skip
+            torch.manual_seed(request.seed)
+            audio = model.generate([describe(request.cue.sound, request.cue.prompt, o.style)], progress=False)[0]
+            rate = model.sample_rate
+
+        # 3. exact length, fades, level
+        frames = round(request.duration * rate)
+        sound = fit_length(audio.float().cpu().numpy().T, frames)
+        sound *= fade_envelope(frames, round(min(o.fade, request.duration / 5) * rate))[:, None]
+        write_wav(out, normalise_peak(sound, o.peak_db), rate)
+
+    def _load(self) -> Any:
+        models = import_audiocraft()
+        with loading(self.options.model, "sound-effect"):
+            return models.AudioGen.get_pretrained(self.options.model, device=pick_device(self.options.device))
