@@ -211,12 +211,13 @@ def seeded(seed: int) -> Any:
     return torch.Generator("cpu").manual_seed(seed)
 
 
-def step_progress(label: str, total: int) -> Callable[[Any, int, Any, dict], dict]:
-    """A ``callback_on_step_end`` that reports each denoising step to ``storyreel.progress``."""
-    progress.start("denoise", total)
+def step_progress(label: str, total: int, stage: str = "denoise") -> Callable[[Any, int, Any, dict], dict]:
+    """A ``callback_on_step_end`` that reports each denoising step to ``storyreel.progress`` under ``stage``."""
+    progress.start(stage, total)
+    prefix = f"{label}: " if label else ""
 
     def callback(pipe: Any, step: int, timestep: Any, kwargs: dict) -> dict:
-        progress.advance("denoise", f"{label}: step {step + 1}/{total}")
+        progress.advance(stage, f"{prefix}step {step + 1}/{total}")
         return kwargs  # diffusers reads the (possibly changed) tensors back from it
 
     return callback

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from storyreel import gpu, progress
 from storyreel.errors import BackendError
 from storyreel.generators.base import ImageRequest
+from storyreel.generators.diffusion import round_size, step_progress
 
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"  # Apache-2.0, 4 steps, ~13 GB VRAM, takes reference images
 
@@ -124,7 +125,7 @@ class DiffusersIllustrator:
 
             # 4. denoise, reporting each step
             if "callback_on_step_end" in self._call_params:
-                kwargs["callback_on_step_end"] = _step_reporter(steps)
+                kwargs["callback_on_step_end"] = step_progress("", steps, stage="image steps")
             try:
                 image = pipe(**kwargs).images[0]
             except ValueError as exc:  # the pipeline's own input checks
@@ -155,8 +156,7 @@ class DiffusersIllustrator:
 
     @staticmethod
     def _model_size(pipe: Any, width: int, height: int) -> tuple[int, int]:
-        multiple = 16 if getattr(pipe, "transformer", None) is not None else 8
-        return (max(multiple, round(width / multiple) * multiple), max(multiple, round(height / multiple) * multiple))
+        return round_size(width, height, 16 if getattr(pipe, "transformer", None) is not None else 8)
 
     def _reference_inputs(self, pipe: Any, references: list[Any]) -> dict[str, Any]:
         from PIL import Image
@@ -277,17 +277,6 @@ class DiffusersIllustrator:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _step_reporter(total: int) -> Any:
-    """A ``callback_on_step_end`` that reports each denoising step; it must return the tensors it got."""
-    progress.start("image steps", total)
-
-    def on_step_end(pipe: Any, step: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
-        progress.advance("image steps", f"step {step + 1}/{total}")
-        return callback_kwargs
-
-    return on_step_end
 
 
 def _reference_shape(image: Any) -> Any:
