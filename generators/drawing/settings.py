@@ -40,21 +40,21 @@ class Stage:
 # --- shapes the settings share: trees, bushes, flowers, grass, houses ---------------------------------
 
 
-def _round_tree(p: Painter, x: float, y: float, h: float, depth: str, leaf: RGB = LEAF) -> None:
+def _round_tree(p: Painter, x: float, y: float, h: float, depth: str, color: RGB = LEAF) -> None:
     """A lollipop tree: a trunk and a canopy of three overlapping balls; ``h`` is its height in units."""
     trunk_w = h * 0.09 * p.unit / p.w
     p.rect(x - trunk_w, y - h * 0.45 * p.unit / p.h, x + trunk_w, y + 0.002, TRUNK, depth, "thing")
     sx, sy = p.unit / p.w, p.unit / p.h
     r = h * 0.3
     for dx, dy, k in ((-0.45, -0.62, 0.85), (0.45, -0.64, 0.85), (0.0, -0.8, 1.0)):
-        p.ellipse(x + dx * r * sx, y + dy * h * sy, r * k, r * k * 0.95, leaf, depth, "foliage")
+        p.ellipse(x + dx * r * sx, y + dy * h * sy, r * k, r * k * 0.95, color, depth, "foliage")
     if depth != "far":  # a highlight on the top ball
         p.ellipse(
             x - 0.25 * r * sx,
             y - 0.9 * h * sy,
             r * 0.35,
             r * 0.25,
-            mix(leaf, (230, 255, 180), 0.35),
+            mix(color, (230, 255, 180), 0.35),
             depth,
             "foliage",
             line=False,
@@ -73,6 +73,27 @@ def _pine(p: Painter, x: float, y: float, h: float, depth: str, color: RGB = PIN
             depth,
             "foliage",
         )
+
+
+def _trees_on(
+    p: Painter,
+    ridge: np.ndarray,
+    count: int,
+    height: float | tuple[float, float],
+    depth: str,
+    sink: float,
+    tree: Callable[..., None] = _round_tree,
+    spread: tuple[float, float] = (0.0, 1.0),
+    slots: bool = False,
+    **colour: RGB,
+) -> None:
+    """``count`` trees standing on a ridge, ``sink`` below its line so they are rooted. Each at a random x
+    within ``spread``, or with ``slots``, one in each of ``count`` equal slots across the picture; ``height``
+    is fixed, or a (low, high) range drawn for each tree."""
+    for i in range(count):
+        x = (i + p.rng.uniform(*spread)) / count if slots else p.rng.uniform(*spread)
+        h = p.rng.uniform(*height) if isinstance(height, tuple) else height
+        tree(p, x, height_at(ridge, x) + sink, h, depth, **colour)
 
 
 def _bush(p: Painter, x: float, y: float, r: float, depth: str, color: RGB = LEAF) -> None:
@@ -146,13 +167,9 @@ def _house(p: Painter, x: float, y: float, w: float, h: float, wall: RGB, roof: 
 def _meadow(p: Painter) -> Stage:
     rng = p.rng
     far = p.hills(0.55, 0.035, 1.5, (120, 170, 130), "far")
-    for _ in range(5):
-        x = rng.uniform(0, 1)
-        _round_tree(p, x, height_at(far, x) + 0.01, 0.07, "far")
+    _trees_on(p, far, 5, 0.07, "far", sink=0.01)
     mid = p.hills(0.66, 0.03, 1.2, (130, 186, 96), "mid")
-    for _ in range(int(rng.integers(2, 5))):
-        x = rng.uniform(0.03, 0.97)
-        _round_tree(p, x, height_at(mid, x) + 0.01, rng.uniform(0.14, 0.2), "mid")
+    _trees_on(p, mid, int(rng.integers(2, 5)), (0.14, 0.2), "mid", sink=0.01, spread=(0.03, 0.97))
     p.hills(0.78, 0.015, 0.8, GRASS, "near")
     _grass_tufts(p, 0, 1, 0.8, 1.0, 18, GRASS)
     _flowers(p, 0, 1, 0.8, 0.99, 22)
@@ -162,9 +179,7 @@ def _meadow(p: Painter) -> Stage:
 def _forest(p: Painter) -> Stage:
     rng = p.rng
     far = p.hills(0.5, 0.03, 2.0, (80, 130, 110), "far", "foliage")
-    for i in range(16):
-        x = (i + rng.uniform(0, 1)) / 16
-        _pine(p, x, height_at(far, x) + 0.02, rng.uniform(0.12, 0.18), "far", (60, 110, 100))
+    _trees_on(p, far, 16, (0.12, 0.18), "far", sink=0.02, tree=_pine, slots=True, color=(60, 110, 100))
     mid = p.hills(0.66, 0.02, 1.5, (96, 150, 80), "mid", "foliage")
     for i in range(9):
         x = (i + rng.uniform(0.1, 0.9)) / 9
@@ -190,9 +205,7 @@ def _forest(p: Painter) -> Stage:
 def _garden(p: Painter) -> Stage:
     rng = p.rng
     far = p.hills(0.5, 0.02, 1.5, (110, 160, 120), "far", "foliage")
-    for i in range(7):
-        x = (i + rng.uniform(0, 1)) / 7
-        _round_tree(p, x, height_at(far, x) + 0.02, rng.uniform(0.1, 0.15), "far")
+    _trees_on(p, far, 7, (0.1, 0.15), "far", sink=0.02, slots=True)
     # a hedge, then a picket fence in front of it
     p.rect(-0.02, 0.56, 1.02, 0.7, (84, 140, 76), "mid", "foliage", radius=0.05)
     p.land(np.array([[-0.02, 0.68], [1.02, 0.68]]), (126, 184, 92), "mid")
@@ -345,9 +358,7 @@ def _mountain(p: Painter) -> Stage:
         ]
         p.polygon(cap, (246, 248, 252), "far")
     mid = p.hills(0.64, 0.05, 1.3, (110, 150, 110), "mid")
-    for _ in range(8):
-        x = rng.uniform(0, 1)
-        _pine(p, x, height_at(mid, x) + 0.03, rng.uniform(0.12, 0.2), "mid")
+    _trees_on(p, mid, 8, (0.12, 0.2), "mid", sink=0.03, tree=_pine)
     p.hills(0.8, 0.02, 1.0, (150, 160, 110), "near")
     for _ in range(5):  # boulders
         x, y = rng.uniform(0, 1), rng.uniform(0.84, 0.99)
@@ -469,9 +480,7 @@ def _castle(p: Painter) -> Stage:
 def _village(p: Painter) -> Stage:
     rng = p.rng
     far = p.hills(0.55, 0.03, 1.5, (120, 164, 130), "far")
-    for _ in range(6):
-        x = rng.uniform(0, 1)
-        _round_tree(p, x, height_at(far, x) + 0.01, 0.08, "far")
+    _trees_on(p, far, 6, 0.08, "far", sink=0.01)
     mid = p.hills(0.7, 0.01, 1.0, (130, 184, 96), "mid")
     houses = int(rng.integers(3, 6))
     for i in range(houses):
