@@ -44,6 +44,8 @@ class PreviewIllustrator:
 
     name = "preview"
     version = "1"
+    summary = "procedural picture-book illustrations, CPU"
+    requires = ("PIL", "numpy")  # importable modules it needs
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
