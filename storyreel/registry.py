@@ -16,7 +16,8 @@ The class says what it needs in class attributes, all optional::
 They are read by importing the backend's module, so that module must import cheaply: heavy libraries (torch,
 diffusers, transformers, the backend's own ``requires``) are imported inside the methods that use them. Then
 ``storyreel backends`` lists every backend without importing torch, and ``storyreel --help`` imports none.
-A plugin's backend of the same kind and name replaces a built-in one. A new kind is one word in ``KINDS``.
+A plugin's backend of the same kind and name replaces a built-in one. A new kind is one line in ``KINDS``: its
+name and the one method of its protocol (generators/base.py), which :func:`load` checks the class has.
 """
 
 from __future__ import annotations
@@ -34,7 +35,16 @@ from pydantic import BaseModel, ValidationError
 from storyreel.errors import BackendError, ConfigError
 
 ENTRY_POINT_GROUP = "storyreel.backends"
-KINDS = ("image", "keyframes", "interpolation", "narration", "music", "sfx", "assemble")
+# kind -> the one method of its protocol (generators/base.py), in the order the film is made
+KINDS: dict[str, str] = {
+    "image": "generate",
+    "keyframes": "keyframes",
+    "interpolation": "interpolate",
+    "narration": "speak",
+    "music": "compose",
+    "sfx": "make",
+    "assemble": "assemble",
+}
 BUILT_IN = "built-in"  # the origin of the backends storyreel itself declares
 
 
@@ -96,7 +106,8 @@ def all_backends() -> list[BackendInfo]:
         if kind in KINDS and name:
             dist = ep.dist.name if ep.dist else "plugin"
             found[BackendInfo(kind, name, ep.value, BUILT_IN if dist == "storyreel" else dist)] = None
-    return sorted(found, key=lambda b: (KINDS.index(b.kind), b.origin != BUILT_IN))
+    order = list(KINDS)
+    return sorted(found, key=lambda b: (order.index(b.kind), b.origin != BUILT_IN))
 
 
 def names(kind: str) -> list[str]:
@@ -118,6 +129,8 @@ def load(kind: str, name: str) -> type:
     resolved = _resolve(backend.target)
     if resolved.cls is None:
         raise BackendError(f"{kind} backend {name!r}: {resolved.error}")
+    if not callable(getattr(resolved.cls, KINDS[kind], None)):
+        raise BackendError(f"{kind} backend {name!r}: {backend.target} has no {KINDS[kind]}() method")
     missing = backend.missing()
     if missing:
         hint = f": {backend.install}" if backend.install else ""
