@@ -60,9 +60,10 @@ def _resolve(target: str) -> _Resolved:
     module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        absent = (exc.name or "").partition(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
-        return _Resolved(None, f"{module_name} could not be imported: {exc}", absent)
+    except ModuleNotFoundError as exc:
+        return _Resolved(None, f"{module_name} could not be imported: {exc}", (exc.name or "").partition(".")[0])
+    except Exception as exc:  # a broken plugin must not break the listing of the others: say what it raised
+        return _Resolved(None, f"{module_name} could not be imported: {type(exc).__name__}: {exc}")
     cls = getattr(module, attr, None)
     return _Resolved(cls) if cls is not None else _Resolved(None, f"{module_name} has no {attr}")
 
