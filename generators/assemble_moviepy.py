@@ -54,6 +54,9 @@ class MoviePyAssembler:
 
     name: ClassVar[str] = "moviepy"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "MoviePy 2 assembly, H.264 + AAC"
+    requires: ClassVar[tuple[str, ...]] = ("moviepy", "imageio_ffmpeg")  # importable modules it needs
+    install: ClassVar[str] = "pip install moviepy imageio-ffmpeg"
 
     class Options(BaseModel):
         """Encoder settings. Defaults favour speed on a small CPU at a quality a picture book needs."""

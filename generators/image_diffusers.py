@@ -65,6 +65,9 @@ class DiffusersIllustrator:
 
     name: ClassVar[str] = "diffusers"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "text-to-image LDM by Hugging Face id or folder (FLUX.2 klein, FLUX.1, SDXL, SD ...)"
+    requires: ClassVar[tuple[str, ...]] = ("torch", "diffusers", "transformers")  # importable modules it needs
+    install: ClassVar[str] = "pip install torch diffusers transformers accelerate"
     uses_gpu: ClassVar[bool] = True  # the flow runs it under the GPU concurrency limit (run.gpu_limit)
 
     class Options(BaseModel):

@@ -74,6 +74,9 @@ class MusicGenComposer:
 
     name: ClassVar[str] = "musicgen"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "MusicGen via transformers, any length (weights CC-BY-NC: non-commercial)"
+    requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")  # importable modules it needs
+    install: ClassVar[str] = "pip install torch transformers"
     uses_gpu: ClassVar[bool] = True
 
     class Options(BaseModel):

@@ -87,6 +87,8 @@ class SynthComposer:
 
     name: ClassVar[str] = "synth"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "music synthesized from the mood of each cue"
+    requires: ClassVar[tuple[str, ...]] = ("numpy", "scipy")  # importable modules it needs
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

@@ -65,6 +65,9 @@ class EspeakNarrator:
 
     name: ClassVar[str] = "espeak"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "espeak-ng voice, offline"
+    requires: ClassVar[tuple[str, ...]] = ("espeakng_loader",)  # importable modules it needs
+    install: ClassVar[str] = "pip install espeakng-loader"
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

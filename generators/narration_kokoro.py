@@ -55,6 +55,9 @@ class KokoroNarrator:
 
     name: ClassVar[str] = "kokoro"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "Kokoro-82M neural TTS (Apache-2.0), voices per narrator and character"
+    requires: ClassVar[tuple[str, ...]] = ("torch", "kokoro", "misaki")  # importable modules it needs
+    install: ClassVar[str] = "pip install 'storyreel[audio]'"
     uses_gpu: ClassVar[bool] = True
 
     class Options(BaseModel):

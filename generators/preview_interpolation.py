@@ -31,6 +31,9 @@ class FlowInterpolator:
 
     name = "preview"
     version = "1"
+    summary = "optical-flow frame interpolation between keyframes"
+    requires = ("cv2", "numpy")  # importable modules it needs
+    install = "pip install opencv-python-headless"
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

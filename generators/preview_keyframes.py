@@ -35,6 +35,9 @@ class CameraKeyframes:
 
     name = "preview"
     version = "1"
+    summary = "sparse keyframes from camera moves over the illustration"
+    requires = ("cv2", "numpy")  # importable modules it needs
+    install = "pip install opencv-python-headless"
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

@@ -45,6 +45,9 @@ class StableAudioSfx:
 
     name: ClassVar[str] = "stable-audio"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "Stable Audio Open via diffusers, any cue (Stability AI Community License)"
+    requires: ClassVar[tuple[str, ...]] = ("torch", "diffusers", "torchsde")  # importable modules it needs
+    install: ClassVar[str] = "pip install 'storyreel[audio]'"
     uses_gpu: ClassVar[bool] = True
 
     class Options(BaseModel):

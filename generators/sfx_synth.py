@@ -32,6 +32,8 @@ class SynthSfx:
 
     name: ClassVar[str] = "synth"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "synthesized wind, rain, waves, fire, birds ..."
+    requires: ClassVar[tuple[str, ...]] = ("numpy", "scipy")  # importable modules it needs
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

@@ -73,6 +73,8 @@ class _LTX:
     """What the two LTX backends share: options, the resident pipeline, one generation."""
 
     version = "1"
+    requires = ("torch", "diffusers", "transformers", "cv2")  # importable modules it needs
+    install = "pip install torch diffusers transformers accelerate"
     uses_gpu = True  # the flow runs it under the GPU concurrency limit
     Options = LTXOptions
 
@@ -185,6 +187,7 @@ class LTXKeyframes(_LTX):
     """Sparse keyframes for a page: a low-frame-rate LTX video that starts at the illustration."""
 
     name = "ltx"
+    summary = "LTX-Video: a low-frame-rate video from the illustration (LTXConditionPipeline)"
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
         """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ..."""
@@ -219,6 +222,7 @@ class LTXInterpolator(_LTX):
     """The frames between keyframes, every keyframe a condition at its frame index."""
 
     name = "ltx"
+    summary = "LTX-Video: frames between keyframes conditioned at their indices"
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""

@@ -72,6 +72,8 @@ class _Wan:
     """What the two Wan backends share: options, the resident pipeline, one generation."""
 
     version = "1"
+    requires = ("torch", "diffusers", "transformers", "ftfy")  # importable modules it needs
+    install = "pip install 'storyreel[video]' (ftfy)"
     uses_gpu = True  # the flow runs it under the GPU concurrency limit
     Options = WanOptions
 
@@ -142,6 +144,7 @@ class WanKeyframes(_Wan):
     """Sparse keyframes for a page: Wan image-to-video from the illustration, sampled at the keyframe times."""
 
     name = "wan"
+    summary = "Wan image-to-video from the illustration (WanImageToVideoPipeline)"
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
         """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ..."""
@@ -173,6 +176,7 @@ class WanInterpolator(_Wan):
     """First/last-frame interpolation between each pair of neighbouring keyframes."""
 
     name = "wan"
+    summary = "Wan first/last-frame interpolation between neighbouring keyframes"
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""

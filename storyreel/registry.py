@@ -1,107 +1,114 @@
-"""Backends by kind and name, loaded lazily.
+"""Backends by kind and name, found through entry points and loaded lazily.
 
-``kind -> name -> "module:Class"``. Built-ins are listed here; third-party packages add theirs through
-the entry-point group ``storyreel.backends`` with names ``"<kind>.<name>"``, e.g.::
+Every backend, storyreel's own as much as a plugin's, is an entry point of the group ``storyreel.backends``
+named ``"<kind>.<name>"`` whose value is ``"module:Class"``. storyreel declares its own in its pyproject.toml;
+a plugin package declares its own the same way (plugins/storyreel-audiocraft is one)::
 
     [project.entry-points."storyreel.backends"]
     "image.mymodel" = "my_package.image_mymodel:MyModel"
 
-Nothing heavy is imported until a backend is created, so ``storyreel --help`` never imports torch.
+The class says what it needs in class attributes, all optional::
+
+    summary = "one line: what it is"
+    requires = ("torch", "diffusers")  # importable modules it needs, checked without importing them
+    install = "pip install torch diffusers"  # how to get them
+
+They are read by importing the backend's module, so that module must import cheaply: heavy libraries (torch,
+diffusers, transformers, the backend's own ``requires``) are imported inside the methods that use them. Then
+``storyreel backends`` lists every backend without importing torch, and ``storyreel --help`` imports none.
+A plugin's backend of the same kind and name replaces a built-in one. A new kind is one line in ``KINDS``: its
+name and the one method of its protocol (generators/base.py), which :func:`load` checks the class has.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
 from storyreel.errors import BackendError, ConfigError
 
 ENTRY_POINT_GROUP = "storyreel.backends"
-KINDS = ("image", "keyframes", "interpolation", "narration", "music", "sfx", "assemble")
+# kind -> the one method of its protocol (generators/base.py), in the order the film is made
+KINDS: dict[str, str] = {
+    "image": "generate",
+    "keyframes": "keyframes",
+    "interpolation": "interpolate",
+    "narration": "speak",
+    "music": "compose",
+    "sfx": "make",
+    "assemble": "assemble",
+}
+BUILT_IN = "built-in"  # the origin of the backends storyreel itself declares
+
+
+class _Resolved(NamedTuple):
+    cls: type | None
+    error: str = ""  # why the class could not be imported
+    absent: str = ""  # the module that was not found, if that was why
+
+
+@functools.cache
+def _resolve(target: str) -> _Resolved:
+    """The class a ``"module:Class"`` target names, imported once; or why it cannot be."""
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        return _Resolved(None, f"{module_name} could not be imported: {exc}", (exc.name or "").partition(".")[0])
+    except Exception as exc:  # a broken plugin must not break the listing of the others: say what it raised
+        return _Resolved(None, f"{module_name} could not be imported: {type(exc).__name__}: {exc}")
+    cls = getattr(module, attr, None)
+    return _Resolved(cls) if cls is not None else _Resolved(None, f"{module_name} has no {attr}")
 
 
 @dataclass(frozen=True)
 class BackendInfo:
+    """One declared backend. What it needs and its summary come from its class, imported when first asked."""
+
     kind: str
     name: str
     target: str  # "module:Class"
-    requires: tuple[str, ...] = ()  # importable module names it needs
-    install: str = ""  # how to get what it needs
-    summary: str = ""
-    origin: str = field(default="built-in")
+    origin: str = BUILT_IN  # or the name of the plugin distribution that declares it
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return tuple(getattr(_resolve(self.target).cls, "requires", ()))
+
+    @property
+    def install(self) -> str:
+        resolved = _resolve(self.target)
+        return resolved.error if resolved.cls is None else getattr(resolved.cls, "install", "")
+
+    @property
+    def summary(self) -> str:
+        return getattr(_resolve(self.target).cls, "summary", "")
 
     def missing(self) -> list[str]:
-        """Modules it needs that are not importable (checked without importing them)."""
+        """Modules it needs that are not importable (its own module imported, its requirements only looked up)."""
+        resolved = _resolve(self.target)
+        if resolved.cls is None:
+            return [resolved.absent or self.target.partition(":")[0]]
         return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
 
 
-_G = "storyreel.generators"
-AUDIOCRAFT_INSTALL = (
-    "it pins torch 2.1: install it in a separate environment (README, 'audiocraft'), "
-    "or use music.backend=musicgen, sfx.backend=stable-audio"
-)
-BUILTINS: tuple[BackendInfo, ...] = (
-    BackendInfo("image", "preview", f"{_G}.preview_image:PreviewIllustrator", ("PIL", "numpy"),
-                summary="procedural picture-book illustrations, CPU"),
-    BackendInfo("image", "diffusers", f"{_G}.image_diffusers:DiffusersIllustrator",
-                ("torch", "diffusers", "transformers"), "pip install torch diffusers transformers accelerate",
-                "text-to-image LDM by Hugging Face id or folder (FLUX.2 klein, FLUX.1, SDXL, SD ...)"),
-    BackendInfo("keyframes", "preview", f"{_G}.preview_keyframes:CameraKeyframes", ("cv2", "numpy"),
-                "pip install opencv-python-headless", "sparse keyframes from camera moves over the illustration"),
-    BackendInfo("interpolation", "preview", f"{_G}.preview_interpolation:FlowInterpolator", ("cv2", "numpy"),
-                "pip install opencv-python-headless", "optical-flow frame interpolation between keyframes"),
-    BackendInfo("keyframes", "ltx", f"{_G}.video_ltx:LTXKeyframes", ("torch", "diffusers", "transformers", "cv2"),
-                "pip install torch diffusers transformers accelerate",
-                "LTX-Video: a low-frame-rate video from the illustration (LTXConditionPipeline)"),
-    BackendInfo("interpolation", "ltx", f"{_G}.video_ltx:LTXInterpolator",
-                ("torch", "diffusers", "transformers", "cv2"),
-                "pip install torch diffusers transformers accelerate",
-                "LTX-Video: frames between keyframes conditioned at their indices"),
-    BackendInfo("keyframes", "wan", f"{_G}.video_wan:WanKeyframes", ("torch", "diffusers", "transformers", "ftfy"),
-                "pip install 'storyreel[video]' (ftfy)",
-                "Wan image-to-video from the illustration (WanImageToVideoPipeline)"),
-    BackendInfo("interpolation", "wan", f"{_G}.video_wan:WanInterpolator",
-                ("torch", "diffusers", "transformers", "ftfy"),
-                "pip install 'storyreel[video]' (ftfy)",
-                "Wan first/last-frame interpolation between neighbouring keyframes"),
-    BackendInfo("narration", "espeak", f"{_G}.narration_espeak:EspeakNarrator", ("espeakng_loader",),
-                "pip install espeakng-loader", "espeak-ng voice, offline"),
-    BackendInfo("music", "synth", f"{_G}.music_synth:SynthComposer", ("numpy", "scipy"),
-                summary="music synthesized from the mood of each cue"),
-    BackendInfo("sfx", "synth", f"{_G}.sfx_synth:SynthSfx", ("numpy", "scipy"),
-                summary="synthesized wind, rain, waves, fire, birds ..."),
-    BackendInfo("narration", "kokoro", f"{_G}.narration_kokoro:KokoroNarrator", ("torch", "kokoro", "misaki"),
-                "pip install 'storyreel[audio]'",
-                "Kokoro-82M neural TTS (Apache-2.0), voices per narrator and character"),
-    BackendInfo("music", "musicgen", f"{_G}.music_musicgen:MusicGenComposer", ("torch", "transformers"),
-                "pip install torch transformers",
-                "MusicGen via transformers, any length (weights CC-BY-NC: non-commercial)"),
-    BackendInfo("sfx", "stable-audio", f"{_G}.sfx_stable_audio:StableAudioSfx", ("torch", "diffusers", "torchsde"),
-                "pip install 'storyreel[audio]'",
-                "Stable Audio Open via diffusers, any cue (Stability AI Community License)"),
-    BackendInfo("music", "audiocraft", f"{_G}.music_audiocraft:AudiocraftComposer", ("audiocraft",),
-                AUDIOCRAFT_INSTALL, "MusicGen via Meta's audiocraft (weights CC-BY-NC)"),
-    BackendInfo("sfx", "audiogen", f"{_G}.sfx_audiogen:AudioGenSfx", ("audiocraft",),
-                AUDIOCRAFT_INSTALL, "AudioGen via Meta's audiocraft (weights CC-BY-NC)"),
-    BackendInfo("assemble", "moviepy", f"{_G}.assemble_moviepy:MoviePyAssembler", ("moviepy", "imageio_ffmpeg"),
-                "pip install moviepy imageio-ffmpeg", "MoviePy 2 assembly, H.264 + AAC"),
-)  # fmt: skip
-
-
 def all_backends() -> list[BackendInfo]:
-    """Built-ins, then plugins from the ``storyreel.backends`` entry-point group."""
-    found = list(BUILTINS)
+    """Every backend of the ``storyreel.backends`` entry-point group, by kind in the order of ``KINDS``;
+    within a kind, storyreel's own first, then plugins' (which replace a built-in of the same name)."""
+    found: dict[BackendInfo, None] = {}  # ordered and without repeats (a package seen twice on the path)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         kind, _, name = ep.name.partition(".")
         if kind in KINDS and name:
-            found.append(BackendInfo(kind, name, ep.value, origin=ep.dist.name if ep.dist else "plugin"))
-    return found
+            dist = ep.dist.name if ep.dist else "plugin"
+            found[BackendInfo(kind, name, ep.value, BUILT_IN if dist == "storyreel" else dist)] = None
+    order = list(KINDS)
+    return sorted(found, key=lambda b: (order.index(b.kind), b.origin != BUILT_IN))
 
 
 def names(kind: str) -> list[str]:
@@ -118,22 +125,18 @@ def info(kind: str, name: str) -> BackendInfo:
 
 
 def load(kind: str, name: str) -> type:
-    """Import and return the backend class."""
+    """Import and return the backend class, once what it needs is there."""
     backend = info(kind, name)
+    resolved = _resolve(backend.target)
+    if resolved.cls is None:
+        raise BackendError(f"{kind} backend {name!r}: {resolved.error}")
+    if not callable(getattr(resolved.cls, KINDS[kind], None)):
+        raise BackendError(f"{kind} backend {name!r}: {backend.target} has no {KINDS[kind]}() method")
     missing = backend.missing()
     if missing:
         hint = f": {backend.install}" if backend.install else ""
         raise BackendError(f"{kind} backend {name!r} needs {', '.join(missing)}{hint}")
-    module_name, _, attr = backend.target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        hint = f" ({backend.install})" if backend.install else ""
-        raise BackendError(f"{kind} backend {name!r} could not be imported: {exc}{hint}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise BackendError(f"{kind} backend {name!r}: {module_name} has no {attr}") from None
+    return resolved.cls
 
 
 def create(kind: str, name: str, options: dict[str, Any] | None = None) -> Any:

@@ -1,7 +1,7 @@
 """The model audio backends (Kokoro narration, MusicGen music, Stable Audio effects) with tiny real models
 built here from configs (random weights, the real classes), saved with save_pretrained / torch.save and
-loaded through our backends by path; the mixer measured on their output; the audiocraft backends reported
-unavailable; and the whole flow on the tiny profile with the three model backends."""
+loaded through our backends by path; the mixer measured on their output; and the whole flow on the tiny profile
+with the three model backends. (The audiocraft backends are a plugin now: tests/test_plugins.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 from scipy import signal
 
-from storyreel import gpu, make_film, registry
+from storyreel import gpu, make_film
 from storyreel.dialogue import Line, speakers_on_page, split_dialogue
 from storyreel.errors import BackendError
 from storyreel.generators.base import Composer, MusicRequest, Narrator, SfxRequest, SoundMaker, SpeechRequest
@@ -391,31 +391,6 @@ def test_stable_audio_makes_any_cue_at_its_exact_length(tmp_path: Path, tiny_sta
     gpu.release()
 
 
-# --- audiocraft: reported unavailable here ----------------------------------------------------
-
-
-@pytest.mark.parametrize(("kind", "name", "method"), [("music", "audiocraft", "compose"), ("sfx", "audiogen", "make")])
-def test_audiocraft_backends_say_they_are_unavailable(kind: str, name: str, method: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("audiocraft") is not None:
-        pytest.skip("audiocraft is installed here")
-    info = registry.info(kind, name)
-    assert info.missing() == ["audiocraft"]
-    assert "separate environment" in info.install and "torch 2.1" in info.install
-    with pytest.raises(BackendError, match=f"{kind} backend '{name}' needs audiocraft: .*musicgen"):
-        registry.create(kind, name)
-    from storyreel.generators.music_audiocraft import AudiocraftComposer
-    from storyreel.generators.sfx_audiogen import AudioGenSfx
-
-    backend = AudiocraftComposer() if kind == "music" else AudioGenSfx()
-    request = (
-        MusicRequest(mood="calm", duration=1.0) if kind == "music" else SfxRequest(cue=SfxCue(sound="rain"), duration=1)
-    )
-    with pytest.raises(BackendError, match="audiocraft is not usable here.*torch 2.1"):
-        getattr(backend, method)(request, Path("unused"))
-
-
 def test_storyreel_backends_lists_the_audio_models() -> None:
     from typer.testing import CliRunner
 
@@ -425,7 +400,6 @@ def test_storyreel_backends_lists_the_audio_models() -> None:
     rows = {(r["kind"], r["name"]): r for r in json.loads(result.output)}
     for key in (("narration", "kokoro"), ("music", "musicgen"), ("sfx", "stable-audio")):
         assert rows[key]["ready"], rows[key]
-    assert not rows[("music", "audiocraft")]["ready"] and "torch 2.1" in rows[("music", "audiocraft")]["install"]
 
 
 # --- the mixer on model output --------------------------------------------------------------------

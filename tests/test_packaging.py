@@ -33,11 +33,17 @@ def test_wheel_maps_the_folders_into_storyreel(tmp_path: Path):
         "storyreel/agents/llm.py",
         "storyreel/flows/make_film.py",
         "storyreel/generators/base.py",
+        "storyreel/generators/drawing/canvas.py",  # the preview illustrations' drawing package
         "storyreel/profiles/preview.toml",
         "storyreel/cli.py",
     ):
         assert expected in names, expected
-    assert not [n for n in names if n.split("/")[0] in ("agents", "flows", "generators", "tests")]
+    assert not [n for n in names if n.split("/")[0] in ("agents", "flows", "generators", "tests", "plugins")]
+    # the built-in backends are entry points of the wheel, the same group plugins use
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt")))
+    group = entry_points.decode().split("[storyreel.backends]")[1].split("\n[")[0]
+    assert "image.preview = storyreel.generators.preview_image:PreviewIllustrator" in group
+    assert "audiocraft" not in group  # a plugin of its own (plugins/storyreel-audiocraft)
 
     target = tmp_path / "site"
     subprocess.run(

@@ -17,7 +17,8 @@ from storyreel.generators.base import (
     KeyframeGenerator,
     KeyframeRequest,
 )
-from storyreel.generators.preview_image import PreviewIllustrator, species_drawing
+from storyreel.generators.drawing.characters import species_drawing
+from storyreel.generators.preview_image import PreviewIllustrator
 from storyreel.generators.preview_interpolation import FlowInterpolator
 from storyreel.generators.preview_keyframes import CameraKeyframes
 from storyreel.media import read_video

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from storyreel.errors import BackendError, ConfigError, InputError, RunLockedErr
 from storyreel.store import RunDir, atomic_path, new_run_dir, spec_key, write_text
 
 
-def test_every_builtin_backend_loads_and_follows_its_protocol():
+def test_every_builtin_entry_point_imports_and_follows_its_protocol():
     from storyreel.generators import base
 
     protocols = {
@@ -26,15 +25,26 @@ def test_every_builtin_backend_loads_and_follows_its_protocol():
         "sfx": base.SoundMaker,
         "assemble": base.Assembler,
     }
-    for info in registry.BUILTINS:
-        if info.missing():  # not installable beside storyreel (audiocraft): its module still imports without it
-            module, _, attr = info.target.partition(":")
-            assert info.install, info
-            backend = getattr(importlib.import_module(module), attr)()
-        else:
-            backend = registry.create(info.kind, info.name)
-        assert isinstance(backend, protocols[info.kind]), info
-        assert backend.name == info.name and backend.version
+    builtins = [b for b in registry.all_backends() if b.origin == registry.BUILT_IN]
+    assert set(registry.KINDS) == {b.kind for b in builtins}  # every kind has a built-in backend
+    for info in builtins:
+        assert info.target.startswith("storyreel."), info  # the built-ins are storyreel's own modules
+        cls = registry.load(info.kind, info.name)  # all installable here
+        assert callable(getattr(cls, registry.KINDS[info.kind], None)), info  # the protocol's one method
+        assert cls.name == info.name and cls.version, info  # the entry point's name is the class's
+        assert info.summary and not info.missing(), info
+        if info.kind in protocols:
+            assert isinstance(registry.create(info.kind, info.name), protocols[info.kind]), info
+
+
+def test_builtin_entry_points_are_the_package_metadata():
+    """The installed metadata lists exactly what pyproject.toml declares (reinstall after editing it)."""
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    group = declared["project"]["entry-points"][registry.ENTRY_POINT_GROUP]
+    builtins = {f"{b.kind}.{b.name}": b.target for b in registry.all_backends() if b.origin == registry.BUILT_IN}
+    assert builtins == group
 
 
 def test_unknown_backend_and_bad_options_are_clear():
@@ -46,12 +56,26 @@ def test_unknown_backend_and_bad_options_are_clear():
         registry.create("narration", "espeak", {"no_such_option": 1})
 
 
-def test_missing_package_says_how_to_install(monkeypatch):
-    fake = registry.BackendInfo("image", "fancy", "fancy_mod:Fancy", ("no_such_module_xyz",), "pip install fancy")
-    monkeypatch.setattr(registry, "BUILTINS", (*registry.BUILTINS, fake))
-    assert fake.missing() == ["no_such_module_xyz"]
+def test_missing_package_says_how_to_install(monkeypatch, tmp_path: Path):
+    (tmp_path / "fancy_mod.py").write_text(
+        "class Fancy:\n    name = 'fancy'\n    requires = ('no_such_module_xyz',)\n    install = 'pip install fancy'\n"
+        "    def generate(self, request, out): ...\n"
+        "class NoMethod:\n    name = 'odd'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake = registry.BackendInfo("image", "fancy", "fancy_mod:Fancy", origin="fancy-plugin")
+    odd = registry.BackendInfo("image", "odd", "fancy_mod:NoMethod", origin="fancy-plugin")
+    broken = registry.BackendInfo("image", "broken", "no_such_plugin_xyz.image:Broken", origin="broken-plugin")
+    real = registry.all_backends
+    monkeypatch.setattr(registry, "all_backends", lambda: [*real(), fake, odd, broken])
+    assert fake.missing() == ["no_such_module_xyz"] and fake.install == "pip install fancy"
     with pytest.raises(BackendError, match="needs no_such_module_xyz: pip install fancy"):
         registry.load("image", "fancy")
+    with pytest.raises(BackendError, match="image backend 'odd': fancy_mod:NoMethod has no generate"):
+        registry.load("image", "odd")
+    assert broken.missing() == ["no_such_plugin_xyz"] and "could not be imported" in broken.install
+    with pytest.raises(BackendError, match="image backend 'broken': no_such_plugin_xyz.image could not be imported"):
+        registry.load("image", "broken")
 
 
 def test_cli_start_does_not_import_heavy_libraries():
@@ -61,6 +85,18 @@ def test_cli_start_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_listing_the_backends_imports_their_modules_but_no_heavy_library():
+    code = (
+        "import sys; from typer.testing import CliRunner; from storyreel.cli import app; "
+        "result = CliRunner().invoke(app, ['backends']); assert result.exit_code == 0, result.output; "
+        "assert 'storyreel.generators.video_ltx' in sys.modules; "  # the summaries come from the classes
+        "print(sorted(m for m in ('torch','diffusers','transformers','moviepy','kokoro') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_atomic_write_leaves_nothing_half_written(tmp_path: Path):

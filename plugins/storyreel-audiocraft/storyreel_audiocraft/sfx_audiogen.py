@@ -1,8 +1,9 @@
 """Sound effects from AudioGen through Meta's audiocraft (used only where audiocraft is installed).
 
 audiocraft 1.3 pins torch 2.1 and imports xformers and spaCy when it loads, so it cannot share an
-environment with storyreel's current torch and diffusers: install it apart (README, "audiocraft"), or use
-``sfx.backend = "stable-audio"``. ``storyreel backends`` says whether it is usable here.
+environment with storyreel's current torch and diffusers: this plugin lives in an environment of its own
+(README.md beside its pyproject.toml), or use ``sfx.backend = "stable-audio"``. ``storyreel backends`` says
+whether it is usable here.
 
 AudioGen takes any description, so ``UnsupportedCue`` is never raised; it writes 10 s per window and
 extends past it by itself. The AudioGen weights are CC-BY-NC 4.0: non-commercial use only.
@@ -18,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from storyreel import gpu
 from storyreel.generators.base import SfxRequest
 from storyreel.generators.model_runtime import fit_length, generating, loading, normalise_peak, pick_device
-from storyreel.generators.music_audiocraft import import_audiocraft
 from storyreel.generators.sfx_stable_audio import describe
 from storyreel.media import fade_envelope, write_wav
+from storyreel_audiocraft.music_audiocraft import INSTALL, import_audiocraft
 
 
 class AudioGenSfx:
@@ -28,6 +29,9 @@ class AudioGenSfx:
 
     name: ClassVar[str] = "audiogen"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "AudioGen via Meta's audiocraft (weights CC-BY-NC)"
+    requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
+    install: ClassVar[str] = INSTALL
     uses_gpu: ClassVar[bool] = True
 
     class Options(BaseModel):

@@ -1,9 +1,9 @@
 """Music from MusicGen through Meta's own library, audiocraft (used only where audiocraft is installed).
 
 audiocraft 1.3 pins torch 2.1 and imports xformers and spaCy when it loads, so it cannot share an
-environment with storyreel's current torch and diffusers: install it apart (README, "audiocraft"), or use
-``music.backend = "musicgen"``, the same MusicGen weights through transformers, which needs nothing more.
-``storyreel backends`` says whether it is usable here.
+environment with storyreel's current torch and diffusers: this plugin lives in an environment of its own
+(README.md beside its pyproject.toml), or use ``music.backend = "musicgen"``, the same MusicGen weights
+through transformers, which needs nothing more. ``storyreel backends`` says whether it is usable here.
 
 audiocraft continues music past MusicGen's 30 s window itself (``extend_stride``). The weights of Meta's
 MusicGen checkpoints are CC-BY-NC 4.0: non-commercial use only.
@@ -24,9 +24,9 @@ from storyreel.generators.music_musicgen import describe
 from storyreel.media import fade_envelope, write_wav
 
 INSTALL = (
-    "audiocraft 1.3 pins torch 2.1 and needs xformers, so it lives in an environment of its own (see the README, "
-    "'audiocraft'); or use music.backend=musicgen (the same MusicGen through transformers) and "
-    "sfx.backend=stable-audio"
+    "audiocraft 1.3 pins torch 2.1 and needs xformers: install it and this plugin in a separate environment "
+    "(plugins/storyreel-audiocraft/README.md); or use music.backend=musicgen (the same MusicGen through "
+    "transformers) and sfx.backend=stable-audio"
 )
 
 
@@ -44,6 +44,9 @@ class AudiocraftComposer:
 
     name: ClassVar[str] = "audiocraft"
     version: ClassVar[str] = "1"
+    summary: ClassVar[str] = "MusicGen via Meta's audiocraft (weights CC-BY-NC)"
+    requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
+    install: ClassVar[str] = INSTALL
     uses_gpu: ClassVar[bool] = True
 
     class Options(BaseModel):

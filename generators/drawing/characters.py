@@ -1,0 +1,611 @@
+"""The characters of the preview illustrations: a drawing per species (twenty of them, humans included),
+each on its own transparent sprite, stood side by side in the foreground of the page.
+
+A character's drawing depends only on its name, species and colour, so it looks the same on every page;
+the seed moves only where the characters stand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from storyreel.generators.drawing.canvas import INK, RGB, WHITE, Painter, cloud, mix, stable_hash
+from storyreel.generators.drawing.settings import Stage
+from storyreel.plan import Character
+
+# --- the characters' palette, and their traits -------------------------------------------------
+
+PINK: RGB = (250, 160, 170)
+GOLD: RGB = (250, 200, 70)
+SKINS: tuple[RGB, ...] = ((255, 222, 196), (244, 200, 166), (214, 160, 120), (168, 112, 78), (120, 80, 58))
+HAIRS: tuple[RGB, ...] = ((70, 46, 34), (122, 74, 40), (214, 160, 80), (40, 32, 34), (176, 70, 44))
+RAINBOW: tuple[RGB, ...] = ((250, 120, 140), (255, 190, 90), (250, 230, 110), (130, 210, 150), (120, 170, 240))
+
+
+def _hex(color: str) -> RGB:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+
+
+@dataclass(frozen=True)
+class _Traits:
+    """A character's colours and small variations, from its name, species and colour only (never the seed),
+    so it is drawn the same on every page."""
+
+    main: RGB
+    light: RGB  # belly, muzzle
+    dark: RGB  # feet, far limbs, inner ears
+    ink: RGB  # outlines
+    skin: RGB
+    hair: RGB
+    variant: int
+
+    @classmethod
+    def of(cls, character: Character) -> _Traits:
+        main = _hex(character.color)
+        key = stable_hash(character.name, character.species, character.color)
+        skin = SKINS[key % len(SKINS)]
+        hairs = [h for h in HAIRS if abs(sum(h) - sum(skin)) > 150]  # hair that stands out from the skin
+        return cls(
+            main=main,
+            light=mix(main, (255, 248, 230), 0.62),
+            dark=mix(main, (40, 30, 40), 0.3),
+            ink=mix(main, INK, 0.72),
+            skin=skin,
+            hair=hairs[(key // 7) % len(hairs)],
+            variant=key // 49,
+        )
+
+
+# --- the sprite: a character's own canvas ------------------------------------------------------
+
+
+class _Sprite:
+    """One character on its own transparent layer, in its own units: x to the right (the way it faces),
+    y up from its feet, 1.0 = a child's height. Every shape gets the character's ink outline."""
+
+    def __init__(self, size: float, line: int, ink: RGB):
+        self.s = size
+        width, height = int(2.6 * size) + 2, int(1.75 * size) + 2
+        self.image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        self.ox, self.oy = width / 2, 1.5 * size  # where the feet are, in pixels
+        self.draw = ImageDraw.Draw(self.image)
+        self.line, self.ink = line, ink
+
+    def pt(self, x: float, y: float) -> tuple[float, float]:
+        return (self.ox + x * self.s, self.oy - y * self.s)
+
+    def ellipse(self, x: float, y: float, rx: float, ry: float, fill: RGB, line: bool = True) -> None:
+        cx, cy = self.pt(x, y)
+        ax, ay = max(0.5, rx * self.s), max(0.5, ry * self.s)
+        self.draw.ellipse(
+            [cx - ax, cy - ay, cx + ax, cy + ay], fill=fill, outline=self.ink if line else None, width=self.line
+        )
+
+    def oval(
+        self,
+        x: float,
+        y: float,
+        rx: float,
+        ry: float,
+        angle: float,
+        fill: RGB,
+        line: bool = True,
+        cap: tuple[float, RGB] | None = None,
+    ) -> None:
+        """An ellipse whose ``ry`` axis leans ``angle`` degrees anticlockwise from vertical. ``cap``
+        (fraction, colour) paints the end of that axis beyond ``fraction`` of it, like a tail's tip."""
+        a = math.radians(angle)
+        ts = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+        u, v = rx * np.cos(ts), ry * np.sin(ts)
+        xs, ys = x + u * math.cos(a) - v * math.sin(a), y + u * math.sin(a) + v * math.cos(a)
+        self.polygon(list(zip(xs, ys, strict=True)), fill, line)
+        if cap is not None:
+            keep = v > cap[0] * ry
+            if keep.sum() >= 3:
+                self.polygon(list(zip(xs[keep], ys[keep], strict=True)), cap[1], line)
+
+    def polygon(self, points: list[tuple[float, float]], fill: RGB, line: bool = True) -> None:
+        self.draw.polygon(
+            [self.pt(x, y) for x, y in points], fill=fill, outline=self.ink if line else None, width=self.line
+        )
+
+    def rect(self, x0: float, y0: float, x1: float, y1: float, fill: RGB, radius: float = 0.0) -> None:
+        (a, b), (c, d) = self.pt(x0, y1), self.pt(x1, y0)
+        self.draw.rounded_rectangle(
+            [a, b, max(a, c), max(b, d)], radius=radius * self.s, fill=fill, outline=self.ink, width=self.line
+        )
+
+    def tube(self, points: list[tuple[float, float]], width: float, color: RGB) -> None:
+        """A thick outlined stroke (tails, arms) along a smoothed path."""
+        pts = [self.pt(x, y) for x, y in _smooth(points)]
+        self.draw.line(pts, fill=self.ink, width=max(1, round(width * self.s)) + 2 * self.line, joint="curve")
+        self.draw.line(pts, fill=color, width=max(1, round(width * self.s)), joint="curve")
+        for end in (pts[0], pts[-1]):  # round ends
+            r = max(0.5, width * self.s / 2)
+            self.draw.ellipse([end[0] - r, end[1] - r, end[0] + r, end[1] + r], fill=color)
+
+    def taper(self, points: list[tuple[float, float]], start: float, end: float, fill: RGB) -> None:
+        """A smooth outlined shape along a path, ``start`` wide at its first point and ``end`` at its last."""
+        path = np.array(_smooth(points), np.float64)
+        tangent = np.gradient(path, axis=0)
+        normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+        normal /= np.maximum(1e-9, np.linalg.norm(normal, axis=1, keepdims=True))
+        half = np.linspace(start, end, len(path))[:, None] / 2
+        outline = np.concatenate([path + normal * half, (path - normal * half)[::-1]])
+        self.polygon([(float(x), float(y)) for x, y in outline], fill)
+
+    def stroke(self, points: list[tuple[float, float]], color: RGB, width: float | None = None) -> None:
+        w = self.line if width is None else max(1, round(width * self.s))
+        self.draw.line([self.pt(x, y) for x, y in _smooth(points)], fill=color, width=w, joint="curve")
+
+    def arc(self, x: float, y: float, rx: float, ry: float, start: float, end: float, color: RGB) -> None:
+        """An arc; angles as PIL measures them: degrees clockwise from three o'clock (0-180: lower half)."""
+        cx, cy = self.pt(x, y)
+        ax, ay = max(1.0, rx * self.s), max(1.0, ry * self.s)
+        self.draw.arc([cx - ax, cy - ay, cx + ax, cy + ay], start, end, fill=color, width=self.line)
+
+    def chord(self, x: float, y: float, rx: float, ry: float, start: float, end: float, fill: RGB) -> None:
+        cx, cy = self.pt(x, y)
+        ax, ay = rx * self.s, ry * self.s
+        self.draw.chord([cx - ax, cy - ay, cx + ax, cy + ay], start, end, fill=fill, outline=self.ink, width=self.line)
+
+
+def _smooth(points: list[tuple[float, float]], rounds: int = 3, closed: bool = False) -> list[tuple[float, float]]:
+    """Chaikin's corner cutting: a polyline becomes a smooth curve with the same ends (or a smooth loop)."""
+    for _ in range(rounds if len(points) > 2 else 0):
+        ends = points[1:] + points[:1] if closed else points[1:]
+        pairs = zip(points[: len(ends)], ends, strict=True)
+        cut = [] if closed else [points[0]]
+        for (x0, y0), (x1, y1) in pairs:
+            cut += [(0.75 * x0 + 0.25 * x1, 0.75 * y0 + 0.25 * y1), (0.25 * x0 + 0.75 * x1, 0.25 * y0 + 0.75 * y1)]
+        points = cut if closed else [*cut, points[-1]]
+    return points
+
+
+# --- the drawings: shared parts, humans, then each species ---------------------------------------
+
+
+def _face(sp: _Sprite, hx: float, hy: float, r: float, cheek_on: RGB, mouth: bool = True) -> None:
+    """Two dot eyes with a glint, pink cheeks and a smile, turned three-quarters towards +x."""
+    cheek = mix(cheek_on, PINK, 0.55)
+    for cx in (hx - 0.02 * r, hx + 0.74 * r):
+        sp.ellipse(cx, hy - 0.32 * r, 0.13 * r, 0.08 * r, cheek, line=False)
+    for cx, k in ((hx + 0.08 * r, 0.9), (hx + 0.56 * r, 1.0)):  # the far eye is a little smaller
+        sp.ellipse(cx, hy + 0.02 * r, 0.085 * r * k, 0.12 * r * k, INK, line=False)
+        sp.ellipse(cx + 0.03 * r, hy + 0.07 * r, 0.035 * r, 0.035 * r, WHITE, line=False)
+    if mouth:
+        sp.arc(hx + 0.34 * r, hy - 0.2 * r, 0.13 * r, 0.1 * r, 20, 160, sp.ink)
+
+
+def _whiskers(sp: _Sprite, x: float, y: float, length: float) -> None:
+    for dy in (-0.02, 0.015):  # only the near side's: the far ones would cross the face
+        sp.stroke([(x, y + dy * 0.5), (x + length, y + dy * 2)], sp.ink)
+
+
+def _body(sp: _Sprite, t: _Traits, rx: float = 0.2, ry: float = 0.25, belly: bool = True) -> None:
+    """The upright, round body most animals share: feet, far arm, body, belly, near arm."""
+    for dx in (-0.09, 0.1):
+        sp.ellipse(dx + 0.02, 0.04, 0.085, 0.045, t.dark)
+    sp.oval(-rx * 0.85, 0.3, 0.05, 0.1, -25, t.dark)
+    sp.ellipse(0.0, 0.27, rx, ry, t.main)
+    if belly:
+        sp.ellipse(rx * 0.25, 0.25, rx * 0.6, ry * 0.66, t.light, line=False)
+    sp.oval(rx * 0.8, 0.3, 0.05, 0.1, 30, t.main)
+
+
+def _human(sp: _Sprite, t: _Traits, kind: str) -> None:
+    long_hair = kind in ("girl", "princess", "queen", "witch", "fairy", "mermaid", "woman", "grandma") or (
+        kind in ("child", "kid", "baby", "person", "human", "elf") and t.variant % 2 == 0
+    )
+    hx, hy, r = 0.03, 0.74, 0.19
+    if kind == "fairy":  # translucent-looking wings: pale, behind everything
+        for angle, y in ((35, 0.55), (60, 0.42)):
+            sp.oval(-0.22, y, 0.09, 0.2, angle, mix((190, 230, 255), WHITE, 0.3))
+    for dx in (-0.07, 0.07):  # legs and shoes
+        sp.rect(dx - 0.045, 0.05, dx + 0.045, 0.32, (70, 80, 120))
+        sp.ellipse(dx + 0.025, 0.045, 0.07, 0.04, (90, 60, 50))
+    if long_hair:
+        sp.ellipse(hx - 0.03, hy - 0.06, r * 1.15, r * 1.25, t.hair)
+    sp.tube([(-0.12, 0.5), (-0.19, 0.34)], 0.07, t.main)  # far arm
+    sp.ellipse(-0.19, 0.32, 0.04, 0.04, t.skin)
+    if long_hair:  # a dress
+        sp.polygon([(-0.2, 0.22), (0.21, 0.22), (0.13, 0.56), (-0.12, 0.56)], t.main)
+        sp.stroke([(-0.17, 0.27), (0.18, 0.27)], t.light, 0.025)
+    else:
+        sp.rect(-0.15, 0.26, 0.16, 0.56, t.main, radius=0.06)
+        sp.rect(-0.15, 0.26, 0.16, 0.32, mix(t.main, (40, 40, 60), 0.35))  # a belt line
+    sp.tube([(0.13, 0.5), (0.23, 0.38)], 0.07, t.main)  # near arm, waving a little
+    sp.ellipse(0.24, 0.36, 0.04, 0.04, t.skin)
+    if not long_hair:
+        sp.ellipse(hx - 0.45 * r, hy + 0.1 * r, 0.7 * r, 0.7 * r, t.hair)  # volume at the back
+    sp.ellipse(hx, hy, r, r, t.skin)
+    # hair: a cap, raised above the head, whose lower edge sweeps from the nape to above the eyes
+    sp.chord(hx - 0.05 * r, hy + 0.28 * r, 1.02 * r, 1.02 * r, 150, 345, t.hair)
+    if long_hair:  # a bow on the back of the head
+        bx, by, b = hx - 0.55 * r, hy + 0.8 * r, 0.3 * r
+        bow = mix(t.main, WHITE, 0.35)
+        sp.polygon([(bx, by), (bx - b, by + 0.7 * b), (bx - b, by - 0.7 * b)], bow)
+        sp.polygon([(bx, by), (bx + b, by + 0.7 * b), (bx + b, by - 0.7 * b)], bow)
+        sp.ellipse(bx, by, 0.3 * b, 0.3 * b, bow)
+    if not long_hair:
+        sp.ellipse(hx - 0.72 * r, hy - 0.12 * r, 0.035, 0.05, t.skin)  # ear
+    _face(sp, hx, hy, r, t.skin)
+    if kind in ("princess", "prince", "king", "queen"):
+        top = hy + r * 0.95
+        sp.polygon(
+            [
+                (hx - 0.1, top),
+                (hx - 0.11, top + 0.1),
+                (hx - 0.05, top + 0.05),
+                (hx, top + 0.12),
+                (hx + 0.05, top + 0.05),
+                (hx + 0.11, top + 0.1),
+                (hx + 0.1, top),
+            ],
+            GOLD,
+        )
+    elif kind in ("wizard", "witch"):
+        top = hy + r * 0.7
+        sp.polygon([(hx - 0.26, top), (hx + 0.26, top), (hx - 0.02, top + 0.4)], t.dark)
+        sp.ellipse(hx, top + 0.14, 0.025, 0.025, GOLD, line=False)
+    elif kind == "pirate":
+        top = hy + r * 0.75
+        sp.polygon([(hx - 0.24, top), (hx + 0.24, top), (hx + 0.12, top + 0.16), (hx - 0.12, top + 0.16)], (40, 36, 44))
+
+
+def _fox(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.04, 0.64, 0.23
+    sp.oval(-0.3, 0.3, 0.11, 0.26, 42, t.main, cap=(0.55, WHITE))  # bushy tail with a white tip
+    _body(sp, t)
+    sp.polygon([(hx - 0.22, hy + 0.08), (hx - 0.18, hy + 0.38), (hx - 0.03, hy + 0.18)], t.main)
+    sp.polygon([(hx - 0.18, hy + 0.12), (hx - 0.16, hy + 0.3), (hx - 0.08, hy + 0.18)], t.dark, line=False)
+    sp.polygon([(hx + 0.03, hy + 0.19), (hx + 0.16, hy + 0.38), (hx + 0.21, hy + 0.08)], t.main)
+    sp.polygon([(hx + 0.08, hy + 0.19), (hx + 0.15, hy + 0.3), (hx + 0.17, hy + 0.12)], t.dark, line=False)
+    sp.ellipse(hx, hy, r, r * 0.92, t.main)
+    sp.ellipse(hx + 0.1, hy - 0.1, 0.15, 0.09, WHITE, line=False)
+    sp.ellipse(hx + 0.23, hy - 0.05, 0.035, 0.028, INK, line=False)
+    _face(sp, hx, hy, r, WHITE)
+
+
+def _cat(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.04, 0.62, 0.22
+    sp.taper([(-0.12, 0.12), (-0.3, 0.14), (-0.36, 0.32), (-0.28, 0.5)], 0.07, 0.045, t.main)  # curling tail
+    _body(sp, t, rx=0.18, ry=0.23)
+    for sign, x in ((-1, hx - 0.13), (1, hx + 0.12)):
+        sp.polygon([(x - 0.08, hy + 0.12), (x + 0.02 * sign, hy + 0.32), (x + 0.08, hy + 0.12)], t.main)
+        sp.polygon([(x - 0.04, hy + 0.15), (x + 0.015 * sign, hy + 0.26), (x + 0.04, hy + 0.15)], PINK, line=False)
+    sp.ellipse(hx, hy, r * 1.05, r * 0.9, t.main)
+    if t.variant % 2:  # a lighter patch over one eye
+        sp.ellipse(hx + 0.12, hy, 0.08, 0.07, t.light, line=False)
+    sp.polygon([(hx + 0.1, hy - 0.06), (hx + 0.14, hy - 0.06), (hx + 0.12, hy - 0.09)], PINK, line=False)
+    _whiskers(sp, hx + 0.2, hy - 0.08, 0.1)
+    _face(sp, hx, hy, r, t.main)
+
+
+def _dog(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.04, 0.62, 0.23
+    sp.tube([(-0.15, 0.22), (-0.27, 0.36), (-0.3, 0.44)], 0.05, t.main)  # wagging tail
+    _body(sp, t)
+    if t.variant % 2:
+        sp.ellipse(-0.08, 0.34, 0.07, 0.06, t.dark, line=False)  # a spot
+    sp.oval(hx + 0.19, hy + 0.04, 0.07, 0.14, 20, t.dark)  # far ear, behind the head
+    sp.ellipse(hx, hy, r, r * 0.92, t.main)
+    sp.ellipse(hx + 0.13, hy - 0.1, 0.13, 0.09, t.light, line=False)
+    sp.ellipse(hx + 0.22, hy - 0.05, 0.045, 0.035, INK, line=False)
+    _face(sp, hx, hy, r, t.light)
+    sp.oval(hx - 0.17, hy - 0.02, 0.07, 0.15, -20, t.dark)  # near ear, floppy
+
+
+def _bear(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.03, 0.66, 0.24
+    sp.ellipse(-0.22, 0.18, 0.05, 0.05, t.main)  # stubby tail
+    _body(sp, t, rx=0.24, ry=0.28)
+    for x, y in ((hx - 0.16, hy + 0.18), (hx + 0.15, hy + 0.19)):
+        sp.ellipse(x, y, 0.08, 0.08, t.main)
+        sp.ellipse(x, y, 0.045, 0.045, t.light, line=False)
+    sp.ellipse(hx, hy, r, r * 0.95, t.main)
+    sp.ellipse(hx + 0.09, hy - 0.1, 0.12, 0.09, t.light)
+    sp.ellipse(hx + 0.13, hy - 0.06, 0.04, 0.03, INK, line=False)
+    _face(sp, hx, hy, r, t.main, mouth=False)
+    sp.arc(hx + 0.11, hy - 0.12, 0.04, 0.03, 20, 160, sp.ink)
+
+
+def _rabbit(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.04, 0.6, 0.21
+    sp.ellipse(-0.2, 0.15, 0.07, 0.07, WHITE)  # cotton tail
+    _body(sp, t, rx=0.19, ry=0.23)
+    for x, angle in ((hx - 0.08, 12), (hx + 0.07, -8)):
+        sp.oval(x, hy + 0.32, 0.055, 0.19, angle, t.main)
+        sp.oval(x, hy + 0.3, 0.025, 0.13, angle, PINK, line=False)
+    sp.ellipse(hx, hy, r, r * 0.92, t.main)
+    sp.ellipse(hx + 0.12, hy - 0.06, 0.03, 0.022, PINK, line=False)
+    _whiskers(sp, hx + 0.18, hy - 0.07, 0.08)
+    _face(sp, hx, hy, r, t.main)
+
+
+def _mouse(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.04, 0.58, 0.2
+    sp.stroke([(-0.15, 0.1), (-0.35, 0.06), (-0.45, 0.18), (-0.38, 0.3)], mix(t.main, PINK, 0.5), 0.02)
+    _body(sp, t, rx=0.18, ry=0.22)
+    for x, y in ((hx - 0.15, hy + 0.18), (hx + 0.14, hy + 0.2)):
+        sp.ellipse(x, y, 0.12, 0.12, t.main)
+        sp.ellipse(x, y, 0.075, 0.075, PINK, line=False)
+    sp.oval(hx + 0.05, hy, r * 0.9, r * 1.05, -75, t.main)  # a pointed face
+    sp.ellipse(hx + 0.24, hy - 0.04, 0.03, 0.03, PINK)
+    _whiskers(sp, hx + 0.2, hy - 0.06, 0.09)
+    _face(sp, hx - 0.02, hy, r, t.main)
+
+
+def _frog(sp: _Sprite, t: _Traits) -> None:
+    hx, hy = 0.03, 0.5
+    for dx in (-0.14, 0.16):  # wide webbed feet
+        sp.ellipse(dx, 0.04, 0.1, 0.045, t.dark)
+    sp.ellipse(0.0, 0.22, 0.2, 0.2, t.main)
+    sp.ellipse(0.04, 0.2, 0.13, 0.14, t.light, line=False)
+    sp.ellipse(hx, hy, 0.26, 0.17, t.main)
+    for x, k in ((hx - 0.1, 0.9), (hx + 0.13, 1.0)):  # eyes on top of the head
+        sp.ellipse(x, hy + 0.16, 0.08 * k, 0.08 * k, t.main)
+        sp.ellipse(x + 0.01, hy + 0.17, 0.05 * k, 0.055 * k, WHITE, line=False)
+        sp.ellipse(x + 0.02, hy + 0.17, 0.025 * k, 0.035 * k, INK, line=False)
+    sp.arc(hx + 0.04, hy - 0.02, 0.17, 0.08, 10, 170, sp.ink)
+    for x in (hx - 0.14, hx + 0.2):
+        sp.ellipse(x, hy - 0.04, 0.045, 0.028, mix(t.main, PINK, 0.55), line=False)
+
+
+def _dragon(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.06, 0.66, 0.22
+    wing = mix(t.main, (40, 30, 60), 0.25)
+    membrane = mix(t.main, WHITE, 0.25)
+    # two bat wings raised behind the back: an arm bone to the tip, a scalloped membrane below it
+    for k, (sx, sy) in ((1.0, (-0.1, 0.42)), (0.7, (0.02, 0.5))):
+        elbow, tip = (sx - 0.2 * k, sy + 0.3 * k), (sx - 0.42 * k, sy + 0.5 * k)
+        fingers = [(sx - 0.48 * k, sy + 0.16 * k), (sx - 0.32 * k, sy + 0.06 * k), (sx - 0.16 * k, sy - 0.02)]
+        pts = [(sx, sy), elbow, tip]
+        for i, f in enumerate(fingers):  # each scallop bows in between two finger tips
+            prev = tip if i == 0 else fingers[i - 1]
+            pts += [((prev[0] + f[0]) / 2 + 0.05 * k, (prev[1] + f[1]) / 2 + 0.06 * k), f]
+        sp.polygon(_smooth(pts, rounds=2, closed=True), membrane)
+        for f in fingers[:2]:
+            sp.stroke([elbow, f], wing, 0.012)
+        sp.stroke([(sx, sy), elbow, tip], wing, 0.03)
+    # a tail curling out behind, with a spade at its tip
+    sp.taper([(-0.1, 0.16), (-0.32, 0.06), (-0.5, 0.1), (-0.58, 0.24)], 0.11, 0.03, t.main)
+    sp.polygon([(-0.52, 0.28), (-0.64, 0.35), (-0.6, 0.25), (-0.64, 0.2)], t.light)  # an arrowhead tip
+    for x, y in ((-0.2, 0.45), (-0.22, 0.3), (-0.19, 0.17)):  # spikes down the back
+        sp.polygon([(x + 0.02, y + 0.05), (x - 0.07, y), (x + 0.02, y - 0.05)], t.light)
+    _body(sp, t, rx=0.21, ry=0.27, belly=False)
+    sp.ellipse(0.06, 0.25, 0.13, 0.19, t.light)
+    for y in (0.15, 0.23, 0.31):
+        sp.arc(0.06, y + 0.04, 0.1, 0.04, 30, 150, mix(t.light, INK, 0.35))
+    for x in (hx - 0.1, hx + 0.06):  # little horns
+        sp.polygon([(x - 0.035, hy + 0.17), (x + 0.02, hy + 0.31), (x + 0.04, hy + 0.16)], (250, 236, 200))
+    sp.ellipse(hx, hy, r, r * 0.95, t.main)
+    sp.ellipse(hx + 0.16, hy - 0.06, 0.12, 0.09, t.main)  # snout
+    sp.ellipse(hx + 0.22, hy - 0.03, 0.015, 0.012, INK, line=False)
+    _face(sp, hx - 0.04, hy + 0.02, r, t.main)
+
+
+def _owl(sp: _Sprite, t: _Traits) -> None:
+    for dx in (-0.06, 0.08):
+        sp.ellipse(dx, 0.03, 0.05, 0.03, GOLD)
+    for x, y in ((-0.16, 0.68), (0.18, 0.68)):  # ear tufts
+        sp.polygon([(x - 0.07, y - 0.05), (x + (0.02 if x > 0 else -0.02), y + 0.1), (x + 0.07, y - 0.05)], t.main)
+    sp.ellipse(0.0, 0.36, 0.25, 0.33, t.main)
+    sp.ellipse(0.02, 0.24, 0.16, 0.18, t.light, line=False)
+    for y in (0.18, 0.26, 0.34):
+        for x in (-0.05, 0.03, 0.11):
+            sp.arc(x, y + 0.02, 0.025, 0.02, 20, 160, mix(t.light, INK, 0.35))
+    sp.oval(-0.23, 0.32, 0.07, 0.17, -10, t.dark)
+    sp.oval(0.25, 0.32, 0.07, 0.17, 10, t.dark)
+    for x in (-0.07, 0.11):  # a face disc: big ringed eyes
+        sp.ellipse(x, 0.5, 0.1, 0.1, t.light)
+        sp.ellipse(x, 0.5, 0.06, 0.06, WHITE, line=False)
+        sp.ellipse(x + 0.01, 0.5, 0.035, 0.04, INK, line=False)
+        sp.ellipse(x + 0.025, 0.515, 0.012, 0.012, WHITE, line=False)
+    sp.polygon([(0.0, 0.45), (0.04, 0.45), (0.02, 0.38)], GOLD)
+
+
+def _bird(sp: _Sprite, t: _Traits) -> None:
+    for dx in (-0.04, 0.06):
+        sp.stroke([(dx, 0.14), (dx, 0.01), (dx + 0.05, 0.0)], (230, 150, 60), 0.025)
+    sp.polygon([(-0.2, 0.38), (-0.46, 0.55), (-0.42, 0.34)], t.dark)  # tail feathers
+    sp.ellipse(0.0, 0.34, 0.26, 0.22, t.main)
+    sp.ellipse(0.05, 0.28, 0.16, 0.13, t.light, line=False)
+    sp.ellipse(0.12, 0.56, 0.17, 0.16, t.main)
+    sp.oval(-0.06, 0.38, 0.17, 0.09, 15, t.dark)  # the wing
+    sp.polygon([(0.26, 0.6), (0.4, 0.54), (0.26, 0.5)], GOLD)
+    sp.ellipse(0.18, 0.58, 0.035, 0.045, INK, line=False)
+    sp.ellipse(0.19, 0.6, 0.013, 0.013, WHITE, line=False)
+    sp.ellipse(0.14, 0.5, 0.04, 0.025, mix(t.main, PINK, 0.55), line=False)
+    sp.polygon([(0.06, 0.71), (0.1, 0.8), (0.14, 0.71)], t.main)  # a crest
+
+
+def _fish(sp: _Sprite, t: _Traits) -> None:
+    y = 0.5
+    sp.polygon([(-0.26, y), (-0.5, y + 0.18), (-0.46, y), (-0.5, y - 0.18)], t.dark)  # tail
+    sp.polygon([(-0.1, y + 0.16), (0.02, y + 0.3), (0.12, y + 0.16)], t.dark)  # top fin
+    sp.ellipse(0.0, y, 0.32, 0.2, t.main)
+    for x in (-0.12, 0.0):
+        sp.arc(x, y, 0.05, 0.17, 270, 90, t.light)
+    sp.oval(-0.02, y - 0.07, 0.04, 0.08, 60, t.dark)
+    sp.ellipse(0.17, y + 0.05, 0.05, 0.06, WHITE)
+    sp.ellipse(0.185, y + 0.05, 0.028, 0.035, INK, line=False)
+    sp.arc(0.22, y - 0.07, 0.05, 0.03, 20, 160, sp.ink)
+    for bx, by, br in ((0.38, y + 0.22, 0.03), (0.44, y + 0.32, 0.02)):  # bubbles
+        cx, cy = sp.pt(bx, by)
+        sp.draw.ellipse(
+            [cx - br * sp.s, cy - br * sp.s, cx + br * sp.s, cy + br * sp.s], outline=(240, 250, 255), width=sp.line
+        )
+
+
+def _turtle(sp: _Sprite, t: _Traits) -> None:
+    skin = mix(t.main, (190, 214, 140), 0.55)
+    for x in (-0.2, -0.05, 0.12, 0.24):
+        sp.ellipse(x, 0.06, 0.06, 0.06, skin)
+    sp.polygon([(-0.3, 0.1), (-0.42, 0.08), (-0.3, 0.16)], skin)  # tail
+    sp.tube([(0.22, 0.16), (0.34, 0.26)], 0.1, skin)
+    sp.ellipse(0.38, 0.3, 0.13, 0.12, skin)
+    _face(sp, 0.36, 0.31, 0.12, skin)
+    sp.chord(0.0, 0.1, 0.32, 0.3, 180, 360, t.main)  # the shell
+    for x, y in ((-0.14, 0.2), (0.0, 0.28), (0.14, 0.2), (0.0, 0.16)):
+        sp.ellipse(x, y, 0.06, 0.045, t.light)
+    sp.rect(-0.34, 0.07, 0.34, 0.12, t.dark, radius=0.03)
+
+
+def _unicorn(sp: _Sprite, t: _Traits, horn: bool = True) -> None:
+    mane = RAINBOW if horn else (t.dark,) * 5
+    for i, c in enumerate(mane):  # tail
+        sp.tube([(-0.28, 0.5), (-0.38 - 0.015 * i, 0.36 - 0.03 * i), (-0.36, 0.18 - 0.02 * i)], 0.03, c)
+    for x in (-0.18, 0.16):  # far legs
+        sp.rect(x - 0.035, 0.02, x + 0.035, 0.38, t.dark, radius=0.02)
+    sp.polygon([(0.1, 0.48), (0.24, 0.44), (0.38, 0.76), (0.24, 0.82)], t.main)  # neck
+    sp.ellipse(0.0, 0.44, 0.3, 0.15, t.main)
+    for x in (-0.24, 0.22):  # near legs with hooves
+        sp.rect(x - 0.035, 0.04, x + 0.035, 0.38, t.main, radius=0.02)
+        sp.rect(x - 0.04, 0.0, x + 0.04, 0.05, t.dark, radius=0.01)
+    sp.polygon([(0.28, 0.88), (0.31, 0.99), (0.34, 0.86)], t.main)  # ear
+    if horn:
+        sp.polygon([(0.34, 0.9), (0.44, 1.12), (0.4, 0.87)], GOLD)
+    sp.oval(0.36, 0.79, 0.1, 0.15, -60, t.main)  # head
+    sp.ellipse(0.45, 0.73, 0.07, 0.06, t.light, line=False)
+    sp.ellipse(0.48, 0.74, 0.012, 0.01, INK, line=False)
+    sp.ellipse(0.36, 0.83, 0.025, 0.035, INK, line=False)
+    sp.ellipse(0.365, 0.845, 0.01, 0.01, WHITE, line=False)
+    sp.ellipse(0.38, 0.75, 0.03, 0.02, mix(t.main, PINK, 0.55), line=False)
+    for i, c in enumerate(mane):  # mane down the neck
+        sp.ellipse(0.25 - 0.02 * i, 0.86 - 0.08 * i, 0.05, 0.05, c)
+
+
+def _robot(sp: _Sprite, t: _Traits) -> None:
+    metal = mix(t.main, (200, 204, 214), 0.35)
+    for dx in (-0.08, 0.08):
+        sp.rect(dx - 0.04, 0.04, dx + 0.04, 0.18, (120, 124, 140))
+        sp.rect(dx - 0.06, 0.0, dx + 0.06, 0.05, (80, 84, 100), radius=0.02)
+    sp.tube([(-0.2, 0.42), (-0.28, 0.3)], 0.05, (150, 154, 170))
+    sp.rect(-0.2, 0.16, 0.2, 0.5, metal, radius=0.05)
+    sp.rect(-0.1, 0.24, 0.12, 0.42, mix(metal, WHITE, 0.4), radius=0.02)
+    for i, c in enumerate(((240, 90, 90), (250, 210, 80), (110, 210, 130))):
+        sp.ellipse(-0.05 + 0.06 * i, 0.36, 0.02, 0.02, c)
+    sp.tube([(0.2, 0.42), (0.29, 0.32)], 0.05, (150, 154, 170))
+    sp.ellipse(0.3, 0.3, 0.04, 0.04, (120, 124, 140))
+    sp.stroke([(0.02, 0.88), (0.02, 0.98)], sp.ink, 0.015)  # antenna
+    sp.ellipse(0.02, 0.99, 0.035, 0.035, (240, 90, 90))
+    sp.rect(-0.19, 0.54, 0.23, 0.88, metal, radius=0.06)
+    sp.ellipse(-0.2, 0.71, 0.03, 0.05, (150, 154, 170))
+    sp.rect(-0.11, 0.6, 0.2, 0.82, (40, 48, 70), radius=0.04)  # the screen face
+    for x in (-0.02, 0.11):
+        sp.ellipse(x, 0.73, 0.03, 0.035, (120, 240, 250), line=False)
+    sp.arc(0.045, 0.67, 0.05, 0.03, 20, 160, (120, 240, 250))
+
+
+def _creature(sp: _Sprite, t: _Traits) -> None:
+    """Anything else: a round, friendly blob with little horns or ears, spots and big eyes."""
+    for dx in (-0.1, 0.12):
+        sp.ellipse(dx, 0.04, 0.09, 0.05, t.dark)
+    if t.variant % 3 == 0:
+        for x in (-0.12, 0.14):
+            sp.stroke([(x, 0.66), (x * 1.4, 0.84)], sp.ink, 0.012)
+            sp.ellipse(x * 1.4, 0.85, 0.035, 0.035, t.light)
+    else:
+        for x in (-0.15, 0.17):
+            sp.ellipse(x, 0.66, 0.07, 0.08, t.main if t.variant % 3 == 1 else t.light)
+    sp.oval(-0.26, 0.34, 0.05, 0.1, -30, t.dark)
+    sp.ellipse(0.0, 0.37, 0.28, 0.34, t.main)
+    sp.ellipse(0.05, 0.28, 0.17, 0.18, t.light, line=False)
+    spots = np.random.default_rng(t.variant).uniform(-1, 1, (4, 2))
+    for sx, sy in spots:
+        if sx < 0.2:  # keep spots off the face
+            sp.ellipse(-0.12 + 0.08 * sx, 0.4 + 0.2 * sy, 0.03, 0.025, t.dark, line=False)
+    sp.oval(0.26, 0.34, 0.05, 0.1, 30, t.main)
+    _face(sp, 0.0, 0.5, 0.26, t.main)
+
+
+# --- from a species word to a drawing, and onto the page -------------------------------------------
+
+SPECIES: dict[str, tuple[Callable[[_Sprite, _Traits], None], float]] = {  # drawing, height relative to a child
+    "dragon": (_dragon, 1.0), "fox": (_fox, 0.82), "cat": (_cat, 0.72), "dog": (_dog, 0.8), "bear": (_bear, 1.0),
+    "rabbit": (_rabbit, 0.72), "mouse": (_mouse, 0.55), "frog": (_frog, 0.55), "owl": (_owl, 0.66),
+    "bird": (_bird, 0.5), "fish": (_fish, 0.55), "turtle": (_turtle, 0.55), "unicorn": (_unicorn, 1.05),
+    "horse": (lambda sp, t: _unicorn(sp, t, horn=False), 1.05), "robot": (_robot, 0.92),
+    "creature": (_creature, 0.75),
+}  # fmt: skip
+HUMANS = {
+    "girl", "boy", "child", "kid", "baby", "person", "human", "man", "woman", "grandma", "grandpa", "princess",
+    "prince", "king", "queen", "wizard", "witch", "knight", "pirate", "fairy", "elf", "mermaid",
+}  # fmt: skip
+ALIASES = {
+    "kitten": "cat", "kitty": "cat", "puppy": "dog", "wolf": "fox", "bunny": "rabbit", "hare": "rabbit",
+    "rat": "mouse", "hamster": "mouse", "toad": "frog", "tortoise": "turtle", "pony": "horse",
+    "dinosaur": "dragon", "dino": "dragon", "duck": "bird", "chick": "bird", "penguin": "bird", "parrot": "bird",
+    "robin": "bird", "sparrow": "bird", "whale": "fish", "dolphin": "fish", "goldfish": "fish", "teddy": "bear",
+    "panda": "bear", "lion": "cat", "tiger": "cat", "girls": "girl", "boys": "boy", "children": "child",
+}  # fmt: skip
+
+
+def species_drawing(species: str) -> tuple[str, float]:
+    """The drawing used for a species word, and its height relative to a child: 'baby dragon' -> dragon,
+    'puppy' -> dog, 'princess' -> a girl with a crown, anything unknown -> 'creature'."""
+    words = [species.lower().strip(), *reversed(species.lower().split())]  # 'baby dragon': the last word
+    for word in words:
+        for singular in (word, word.removesuffix("s"), word.removesuffix("es")):  # 'cats', 'foxes'
+            singular = ALIASES.get(singular, singular)
+            if singular in HUMANS:
+                return singular, 1.0
+            if singular in SPECIES:
+                return singular, SPECIES[singular][1]
+    return "creature", SPECIES["creature"][1]
+
+
+def _sprite(character: Character, size: float, line: int) -> _Sprite:
+    traits = _Traits.of(character)
+    kind, _ = species_drawing(character.species)
+    sp = _Sprite(size, line, traits.ink)
+    if kind in HUMANS:
+        _human(sp, traits, kind)
+    else:
+        SPECIES[kind][0](sp, traits)
+    return sp
+
+
+def paint_characters(p: Painter, characters: list[Character], stage: Stage) -> None:
+    """Stand the characters side by side in the foreground, turned towards the middle."""
+    if not characters:
+        return
+    rng = p.rng
+    n = len(characters)
+    height = 0.44 * p.unit * min(1.0, (3 / n) ** 0.6)  # a child's height in pixels; crowds are drawn smaller
+    centre = 0.5 + rng.uniform(-0.08, 0.08)
+    span = min(0.72, 0.25 * (n - 1)) * (p.unit * 16 / 9) / p.w
+    places = []
+    for i, character in enumerate(characters):
+        x = centre + (span * (i / (n - 1) - 0.5) if n > 1 else 0.0) + rng.uniform(-0.02, 0.02)
+        y = stage.ground + rng.uniform(-0.025, 0.02)
+        facing = rng.uniform() < 0.5 if n == 1 or (n % 2 and i == n // 2) else i < n / 2
+        places.append((y, min(0.88, max(0.12, x)), facing, character))
+    # the light on characters is a bit kinder than on the scenery, so they read even at night
+    light = [min(1.0, c * 0.7 + 0.3) for c in p.light]
+    for y, x, facing_right, character in sorted(places, key=lambda place: place[0]):
+        _, scale = species_drawing(character.species)
+        size = height * scale
+        if stage.floating:
+            cloud(p, x, y + 0.03, 0.45 * size / p.unit, (255, 255, 255), "near", alpha=250)
+        else:
+            p.ellipse(x, y, 0.3 * size / p.unit, 0.045 * size / p.unit, (30, 30, 50), None, line=False, alpha=60)
+        sp = _sprite(character, size, p.line)
+        box = sp.image.getbbox() or (0, 0, 1, 1)
+        image = sp.image.crop(box)
+        r, g, b, a = image.split()  # the scene's light, as one lookup table per channel
+        image = Image.merge(
+            "RGBA",
+            [band.point([round(v * k) for v in range(256)]) for band, k in zip((r, g, b), light, strict=True)] + [a],
+        )
+        left = x * p.w - sp.ox + box[0]
+        if not facing_right:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+            left = x * p.w + sp.ox - box[2]
+        p.image.paste(image, (round(left), round(y * p.h - sp.oy + box[1])), image)
