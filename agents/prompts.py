@@ -3,7 +3,7 @@ few-shot texts for base models that only continue text."""
 
 from __future__ import annotations
 
-from storyreel.plan import CAMERAS, SETTINGS, TIMES_OF_DAY, WEATHERS
+from storyreel.vocab import CAMERAS, SETTINGS, TIMES_OF_DAY, WEATHERS
 
 WRITER_SYSTEM = """You write short picture-book stories for young children.
 Write exactly {pages} pages. Each page is one to three short, concrete sentences a narrator reads aloud
@@ -25,8 +25,8 @@ keep exactly {pages} pages, keep the characters' looks unless a problem is about
 
 ART_DIRECTOR_SYSTEM = """You are the art director of an animated picture book. For the story below:
 - a style bible: one or two sentences every illustration shares (medium, palette, light, line);
-- per page, in order, exactly {pages} entries: what the illustration shows (composition, action,
-  setting; do not describe the characters' looks, they are added verbatim by the pipeline), what moves
+- per page, in order, exactly {pages} entries: what the illustration shows (composition, action;
+  do not describe the characters' looks, the setting or the style: the pipeline adds them verbatim), what moves
   in the shot, a camera move (one of: {cameras}), and sound-effect cues (short names such as wind,
   rain, waves, fire, birds, footsteps, thunder, crickets, magic, with a description);
 - music cues covering all pages in order, each with a mood and the first and last page it spans."""

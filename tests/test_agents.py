@@ -8,10 +8,13 @@ import pytest
 from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.messages import AIMessage
 
-from storyreel.agents.art_director import build_plan, direct, story_markdown
-from storyreel.agents.llm import ScriptedChatModel, ask_structured, chat_model, is_completion_model
+from storyreel.agents.art_director import build_plan, direct
+from storyreel.agents.llm import ScriptedChatModel, ask_structured
+from storyreel.agents.offline.writer import clean_sentence, hero_from_prompt, infer_scene
+from storyreel.agents.providers import agent_model
 from storyreel.agents.reviser import refine
-from storyreel.agents.writer import clean_sentence, hero_from_prompt, infer_scene, write_story
+from storyreel.agents.writer import write_story
+from storyreel.composition import illustration_prompt, story_markdown
 from storyreel.config import LLMSection
 from storyreel.errors import AgentError, ConfigError
 from storyreel.plan import Brief, Critique, StoryDraft
@@ -30,10 +33,12 @@ def test_writer_and_director_make_a_valid_plan_with_looks_in_every_prompt():
     pip = plan.character("Pip")
     olo = plan.character("Olo")
     for page in plan.pages:
-        assert pip.look in page.image_prompt  # verbatim
-        assert (olo.look in page.image_prompt) == ("Olo" in page.characters)
-        assert page.image_prompt.startswith("soft watercolor, warm light")
-    assert "## Pages" in story_markdown(plan)
+        prompt = illustration_prompt(plan, page)
+        assert pip.look in prompt  # verbatim
+        assert (olo.look in prompt) == ("Olo" in page.characters)
+        assert prompt.startswith("soft watercolor, warm light")
+        assert f"scene {page.number}" in prompt and page.shows == f"scene {page.number}"
+    assert "## Pages" in story_markdown(plan) and illustration_prompt(plan, plan.pages[0]) in story_markdown(plan)
 
 
 def test_tool_call_answers_are_read():
@@ -95,8 +100,7 @@ def test_base_model_writes_page_by_page_and_code_builds_the_structure():
         " A kind owl came to sit beside the little dragon in the forest.",
         " Together they counted the stars until the dragon fell asleep.",
     ]
-    llm = FakeListLLM(responses=answers)
-    assert is_completion_model(llm)
+    llm = FakeListLLM(responses=answers)  # a base model: it answers as the offline model does
     brief = Brief(prompt="A little dragon who is afraid of the dark", pages=3)
     draft = write_story(llm, brief, LLMSection())
     assert [p.text for p in draft.pages] == [
@@ -107,7 +111,8 @@ def test_base_model_writes_page_by_page_and_code_builds_the_structure():
     assert draft.characters[0].name == "Little Dragon" and draft.characters[0].species == "dragon"
     assert draft.pages[0].time_of_day == "night" and draft.pages[1].setting == "forest"
     plan = build_plan(brief, draft, direct(llm, brief, draft, LLMSection()))
-    assert all(draft.characters[0].look in p.image_prompt for p in plan.pages)
+    assert all(draft.characters[0].look in illustration_prompt(plan, p) for p in plan.pages)
+    assert all(c.source == "scene" for p in plan.pages for c in p.sfx)
     assert plan.music and plan.music[0].first_page == 1 and plan.music[-1].last_page == 3
 
 
@@ -125,8 +130,8 @@ def test_hero_and_scene_from_words():
 
 def test_model_factory_errors_say_how_to_fix(tmp_path):
     with pytest.raises(ConfigError, match="not understood"):
-        chat_model(LLMSection(model="gpt-9"))
+        agent_model(LLMSection(model="gpt-9"))
     with pytest.raises(ConfigError, match="cannot read answers"):
-        chat_model(LLMSection(model=f"scripted:{tmp_path / 'missing.json'}"))
-    llm = chat_model(LLMSection(model="openai:gpt-4o-mini", base_url="http://127.0.0.1:9/v1"))
-    assert type(llm).__name__ == "ChatOpenAI"
+        agent_model(LLMSection(model=f"scripted:{tmp_path / 'missing.json'}"))
+    model = agent_model(LLMSection(model="openai:gpt-4o-mini", base_url="http://127.0.0.1:9/v1"))
+    assert type(model.llm).__name__ == "ChatOpenAI"
