@@ -35,6 +35,7 @@ def build_plan(brief: Brief, draft: StoryDraft, direction: Direction, version: i
                 shows=directed.image_prompt,
                 shot=Shot(motion=directed.motion, camera=directed.camera),
                 sfx=directed.sfx,
+                scene_sounds=directed.scene_sounds,
             )
         )
     music = direction.music or [

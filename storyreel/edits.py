@@ -7,8 +7,8 @@ not fit the plan (a page that does not exist, an unknown character ...); ``apply
 plan by changing its inputs: a scene edit changes the page's scene, a look edit the character, a style edit
 the style bible, a picture edit what the page shows. The prompts follow by composition
 (``storyreel.composition``): a new look reaches every page that shows the character, a new style every
-page. Sound cues the scene implied (``source="scene"``) follow a page's new scene and words; the director's
-and the request's stay. ``diff_plans`` says what changed, page by page.
+page. On a page with ``scene_sounds``, the cues its scene implied (``source="scene"``) follow its new scene
+and words; the director's and the request's stay. ``diff_plans`` says what changed, page by page.
 
 Pages keep their seeds when pages are added, removed or moved (``Page.origin``): a moved page keeps its
 illustration and its clip, and the asset cache reuses them.
@@ -308,6 +308,7 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
             page.sfx.append(SfxCue(sound=edit.sound, prompt=edit.prompt or edit.sound, gain_db=-24, source="request"))
         elif isinstance(edit, RemoveSoundEdit):
             page.sfx = [] if edit.sound == "all" else [c for c in page.sfx if c.sound != edit.sound]
+            page.scene_sounds = False  # the reader chose the page's sounds: they no longer follow its scene
         elif isinstance(edit, VoiceEdit):
             if edit.character:
                 characters[edit.character] = characters[edit.character].model_copy(update={"voice": edit.voice})
@@ -323,7 +324,7 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
             slots.remove(slot)
             slots.insert(edit.to - 1, slot)
         # the sounds a page's scene and words implied follow them (a scene edit at the beach: waves)
-        if isinstance(edit, TextEdit | SceneEdit) and any(c.source == "scene" for c in page.sfx):
+        if isinstance(edit, TextEdit | SceneEdit) and page.scene_sounds:
             others = [c for c in page.sfx if c.source != "scene"]
             page.sfx = scene_sfx(page.scene, page.text) + others
 
@@ -394,6 +395,7 @@ def _new_slot(edit: AddPageEdit, slots: list[_Slot], by_number: dict[int | None,
         shows=text,
         shot=Shot(motion=CODE_MOTION, camera=before.page.shot.camera if before else "zoom_in"),
         sfx=scene_sfx(scene, text),
+        scene_sounds=True,
     )
     return _Slot(page=page, was=None, seed=seed)
 

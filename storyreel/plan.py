@@ -107,6 +107,11 @@ class Page(Strict):
     )
     shot: Shot = Field(default_factory=Shot)
     sfx: list[SfxCue] = Field(default_factory=list)
+    scene_sounds: bool = Field(
+        False,
+        description="the page has the sound cues its scene and words imply (source 'scene'), and they follow "
+        "its scene and text when those change",
+    )
     origin: int | None = Field(
         None,
         ge=1,
@@ -182,9 +187,9 @@ def migrate_v1(data: dict) -> dict:
     This is the one place that takes a v1 prompt apart: ``shows`` is what is left between the style bible
     and the looks, without the "<cast> in the <setting> at <time>, <weather> weather: " the code-built
     direction put in front (the composition says it again) and without a "<where>" a v1 scene edit appended.
-    A prompt not made that way (written by hand) is kept as the page's ``prompt``. Sound cues that are
-    exactly the ones the page's scene implies are marked ``source="scene"`` (they follow scene edits, as in
-    v1); others ``"director"``. ``Shot.keyframes`` goes (nothing read it)."""
+    A prompt not made that way (written by hand) is kept as the page's ``prompt``. A page whose cues are
+    exactly the ones its scene implies gets ``scene_sounds`` and cues of ``source="scene"`` (they follow scene
+    edits, as in v1); other cues are the ``"director"``'s. ``Shot.keyframes`` goes (nothing read it)."""
     from storyreel.composition import cast_phrase, scene_sfx, split_v1_prompt, where_phrase
 
     data = json.loads(json.dumps(data))  # a deep copy
@@ -208,8 +213,8 @@ def migrate_v1(data: dict) -> dict:
         cues = page.get("sfx", [])
         implied = [c.model_dump(mode="json", exclude={"source"}) for c in scene_sfx(scene, text)]
         plain = [SfxCue.model_validate(c).model_dump(mode="json", exclude={"source"}) for c in cues]
-        source = "scene" if cues and plain == implied else "director"
-        page["sfx"] = [c | {"source": source} for c in plain]
+        page["scene_sounds"] = plain == implied  # v1 made a page's sounds follow its scene exactly then
+        page["sfx"] = [c | {"source": "scene" if page["scene_sounds"] else "director"} for c in plain]
     data["schema_version"] = PLAN_SCHEMA_VERSION
     return data
 
@@ -253,6 +258,7 @@ class PageDirection(Strict):
     motion: str = Field("", description="what moves in the shot")
     camera: Camera = "zoom_in"
     sfx: list[SfxCue] = Field(default_factory=list)
+    scene_sounds: bool = Field(False, description="the cues are the ones the scene implies (code-built direction)")
 
 
 class Direction(Strict):

@@ -41,7 +41,8 @@ def direct_in_code(brief: Brief, draft: StoryDraft) -> Direction:
 def direct_page_in_code(page: DraftPage, camera: str) -> PageDirection:
     """One page's direction: it shows what its text says, with a gentle motion and the sounds of its scene."""
     scene = Scene(setting=page.setting, time_of_day=page.time_of_day, weather=page.weather)
-    return PageDirection(image_prompt=page.text, motion=CODE_MOTION, camera=camera, sfx=scene_sfx(scene, page.text))
+    sfx = scene_sfx(scene, page.text)
+    return PageDirection(image_prompt=page.text, motion=CODE_MOTION, camera=camera, sfx=sfx, scene_sounds=True)
 
 
 def style_bible_for(style: str) -> str:
