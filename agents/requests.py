@@ -73,18 +73,27 @@ class WriteStory:
 
 
 @dataclass(frozen=True)
-class CritiqueStory:
-    """The critic's question: is ``draft`` good enough for ``brief``?"""
+class _AboutDraft:
+    """A question about ``draft``, written for ``brief``."""
 
     brief: Brief
     draft: StoryDraft
+
+    def story(self) -> str:
+        return self.draft.model_dump_json(indent=1)
+
+
+@dataclass(frozen=True)
+class CritiqueStory(_AboutDraft):
+    """The critic's question: is ``draft`` good enough for ``brief``?"""
+
     schema: ClassVar[type[BaseModel]] = Critique
     what: ClassVar[str] = "critique"
 
     def messages(self) -> list[BaseMessage]:
         return [
             SystemMessage(prompts.CRITIC_SYSTEM.format(pages=self.brief.pages)),
-            HumanMessage(f"Story idea: {self.brief.prompt}\n\nStory:\n{self.draft.model_dump_json(indent=1)}"),
+            HumanMessage(f"Story idea: {self.brief.prompt}\n\nStory:\n{self.story()}"),
         ]
 
     def check(self, answer: Critique) -> list[str]:
@@ -92,11 +101,9 @@ class CritiqueStory:
 
 
 @dataclass(frozen=True)
-class ReviseStory:
+class ReviseStory(_AboutDraft):
     """The reviser's question about a draft: the story again, with ``review``'s problems fixed."""
 
-    brief: Brief
-    draft: StoryDraft
     review: Critique
     schema: ClassVar[type[BaseModel]] = StoryDraft
     what: ClassVar[str] = "story"
@@ -105,9 +112,7 @@ class ReviseStory:
         problems = "\n".join(f"- page {p.page}: {p.issue}" if p.page else f"- {p.issue}" for p in self.review.problems)
         return [
             SystemMessage(prompts.REVISER_SYSTEM.format(pages=self.brief.pages)),
-            HumanMessage(
-                f"Story:\n{self.draft.model_dump_json(indent=1)}\n\nProblems to fix:\n{problems or '- (none given)'}"
-            ),
+            HumanMessage(f"Story:\n{self.story()}\n\nProblems to fix:\n{problems or '- (none given)'}"),
         ]
 
     def check(self, answer: StoryDraft) -> list[str]:
@@ -115,17 +120,15 @@ class ReviseStory:
 
 
 @dataclass(frozen=True)
-class DirectStory:
+class DirectStory(_AboutDraft):
     """The art director's question: style bible, per-page picture, shot and sounds, and music."""
 
-    brief: Brief
-    draft: StoryDraft
     schema: ClassVar[type[BaseModel]] = Direction
     what: ClassVar[str] = "direction"
 
     def messages(self) -> list[BaseMessage]:
         system = prompts.ART_DIRECTOR_SYSTEM.format(pages=len(self.draft.pages), cameras=prompts.CAMERAS_TEXT)
-        human = f"Visual style asked for: {self.brief.style or 'any'}\n\nStory:\n{self.draft.model_dump_json(indent=1)}"
+        human = f"Visual style asked for: {self.brief.style or 'any'}\n\nStory:\n{self.story()}"
         return [SystemMessage(system), HumanMessage(human)]
 
     def check(self, answer: Direction) -> list[str]:

@@ -182,14 +182,18 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(
-    name="write-story",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=2,
-    retry_condition_fn=_transient,
-)
+# The agents' tasks (plan_story here, understand-request in revise): a model server may fail for a moment,
+# so errors that may pass are retried; nothing is cached (the plan files are the record).
+AGENT_TASK: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
+    "persist_result": False,
+    "retries": 2,
+    "retry_delay_seconds": 2,
+    "retry_condition_fn": _transient,
+}
+
+
+@task(name="write-story", **AGENT_TASK)
 def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
     """Writer, critic <-> reviser, art director; the plan is saved before anything is generated."""
     from storyreel.agents.art_director import build_plan, direct

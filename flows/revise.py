@@ -20,13 +20,12 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from storyreel import progress
 from storyreel.config import Config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
-from storyreel.flows.make_film import _transient, make_film, prepare
+from storyreel.flows.make_film import AGENT_TASK, make_film, prepare
 from storyreel.flows.runners import with_task_runner
 from storyreel.plan import StoryPlan
 from storyreel.store import RunDir, sha256_file, write_bytes
@@ -69,14 +68,7 @@ class RevisionResult(BaseModel):
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-@task(
-    name="understand-request",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=2,
-    retry_condition_fn=_transient,
-)
+@task(name="understand-request", **AGENT_TASK)
 def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
     """The reviser agent: the edits the request asks of the plan, checked against it."""
     from storyreel.agents.providers import agent_model

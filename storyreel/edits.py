@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -38,37 +38,44 @@ class Strict(BaseModel):
 # --- the edits ----------------------------------------------------------------------------------
 
 
-class TextEdit(Strict):
-    """New words for the narrator on one page (the picture stays as it is)."""
+class PageEdit(Strict):
+    """An edit of one page (``page``: its number before the revision)."""
 
-    op: Literal["text"] = "text"
     page: int = Field(ge=1)
-    text: str = Field(min_length=1, description="the page's complete new text")
 
 
-class SceneEdit(Strict):
-    """Where and when a page happens; fields left out stay as they are."""
+class SceneFields(Strict):
+    """Where and when; a field left out (None) stays as it is."""
 
-    op: Literal["scene"] = "scene"
-    page: int = Field(ge=1)
     setting: SettingName | None = None
     time_of_day: TimeName | None = None
     weather: WeatherName | None = None
 
 
-class PictureEdit(Strict):
+class TextEdit(PageEdit):
+    """New words for the narrator on one page (the picture stays as it is)."""
+
+    op: Literal["text"] = "text"
+    text: str = Field(min_length=1, description="the page's complete new text")
+
+
+class SceneEdit(PageEdit, SceneFields):
+    """Where and when a page happens; fields left out stay as they are."""
+
+    op: Literal["scene"] = "scene"
+
+
+class PictureEdit(PageEdit):
     """What a page's illustration shows, without the characters' looks or the style (added by the pipeline)."""
 
     op: Literal["picture"] = "picture"
-    page: int = Field(ge=1)
     shows: str = Field(min_length=1)
 
 
-class ShotEdit(Strict):
+class ShotEdit(PageEdit):
     """A page's camera move or what moves in the shot; fields left out stay as they are."""
 
     op: Literal["shot"] = "shot"
-    page: int = Field(ge=1)
     camera: Camera | None = None
     motion: str | None = None
 
@@ -105,20 +112,18 @@ class RemoveMusicEdit(Strict):
     cue: int | None = Field(None, ge=1, description="cue number; None: all music")
 
 
-class AddSoundEdit(Strict):
+class AddSoundEdit(PageEdit):
     """A sound effect on a page."""
 
     op: Literal["add_sound"] = "add_sound"
-    page: int = Field(ge=1)
     sound: str = Field(min_length=1, description="short name: wind, rain, waves, fire, birds, footsteps ...")
     prompt: str = ""
 
 
-class RemoveSoundEdit(Strict):
+class RemoveSoundEdit(PageEdit):
     """Remove a page's sound effect by name, or all of them with ``sound="all"``."""
 
     op: Literal["remove_sound"] = "remove_sound"
-    page: int = Field(ge=1)
     sound: str = Field(min_length=1)
 
 
@@ -130,15 +135,13 @@ class VoiceEdit(Strict):
     voice: str = Field(min_length=1, description="a voice name of the narration backend, e.g. en-gb+f3")
 
 
-class AddPageEdit(Strict):
-    """A new page after page ``after`` (0: before the first page)."""
+class AddPageEdit(SceneFields):
+    """A new page after page ``after`` (0: before the first page); its scene, where not given, is the one of
+    the page before it."""
 
     op: Literal["add_page"] = "add_page"
     after: int = Field(ge=0)
     text: str = Field(min_length=1)
-    setting: SettingName | None = Field(None, description="None: the scene of the page before it")
-    time_of_day: TimeName | None = None
-    weather: WeatherName | None = None
     characters: list[str] | None = Field(None, description="None: the characters of the page before it")
 
 
@@ -173,7 +176,6 @@ Edit = Annotated[
     Field(discriminator="op"),
 ]
 STRUCTURAL = ("add_page", "remove_page", "move_page")
-PAGE_EDITS = (TextEdit, SceneEdit, PictureEdit, ShotEdit, AddSoundEdit, RemoveSoundEdit)  # edits of one page
 
 
 class Revision(Strict):
@@ -209,7 +211,7 @@ def check_edits(plan: StoryPlan, edits: list[Edit]) -> list[str]:
 
     for edit in edits:
         what = f"{edit.op} edit"
-        if isinstance(edit, PAGE_EDITS) and not page_exists(edit.page, what):
+        if isinstance(edit, PageEdit) and not page_exists(edit.page, what):
             continue
         if isinstance(edit, RemoveSoundEdit):
             sounds = [c.sound for c in plan.pages[edit.page - 1].sfx]
@@ -276,7 +278,7 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
 
     # 2. the edits, in order, on the plan's inputs; page numbers name pages as they were before the revision
     for edit in edits:
-        if isinstance(edit, PAGE_EDITS):
+        if isinstance(edit, PageEdit):
             page = by_number[edit.page].page
         if isinstance(edit, TextEdit):
             page.text = " ".join(edit.text.split())
@@ -438,37 +440,37 @@ def _voice(voice: str) -> str:
     return voice or "the default"
 
 
+def _changed_fields(prefix: str, fields: tuple, old: BaseModel, new: BaseModel) -> list[str]:
+    """ "<prefix><label>: <old> → <new>" for each (label, field, shown as) whose value changed."""
+    changed = [(label, show, getattr(old, name), getattr(new, name)) for label, name, show in fields]
+    return [f"{prefix}{label}: {show(a)} → {show(b)}" for label, show, a, b in changed if a != b]
+
+
+def _pairs(old: list, new: list, key: Any) -> list[tuple[Any, Any]]:
+    """(the old item or None, the new item) for each new item, matched by ``key``."""
+    before = {key(item): item for item in old}
+    return [(before.get(key(item)), item) for item in new]
+
+
 def diff_plans(old: StoryPlan, new: StoryPlan) -> list[str]:
     """What changed from ``old`` to ``new``, as readable lines: the whole film first, then page by page.
     Pages are matched by their seeds, so a moved page reads as moved, not as rewritten. Empty: no change."""
     lines: list[str] = []
     # 1. the whole film: title, style, voices, characters, music
-    if old.title != new.title:
-        lines.append(f"title: {_quote(old.title)} → {_quote(new.title)}")
-    if old.style_bible != new.style_bible:
-        lines.append(f"style: {_quote(old.style_bible)} → {_quote(new.style_bible)}")
-    if old.narrator_voice != new.narrator_voice:
-        lines.append(f"narrator voice: {_voice(old.narrator_voice)} → {_voice(new.narrator_voice)}")
-    before = {c.name: c for c in old.characters}
-    for character in new.characters:
-        was = before.get(character.name)
-        if was is None:
-            lines.append(f"{character.name}: new character: {_quote(character.look)}")
-            continue
-        if was.look != character.look:
-            lines.append(f"{character.name}'s look: {_quote(was.look)} → {_quote(character.look)}")
-        if was.color != character.color:
-            lines.append(f"{character.name}'s color: {was.color} → {character.color}")
-        if was.voice != character.voice:
-            lines.append(f"{character.name}'s voice: {_voice(was.voice)} → {_voice(character.voice)}")
-    lines += [f"{name}: removed" for name in before if name not in {c.name for c in new.characters}]
+    film = (("title", "title", _quote), ("style", "style_bible", _quote), ("narrator voice", "narrator_voice", _voice))
+    lines += _changed_fields("", film, old, new)
+    fields = (("look", "look", _quote), ("color", "color", str), ("voice", "voice", _voice))
+    for was, character in _pairs(old.characters, new.characters, lambda c: c.name):
+        name = character.name
+        new_one = [f"{name}: new character: {_quote(character.look)}"]
+        lines += new_one if was is None else _changed_fields(f"{name}'s ", fields, was, character)
+    names = {c.name for c in new.characters}
+    lines += [f"{c.name}: removed" for c in old.characters if c.name not in names]
     if old.music != new.music:
         lines += _music_lines(old.music, new.music)
 
     # 2. page by page
-    old_pages = {p.seed_number: p for p in old.pages}
-    for page in new.pages:
-        was_page = old_pages.get(page.seed_number)
+    for was_page, page in _pairs(old.pages, new.pages, lambda p: p.seed_number):
         if was_page is None:
             lines.append(f"page {page.number}: new page: {_quote(page.text)}")
             continue

@@ -151,6 +151,11 @@ def split_clauses(request: str) -> list[str]:
     return [c for c in (re.sub(r"^(?:and|then|also|but)\s+", "", c, flags=re.I) for c in restored) if c]
 
 
+def _first_match(patterns: tuple[str, ...], clause: str) -> re.Match | None:
+    """The match of the first of ``patterns`` found in ``clause`` (case-insensitive)."""
+    return next((m for pattern in patterns if (m := re.search(pattern, clause, re.I))), None)
+
+
 def _quoted_or_rest(text: str) -> str:
     """The quoted text in ``text`` if there is one, else ``text`` without leading punctuation."""
     match = re.search(r'"([^"]+)"', text)
@@ -244,10 +249,9 @@ def _text_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
         r"(?P<page>\d+)\s+(?:to|with|say)\b\s*(?P<text>.+)",
         r"\bpage\s+(?P<page>\d+)\s*(?:text|narration|words)\s*(?::|should\s+be|is)\s*(?P<text>.+)",
     )
-    for pattern in patterns:
-        if m := re.search(pattern, clause, re.I):
-            text = _quoted_or_rest(m.group("text"))
-            return [TextEdit(page=int(m.group("page")), text=text)] if text else []
+    if m := _first_match(patterns, clause):
+        text = _quoted_or_rest(m.group("text"))
+        return [TextEdit(page=int(m.group("page")), text=text)] if text else []
     return []
 
 
@@ -258,10 +262,9 @@ def _picture_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
         r"(?:\s+(?:should\s+show|shows|of|:))?\s*(?P<text>.+)",
         r"\b(?:show|draw)\s+(?P<text>.+?)\s+on\s+page\s+(?P<page>\d+)\s*$",
     )
-    for pattern in patterns:
-        if m := re.search(pattern, clause, re.I):
-            text = _quoted_or_rest(m.group("text"))
-            return [PictureEdit(page=int(m.group("page")), shows=text)] if len(text.split()) >= 2 else []
+    if m := _first_match(patterns, clause):
+        text = _quoted_or_rest(m.group("text"))
+        return [PictureEdit(page=int(m.group("page")), shows=text)] if len(text.split()) >= 2 else []
     return []
 
 
@@ -417,10 +420,9 @@ def _style_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
         r"(?:as|in|like|with)\s+(?:an?\s+)?(?P<s>.+)",
         r"\b(?:use|try|in|with)\s+(?:an?\s+)?(?P<s>.+?)\s+style\b",
     )
-    for pattern in patterns:
-        if m := re.search(pattern, clause, re.I):
-            style = _quoted_or_rest(m.group("s")).rstrip(". ")
-            return [StyleEdit(style=style_bible_for(style))] if style else []
+    if m := _first_match(patterns, clause):
+        style = _quoted_or_rest(m.group("s")).rstrip(". ")
+        return [StyleEdit(style=style_bible_for(style))] if style else []
     return []
 
 
