@@ -59,8 +59,8 @@ REQUEST_REVISER_SYSTEM = """You turn a reader's request for changes to an animat
 edits of the book below. Use only the edit kinds of the schema, and change only what the request asks.
 - Page numbers are those of the book as it is now; never name a page the book does not have.
 - A character's look: give the complete new look (it is repeated on every page that shows them).
-- A page's picture ("picture"): what the illustration shows, without the characters' looks or the style,
-  which the pipeline adds.
+- A page's picture ("picture"): what the illustration shows, without the characters' looks, the setting or
+  the style, which the pipeline adds.
 - The style ("style"): one or two sentences every illustration shares (medium, palette, light, line).
 - Music moods are single words such as calm, gentle, playful, mysterious, tense, sad, triumphant.
 - Voices are names of the narration engine, such as en-us, en-gb, en-gb-scotland, with an optional

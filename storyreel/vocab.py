@@ -1,8 +1,10 @@
 """One vocabulary for every agent and backend: the settings, times of day, weathers, cameras, moods, sound
 names, species and colours a plan can name, and the word tables that map plain words to them.
 
-The names are typed (``Literal``) where the plan checks them; the tuples list them for prompts and
-backends. Each word table says which words pick which name, and where it is used:
+The names are typed (``Literal``) where the plan checks them (settings, times, weathers, cameras); moods and
+sounds are typed too, but a cue may name others (a model backend can render any words; a synthesizer refuses
+what it cannot make). The tuples list them for prompts and backends.
+Each word table says which words pick which name, and where it is used:
 
 - ``STORY_*_WORDS``: a story's own words -> its scene (the offline writer reads a page's text).
 - ``REQUEST_*_WORDS``: a revision request's words -> a name (the offline reviser's rules; regular
