@@ -152,7 +152,7 @@ class TransformersCompletion(LLM):
         return text
 
 
-# --- scripted answers -------------------------------------------------------------------------
+# --- 2. scripted answers ----------------------------------------------------------------------
 
 
 class ScriptedChatModel(GenericFakeChatModel):
@@ -189,7 +189,7 @@ class ScriptedChatModel(GenericFakeChatModel):
             raise AgentError("the scripted model has no answers left") from None
 
 
-# --- structured output ------------------------------------------------------------------------
+# --- 3. structured output ---------------------------------------------------------------------
 
 
 def _parse(message: BaseMessage, schema: type[M]) -> M:

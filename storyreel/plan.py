@@ -1,5 +1,10 @@
 """The story plan: the single source of truth for a film, saved as ``plan.json``.
 
+The plan holds inputs, never composed prompts: each page records what it shows (in the director's words),
+its scene, its characters, an optional hand-written prompt, its shot and its sound cues with where each came
+from; ``storyreel.composition`` composes the prompts when an asset is made. Every reader of a plan file goes
+through ``load_plan`` / ``StoryPlan.load``, which migrates older schema versions.
+
 Every model forbids unknown fields, so an LLM (or a hand edit) that invents a field is caught at
 validation, not three stages later. Agents return these models, never dicts or free strings.
 """
@@ -168,11 +173,12 @@ class StoryPlan(Strict):
 
 
 def load_plan(source: str | Path | dict) -> StoryPlan:
-    """A plan from ``source`` (a path, JSON text or a dict) of schema version 1 or 2; v1 is migrated."""
-    if isinstance(source, Path):
-        data = json.loads(source.read_text(encoding="utf-8"))
-    elif isinstance(source, str):
+    """A plan from ``source`` (a file's path, JSON text or a dict) of schema version 1 or 2; v1 is migrated
+    (``migrate_v1``). Raises pydantic's ValidationError for a plan that is not valid."""
+    if isinstance(source, str) and source.lstrip().startswith("{"):
         data = json.loads(source)
+    elif isinstance(source, str | Path):
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
     else:
         data = source
     if isinstance(data, dict) and data.get("schema_version", 1) == 1:

@@ -72,6 +72,7 @@ def test_the_saved_v1_run_plans_load_and_say_what_each_page_shows():
         assert [p.shows for p in plan.pages] == ["scene 1.", "scene 2."]
         assert all(p.prompt == "" and c.source == "director" for p in plan.pages for c in p.sfx)
     v2 = StoryPlan.load(V1_RUN / "plan.json")
+    assert StoryPlan.load(str(V1_RUN / "plan.json")) == v2 == load_plan((V1_RUN / "plan.json").read_text())
     assert v2.pages[0].scene.time_of_day == "night"
     assert v2.character("Olo").look == "a round blue owl with big amber eyes"
     prompt = illustration_prompt(v2, v2.pages[1])
