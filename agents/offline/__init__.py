@@ -57,6 +57,8 @@ class OfflineModel:
         if isinstance(request, DirectStory):
             return direction.direct_in_code(request.brief, request.draft)
         if isinstance(request, CritiqueStory):
+            # a base model cannot judge a story: the verdict is the checks a story must pass, and the score
+            # a rough grade from them (8, less 2 per problem), not a reader's
             problems = draft_problems(request.brief, request.draft)
             return Critique(
                 approved=not problems,
