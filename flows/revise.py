@@ -20,13 +20,12 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from storyreel import progress
-from storyreel.agents.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.config import Config
-from storyreel.flows.make_film import _transient, make_film, prepare
+from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
+from storyreel.flows.make_film import AGENT_TASK, make_film, prepare
 from storyreel.flows.runners import with_task_runner
 from storyreel.plan import StoryPlan
 from storyreel.store import RunDir, sha256_file, write_bytes
@@ -69,28 +68,14 @@ class RevisionResult(BaseModel):
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-def base_model_setting(model: str) -> bool:
-    """Whether ``llm.model`` names a base model (the bundled offline one, a local hf: model): those do
-    not follow instructions, so requests are read by rules and the model is not even loaded."""
-    spec = model.strip()
-    return spec == "offline" or spec.startswith("hf:")
-
-
-@task(
-    name="understand-request",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retries=2,
-    retry_delay_seconds=2,
-    retry_condition_fn=_transient,
-)
+@task(name="understand-request", **AGENT_TASK)
 def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
     """The reviser agent: the edits the request asks of the plan, checked against it."""
-    from storyreel.agents.llm import chat_model
+    from storyreel.agents.providers import agent_model
     from storyreel.agents.reviser import understand_request
 
-    llm = None if base_model_setting(config.llm.model) or not request.strip() else chat_model(config.llm)
-    return understand_request(llm, request, plan, config.llm)
+    # the offline model answers by rules: it is not even loaded for a revision
+    return understand_request(agent_model(config.llm), request, plan, config.llm)
 
 
 def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[int, str]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.generators.base import MusicRequest
 from storyreel.media import fade_envelope, write_wav
+from storyreel.vocab import MOOD_STYLE_WORDS
 
 SAMPLE_RATE = 48000
 
@@ -66,19 +67,7 @@ STYLES: dict[str, Style] = {
     "scary": Style(61, 56, ("i", "bII", "i", "viidim"), DARK, "bell", 2.0, (WIDE,), "whole", False, 0.5, 3.0),
 }
 
-# Words in a mood (or prompt) that pick a style, as regular expressions. A word counts when it starts a
-# word of the mood, so "calming" finds "calm" and "calm and warm" finds both; the earliest one wins.
-KEYWORDS: dict[str, tuple[str, ...]] = {
-    "calm": ("calm", "warm", "peace", "serene", "tranquil", "relax", "quiet", "cozy", "cosy", "soft", "hopeful"),
-    "gentle": ("gentle", "dream", "lullab", "sleep", "tender", "wonder", "magic", "night", "float", "sweet"),
-    "playful": ("play", "happy", "joy", r"fun\b", "funny", "silly", "whims", "cheer", "bounc", "lightheart", "merry"),
-    "mysterious": ("myster", "curious", "secret", "strange", "enchant", "myth", "unknown", "eerie"),
-    "tense": ("tense", "tension", "suspens", "danger", "chase", "urgent", "anxious", "nervous", "worr", "storm"),
-    "sad": ("sad", "melanchol", "lonel", "sorrow", "grief", "wistful", "longing", "tear", "loss", "bittersweet"),
-    "triumphant": ("triumph", "victor", "heroi", "epic", "celebrat", "proud", "glorious", "grand", "winning"),
-    "adventurous": ("advent", "journey", "quest", "explor", "brave", "excit", "travel", "daring", "bold"),
-    "scary": ("scary", "scared", "fear", "fright", "spook", "creep", "dark", "haunt", "terrif", "terror", "ominous"),
-}
+KEYWORDS = MOOD_STYLE_WORDS  # the words that name each mood: storyreel.vocab
 DEFAULT_STYLE = "gentle"
 
 

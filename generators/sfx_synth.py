@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.generators.base import SfxRequest, UnsupportedCue
 from storyreel.media import fade_envelope, write_wav
+from storyreel.vocab import SOUND_WORDS
 
 SAMPLE_RATE = 48000
 
@@ -358,19 +359,4 @@ RECIPES: dict[str, Recipe] = {
     "heartbeat": heartbeat,
 }
 
-# What names each recipe, as regular expressions over lowercase text. Word starts only, so "rain" is
-# not found in "train" nor "sea" in "season".
-KEYWORDS: dict[str, str] = {
-    "wind": r"\b(wind|winds|windy|breeze|gust|gale|blow(s|ing)?\b|whoosh)",
-    "rain": r"\b(rain(s|ing|y|fall|drops?)?\b|drizzl|downpour|shower\b)",
-    "waves": r"\b(waves?\b|sea\b|seas\b|seaside|ocean|surf\b|shore|beach|tide)",
-    "fire": r"\b(fire\b|fires\b|fireplace|campfire|bonfire|crackl|flame|hearth|embers?)",
-    "birds": r"\b(birds?\b|birdsong|chirp|tweet|songbird|sparrow|robin|dawn chorus)",
-    "footsteps": r"\b(footsteps?|steps?\b|walking|walks?\b|footfall|stomp|tiptoe)",
-    "thunder": r"\b(thunder|lightning|rumbl)",
-    "storm": r"\b(storm|stormy|thunderstorm|tempest)",
-    "stream": r"\b(stream|river|brook|creek|water|babbl|trickl|splash|bubbl|fountain)",
-    "crickets": r"\b(crickets?|cicadas?|night (sounds|ambience|insects)|insects)",
-    "magic": r"\b(magic|sparkl|chime|twinkl|shimmer|glitter|fair(y|ies)\b|spells?\b)",
-    "heartbeat": r"\b(heart ?beats?|heart\b|pulses?\b|thump)",
-}
+KEYWORDS = SOUND_WORDS  # the words that name each sound: storyreel.vocab

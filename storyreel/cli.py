@@ -163,7 +163,7 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
     plan_file = run / "plan.json"
     if not plan_file.is_file():
         _fail(f"{run} has no plan.json: not a storyreel run directory, or it stopped before the story was written")
-    plan = StoryPlan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+    plan = StoryPlan.load(plan_file)
     out.print(f"[bold]{plan.title}[/]  (plan v{plan.version}, {len(plan.pages)} pages, seed {plan.brief.seed})")
     for c in plan.characters:
         out.print(f"  [cyan]{c.name}[/]: {c.look}")

@@ -1,39 +1,28 @@
 """The story plan: the single source of truth for a film, saved as ``plan.json``.
 
+The plan holds inputs, never composed prompts: each page records what it shows (in the director's words),
+its scene, its characters, an optional hand-written prompt, its shot and its sound cues with where each came
+from; ``storyreel.composition`` composes the prompts when an asset is made. Every reader of a plan file goes
+through ``load_plan`` / ``StoryPlan.load``, which migrates older schema versions.
+
 Every model forbids unknown fields, so an LLM (or a hand edit) that invents a field is caught at
 validation, not three stages later. Agents return these models, never dicts or free strings.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PLAN_SCHEMA_VERSION = 1
+from storyreel.vocab import CAMERAS, SETTINGS, TIMES_OF_DAY, WEATHERS, Camera, Setting, TimeOfDay, Weather
 
-Setting = Literal[
-    "forest",
-    "beach",
-    "sea",
-    "meadow",
-    "mountain",
-    "cave",
-    "castle",
-    "village",
-    "city",
-    "room",
-    "sky",
-    "garden",
-]
-TimeOfDay = Literal["dawn", "day", "dusk", "night"]
-Weather = Literal["clear", "cloudy", "rain", "snow", "wind", "fog", "storm"]
-Camera = Literal["pan_left", "pan_right", "zoom_in", "zoom_out", "parallax", "tilt_up", "tilt_down"]
+__all__ = ["CAMERAS", "SETTINGS", "TIMES_OF_DAY", "WEATHERS", "Camera", "Setting", "TimeOfDay", "Weather"]
 
-SETTINGS: tuple[str, ...] = Setting.__args__  # type: ignore[attr-defined]
-TIMES_OF_DAY: tuple[str, ...] = TimeOfDay.__args__  # type: ignore[attr-defined]
-WEATHERS: tuple[str, ...] = Weather.__args__  # type: ignore[attr-defined]
-CAMERAS: tuple[str, ...] = Camera.__args__  # type: ignore[attr-defined]
+PLAN_SCHEMA_VERSION = 2
+CueSource = Literal["scene", "director", "request"]
 
 MIN_PAGES, MAX_PAGES = 1, 24
 
@@ -79,17 +68,9 @@ class Scene(Strict):
     weather: Weather = "clear"
 
 
-class Keyframe(Strict):
-    """One sparse keyframe of a page's shot: what the camera sees at that moment."""
-
-    prompt: str = Field(min_length=1)
-    camera: Camera = "zoom_in"
-
-
 class Shot(Strict):
     motion: str = Field("", description="how things move in the shot, for video models")
     camera: Camera = "zoom_in"
-    keyframes: list[Keyframe] = Field(default_factory=list)
 
 
 class SfxCue(Strict):
@@ -98,6 +79,11 @@ class SfxCue(Strict):
     offset: float = Field(0.0, ge=0, description="seconds after the page starts")
     duration: float | None = Field(None, gt=0, description="seconds; None: to the end of the page")
     gain_db: float = Field(-20.0, le=0, description="level relative to full scale before the final mix")
+    source: CueSource = Field(
+        "director",
+        description="where the cue came from: scene (implied by the page's scene and words, so it follows them), "
+        "director (the art director's) or request (a revision's)",
+    )
 
 
 class MusicCue(Strict):
@@ -118,9 +104,19 @@ class Page(Strict):
     text: str = Field(min_length=1, description="what the narrator reads")
     scene: Scene = Field(default_factory=Scene)
     characters: list[str] = Field(default_factory=list, description="names of the characters shown")
-    image_prompt: str = Field("", description="full prompt for the illustration, looks included")
+    shows: str = Field(
+        "", description="what the illustration shows, in the director's words (no looks, no style); empty: the text"
+    )
+    prompt: str = Field(
+        "", description="a hand-written illustration prompt used as it is; empty: composed from the plan"
+    )
     shot: Shot = Field(default_factory=Shot)
     sfx: list[SfxCue] = Field(default_factory=list)
+    scene_sounds: bool = Field(
+        False,
+        description="the page has the sound cues its scene and words imply (source 'scene'), and they follow "
+        "its scene and text when those change",
+    )
     origin: int | None = Field(
         None,
         ge=1,
@@ -135,7 +131,7 @@ class Page(Strict):
 
 
 class StoryPlan(Strict):
-    schema_version: Literal[1] = PLAN_SCHEMA_VERSION
+    schema_version: Literal[2] = PLAN_SCHEMA_VERSION
     version: int = Field(1, ge=1, description="plan version in this run dir; a revision adds one")
     title: str = Field(min_length=1)
     brief: Brief
@@ -168,6 +164,65 @@ class StoryPlan(Strict):
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    @classmethod
+    def load(cls, source: str | Path | dict) -> StoryPlan:
+        """A plan from a file, its JSON text or its data, of any schema version (older ones are migrated).
+        Every reader of ``plan.json`` and ``plans/plan.vN.json`` goes through here."""
+        return load_plan(source)
+
+
+def load_plan(source: str | Path | dict) -> StoryPlan:
+    """A plan from ``source`` (a file's path, JSON text or a dict) of schema version 1 or 2; v1 is migrated
+    (``migrate_v1``). Raises pydantic's ValidationError for a plan that is not valid."""
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        data = json.loads(source)
+    elif isinstance(source, str | Path):
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+    else:
+        data = source
+    if isinstance(data, dict) and data.get("schema_version", 1) == 1:
+        data = migrate_v1(data)
+    return StoryPlan.model_validate(data)
+
+
+def migrate_v1(data: dict) -> dict:
+    """A schema-1 plan as schema 2. Version 1 stored each page's composed illustration prompt (style bible +
+    what it shows + every look); version 2 stores what it shows, and composes the prompt when it is used.
+
+    This is the one place that takes a v1 prompt apart: ``shows`` is what is left between the style bible
+    and the looks, without the "<cast> in the <setting> at <time>, <weather> weather: " the code-built
+    direction put in front (the composition says it again) and without a "<where>" a v1 scene edit appended.
+    A prompt not made that way (written by hand) is kept as the page's ``prompt``. A page whose cues are
+    exactly the ones its scene implies gets ``scene_sounds`` and cues of ``source="scene"`` (they follow scene
+    edits, as in v1); other cues are the ``"director"``'s. ``Shot.keyframes`` goes (nothing read it)."""
+    from storyreel.composition import cast_phrase, scene_sfx, split_v1_prompt, where_phrase
+
+    data = json.loads(json.dumps(data))  # a deep copy
+    looks = {c["name"]: c["look"] for c in data.get("characters", [])}
+    style = data.get("style_bible", "")
+    for page in data.get("pages", []):
+        scene = Scene.model_validate(page.get("scene", {}))
+        names = page.get("characters", [])
+        text = page.get("text", "")
+        prompt = page.pop("image_prompt", "")
+        shows = split_v1_prompt(prompt, style, [(n, looks[n]) for n in names if n in looks])
+        if shows is None:
+            page["shows"], page["prompt"] = "", prompt
+        else:
+            head = f"{cast_phrase(names)} {where_phrase(scene)}: "
+            shows = shows[len(head) :] if shows.startswith(head) else shows
+            appended = f", {where_phrase(scene)}."
+            shows = shows[: -len(appended)] + "." if shows.endswith(appended) else shows
+            page["shows"] = text if shows.rstrip(".") == text.rstrip(".") else shows
+        page.setdefault("shot", {}).pop("keyframes", None)
+        cues = page.get("sfx", [])
+        implied = [c.model_dump(mode="json", exclude={"source"}) for c in scene_sfx(scene, text)]
+        plain = [SfxCue.model_validate(c).model_dump(mode="json", exclude={"source"}) for c in cues]
+        page["scene_sounds"] = plain == implied  # v1 made a page's sounds follow its scene exactly then
+        page["sfx"] = [c | {"source": "scene" if page["scene_sounds"] else "director"} for c in plain]
+    data["schema_version"] = PLAN_SCHEMA_VERSION
+    return data
 
 
 # --- what the agents return -------------------------------------------------------------------
@@ -203,10 +258,13 @@ class Critique(Strict):
 
 
 class PageDirection(Strict):
-    image_prompt: str = Field(min_length=1, description="what the illustration shows, without character looks")
+    image_prompt: str = Field(
+        min_length=1, description="what the illustration shows, without character looks, the setting or the style"
+    )
     motion: str = Field("", description="what moves in the shot")
     camera: Camera = "zoom_in"
     sfx: list[SfxCue] = Field(default_factory=list)
+    scene_sounds: bool = Field(False, description="the cues are the ones the scene implies (code-built direction)")
 
 
 class Direction(Strict):

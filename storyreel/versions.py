@@ -98,7 +98,7 @@ def current_plan(run: Path) -> StoryPlan:
     path = run / "plan.json"
     if not path.is_file():
         raise InputError(f"{run} has no plan.json: not a storyreel run directory, or its story was never written")
-    return StoryPlan.model_validate_json(path.read_text(encoding="utf-8"))
+    return StoryPlan.load(path)
 
 
 def next_version(run: Path) -> int:
@@ -114,7 +114,7 @@ def load_history(run: Path) -> History:
     history = History.model_validate_json(path.read_text(encoding="utf-8")) if path.is_file() else History()
     for number, file in plan_versions(run).items():
         if history.get(number) is None:
-            plan = StoryPlan.model_validate_json(file.read_text(encoding="utf-8"))
+            plan = StoryPlan.load(file)
             film = run / film_name(number)
             history.put(
                 Version(
@@ -160,12 +160,12 @@ def keep_film(run: Path, version: int) -> str | None:
 def save_plan(run: Path, plan: StoryPlan) -> None:
     """Write ``plan`` as its version (``plans/plan.vN.json``, refused if that version exists with other
     content) and as the current plan (``plan.json``, ``story.md``)."""
-    from storyreel.agents.art_director import story_markdown
+    from storyreel.composition import story_markdown
 
     text = plan.model_dump_json(indent=2)
     versioned = plan_file(run, plan.version)
     if versioned.exists():
-        if StoryPlan.model_validate_json(versioned.read_text(encoding="utf-8")) != plan:
+        if StoryPlan.load(versioned) != plan:
             raise InputError(f"{versioned} exists with another plan; versions are never overwritten")
     else:
         write_json(versioned, plan.model_dump(mode="json"))
@@ -205,7 +205,7 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
         entry = history.get(current.version)
         if entry is not None and sha and not entry.film_sha256:
             history.put(entry.model_copy(update={"film": film_name(current.version), "film_sha256": sha}))
-    plan = StoryPlan.model_validate_json(versions[version].read_text(encoding="utf-8"))
+    plan = StoryPlan.load(versions[version])
     entry = history.get(version)
     film = run / film_name(version)
     timing = [run / "plans" / f"timeline.v{version}.json", run / "plans" / f"subtitles.v{version}.srt"]

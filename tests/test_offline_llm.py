@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from storyreel.agents.llm import TransformersCompletion, chat_model, is_completion_model, offline_model_dir
-from storyreel.agents.writer import write_story_few_shot
+from storyreel.agents.art_director import build_plan, direct
+from storyreel.agents.llm import TransformersCompletion, offline_model_dir
+from storyreel.agents.offline import OfflineModel
+from storyreel.agents.providers import agent_model
+from storyreel.agents.reviser import refine
+from storyreel.agents.writer import write_story
 from storyreel.config import LLMSection
 from storyreel.plan import Brief
 
@@ -17,16 +21,23 @@ pytestmark = pytest.mark.slow
 def test_offline_model_loads_from_the_bundled_package_and_continues_a_few_shot_prompt():
     path = offline_model_dir()
     assert (path / "config.json").exists() and (path / "model.safetensors").exists()
-    llm = chat_model(LLMSection(model="offline", max_new_tokens=16, temperature=0.0))
-    assert isinstance(llm, TransformersCompletion) and is_completion_model(llm)
+    model = agent_model(LLMSection(model="offline", max_new_tokens=16, temperature=0.0))
+    assert isinstance(model, OfflineModel)
+    llm = model.llm
+    assert isinstance(llm, TransformersCompletion)
     prompt = "Monday, Tuesday, Wednesday, Thursday,"
     text = llm.invoke(prompt, stop=["\n"])
     assert "Friday" in text  # a real language model continues the week
 
 
 def test_offline_model_writes_a_draft_page_by_page():
-    llm = chat_model(LLMSection(model="offline", max_new_tokens=30), seed=1)
-    draft = write_story_few_shot(llm, Brief(prompt="A little fox who loves the moon", pages=2, seed=1))
+    settings = LLMSection(model="offline", max_new_tokens=30)
+    model = agent_model(settings, seed=1)
+    brief = Brief(prompt="A little fox who loves the moon", pages=2, seed=1)
+    draft = write_story(model, brief, settings)  # the one path every model goes through
+    draft, reviews = refine(model, brief, draft, settings)
+    plan = build_plan(brief, draft, direct(model, brief, draft, settings))
+    assert len(plan.pages) == 2 and reviews and reviews[0].approved
     assert len(draft.pages) == 2
     assert all(len(p.text.split()) >= 4 for p in draft.pages)
     assert draft.characters[0].species == "fox"

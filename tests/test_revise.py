@@ -14,8 +14,15 @@ import pytest
 from typer.testing import CliRunner
 
 from storyreel import make_film, registry
-from storyreel.agents.art_director import build_plan, compose_image_prompt, shows_of, style_bible_for
-from storyreel.agents.edits import (
+from storyreel.agents.art_director import build_plan
+from storyreel.agents.llm import ScriptedChatModel
+from storyreel.agents.offline.direction import style_bible_for
+from storyreel.agents.offline.rules import parse_request
+from storyreel.agents.reviser import understand_request
+from storyreel.cli import app
+from storyreel.composition import illustration_prompt, shown
+from storyreel.config import LLMSection
+from storyreel.edits import (
     AddPageEdit,
     LookEdit,
     MovePageEdit,
@@ -26,10 +33,6 @@ from storyreel.agents.edits import (
     diff_plans,
     with_page_images,
 )
-from storyreel.agents.llm import ScriptedChatModel
-from storyreel.agents.reviser import parse_request, understand_request
-from storyreel.cli import app
-from storyreel.config import LLMSection
 from storyreel.errors import AgentError, InputError
 from storyreel.flows.revise import revise_film
 from storyreel.media import probe
@@ -130,15 +133,12 @@ def test_a_look_reaches_every_prompt_that_shows_the_character_the_art_directors_
     revised = apply_edits(plan, [LookEdit(character="Olo", look="a tall blue owl with a red scarf", color="#1e88e5")])
     looks = {c.name: c.look for c in revised.characters}
     for before, page in zip(plan.pages, revised.pages, strict=True):
-        shows = shows_of(
-            before.image_prompt, plan.style_bible, [(n, plan.character(n).look) for n in before.characters]
-        )
-        assert page.image_prompt == compose_image_prompt(
-            revised.style_bible, shows, [(n, looks[n]) for n in page.characters]
-        )
-        assert ("a tall blue owl with a red scarf" in page.image_prompt) == ("Olo" in page.characters)
-        assert (page.image_prompt == before.image_prompt) == ("Olo" not in page.characters)
-        assert all(page.image_prompt in k.prompt for k in page.shot.keyframes)
+        prompt = illustration_prompt(revised, page)
+        assert page == before  # the edit changed the character, not the pages
+        assert prompt.endswith(" ".join(f"{n}: {looks[n]}." for n in page.characters))
+        assert prompt.startswith(f"{revised.style_bible}. ") and shown(page) in prompt
+        assert ("a tall blue owl with a red scarf" in prompt) == ("Olo" in page.characters)
+        assert (prompt == illustration_prompt(plan, before)) == ("Olo" not in page.characters)
     assert diff_plans(plan, revised)[-2:] == [
         "page 2: illustration prompt (Olo's look)",
         "page 4: illustration prompt (Olo's look)",
@@ -161,7 +161,9 @@ def test_pages_added_removed_and_moved_keep_their_seeds_music_and_pictures():
     assert [p.seed_number for p in revised.pages] == [4, 1, 5, 3]
     assert revised.brief.page_images == {4: "/pictures/three.png"}
     assert [(c.first_page, c.last_page) for c in revised.music] == [(1, 4)]
-    assert revised.pages[2].characters == ["Pip"] and revised.pages[2].image_prompt.startswith(plan.style_bible)
+    assert revised.pages[2].characters == ["Pip"] and illustration_prompt(revised, revised.pages[2]).startswith(
+        plan.style_bible
+    )
     lines = diff_plans(plan, revised)
     assert "page 1: was page 4" in lines and any(line.startswith("page 2 removed") for line in lines)
     with pytest.raises(InputError, match="page 9 does not exist"):
@@ -297,9 +299,9 @@ def test_a_look_edit_redoes_exactly_the_pages_that_show_the_character(run: Path,
     assert {"p02", "p04"} <= clips <= {"p02", "p04", "t01-02", "t02-03", "t03-04"}
     assert not {"narration", "music", "sfx"} & set(kinds) and kinds["assemble"] == ["films"]
     assert {p.where: p.redone for p in result.pages}["page 1"] == []
-    plan = StoryPlan.model_validate_json((run / "plan.json").read_text())
+    plan = StoryPlan.load(run / "plan.json")
     for page in plan.pages:
-        assert ("a round blue owl with big amber eyes" in page.image_prompt) == ("Olo" in page.characters)
+        assert ("a round blue owl with big amber eyes" in illustration_prompt(plan, page)) == ("Olo" in page.characters)
 
 
 def test_a_style_edit_redoes_every_illustration_and_no_sound(run: Path, calls, scripted):
@@ -309,9 +311,8 @@ def test_a_style_edit_redoes_every_illustration_and_no_sound(run: Path, calls, s
     assert kinds["image"] == ["p01", "p02", "p03", "p04"]
     assert not {"narration", "music", "sfx"} & set(kinds)
     assert result.changes[0].startswith("style: “soft watercolor, warm light” → “bold crayon")
-    assert all(
-        p.image_prompt.startswith(style) for p in StoryPlan.model_validate_json((run / "plan.json").read_text()).pages
-    )
+    plan = StoryPlan.load(run / "plan.json")
+    assert all(illustration_prompt(plan, p).startswith(style) for p in plan.pages)
 
 
 def test_an_empty_or_no_op_request_redoes_nothing_and_says_so(run: Path, calls, scripted):
@@ -350,7 +351,7 @@ def test_revert_restores_an_earlier_film_byte_for_byte_without_generating(run: P
     back = revert(run, 1)
     assert not back.rebuilt and calls == []
     assert (run / "film.mp4").read_bytes() == film_v1 and (run / "subtitles.srt").read_bytes() == srt_v1
-    assert StoryPlan.model_validate_json((run / "plan.json").read_text()) == StoryPlan.model_validate_json(plan_v1)
+    assert StoryPlan.load(run / "plan.json") == StoryPlan.model_validate_json(plan_v1)
     assert revert(run, 2).film and (run / "film.mp4").read_bytes() == film_v2 and calls == []
 
     # a kept film that is gone is rebuilt from the asset cache: nothing is generated, the bytes are the same
@@ -393,7 +394,7 @@ def test_a_moved_page_keeps_its_picture_and_clip(run: Path, calls):
     assert (
         set(kinds["interpolation"]) <= {"t01-02", "t02-03", "t03-04", "t04-05"} and "p01" not in kinds["interpolation"]
     )
-    plan = StoryPlan.model_validate_json((run / "plan.json").read_text())
+    plan = StoryPlan.load(run / "plan.json")
     assert [p.seed_number for p in plan.pages] == [4, 1, 2, 3] and result.changes[0] == "page 1: was page 4"
 
 

