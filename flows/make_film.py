@@ -27,13 +27,13 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from storyreel import assets, progress, seeds
-from storyreel.assets import gpu_slot, image_options, interpolation_backend, on_gpu  # noqa: F401 - their old home
+from storyreel.assets import image_options, on_gpu  # noqa: F401 - moved to storyreel.assets; older imports
 from storyreel.config import Config, load_config, saved_config
 from storyreel.dialogue import speakers_on_page
 from storyreel.errors import InputError, StoryreelError
 from storyreel.flows.runners import ConfiguredTaskRunner, configured_tasks
 from storyreel.plan import Brief, MusicCue, Page, SfxCue, StoryPlan
-from storyreel.seeds import derive_seed, image_seed  # noqa: F401 - their old home
+from storyreel.seeds import image_seed  # noqa: F401 - moved to storyreel.seeds; older imports
 from storyreel.store import RunDir, link_or_copy, new_run_dir, write_json, write_text
 from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt
 
@@ -62,6 +62,19 @@ def audio_seconds(path: Path) -> float:
 
     samples, rate = read_wav(path)
     return len(samples) / rate
+
+
+def lay_out(plan: StoryPlan, spoken: list[float], config: Config) -> Timeline:
+    """The film's timeline: each page of ``plan`` as long as its narration (``spoken`` seconds) plus the
+    padding ``config.narration`` asks for, transitions of ``video.transition`` between pages."""
+    return build_timeline(
+        [(page.text, seconds) for page, seconds in zip(plan.pages, spoken, strict=True)],
+        fps=config.video.fps,
+        lead_in=config.narration.lead_in,
+        tail=config.narration.tail,
+        transition=config.video.transition,
+        min_page=config.narration.min_page,
+    )
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -447,14 +460,7 @@ def make_film(
                 create_table_artifact(table=scores, key="image-scores", description="CLIP score of each illustration")
 
         # 4. Timeline and subtitles, in whole frames
-        timeline = build_timeline(
-            [(page.text, seconds) for page, (_, seconds) in zip(plan.pages, narration, strict=True)],
-            fps=config.video.fps,
-            lead_in=config.narration.lead_in,
-            tail=config.narration.tail,
-            transition=config.video.transition,
-            min_page=config.narration.min_page,
-        )
+        timeline = lay_out(plan, [seconds for _, seconds in narration], config)
         write_json(run_dir / "timeline.json", timeline.model_dump(mode="json"))
         write_text(run_dir / "subtitles.srt", to_srt(timeline))
         stage_done("images")
