@@ -191,6 +191,7 @@ def test_assemble_makes_the_film_and_links_film_mp4(run: Path, clips, audio, tim
 
 
 def test_understand_request_turns_words_into_edits(plan, config):
-    revision = understand.fn("make the music calmer", plan, config)
+    offline = config.model_copy(update={"llm": config.llm.model_copy(update={"model": "offline"})})  # by rules
+    revision = understand.fn("make the music calmer", plan, offline)
     assert revision.edits and not revision.unclear
-    assert understand.fn("", plan, config).edits == []  # nothing asked, nothing to change
+    assert understand.fn("", plan, offline).edits == []  # nothing asked, nothing to change
