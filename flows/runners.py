@@ -73,7 +73,9 @@ def task_runner(config: Config) -> TaskRunner:
 
 
 def with_task_runner(flow: Flow[Any, Any], config: Config) -> Flow[Any, Any]:
-    """``flow`` with the task runner that ``config.run`` asks for (Prefect fixes it when a flow starts)."""
+    """``flow`` with the task runner that ``config.run`` asks for, fixed when the flow starts. make-film
+    needs none of this (it picks its runner from its own config); use it to run a flow's tasks on another
+    config's runner than the one the flow is given."""
     return flow.with_options(task_runner=task_runner(config))
 
 
