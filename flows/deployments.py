@@ -1,8 +1,8 @@
 """Deployments: a film on a schedule, one prompt of a list per run; revisions on demand.
 
 - ``make-film``: the flow ``film-from-list`` (``storyreel.flows.deployments.film_from_list``) reads a prompt
-  list, picks the next prompt and runs ``make-film`` on it as a subflow, with the task runner the config
-  asks for (``run.task_runner``: thread, dask or ray). Cron, interval or RRule schedules.
+  list, picks the next prompt and runs ``make-film`` on it as a subflow, which runs its tasks on the task
+  runner the config asks for (``run.task_runner``: thread, dask or ray). Cron, interval or RRule schedules.
 - ``revise-film``: the revision flow (``storyreel.flows.revise.revise_film``), run on demand with its
   parameters; defined here once that module exists.
 
@@ -40,7 +40,6 @@ from prefect.schedules import Cron, Interval, RRule, Schedule
 from storyreel.config import load_config
 from storyreel.errors import InputError
 from storyreel.flows.make_film import FilmResult, make_film
-from storyreel.flows.runners import with_task_runner
 from storyreel.store import write_json
 
 if TYPE_CHECKING:
@@ -156,8 +155,8 @@ def film_from_list(
     index, lap = pick_prompt(items, folder, rotation, run_key=flow_run.get_id() or "", when=_scheduled_start())
     get_run_logger().info("prompt %d of %d (pass %d): %s; %s", index + 1, len(items), lap + 1, items[index], note)
 
-    # 3. The film, as a subflow with the configured task runner
-    return with_task_runner(make_film, config)(
+    # 3. The film, as a subflow (on the task runner its config asks for)
+    return make_film(
         prompt=items[index],
         pages=pages,
         style=style,

@@ -1,21 +1,18 @@
 """The make-film flow: one prompt in, a film out.
 
-Numbered steps; one task per asset; tasks pass paths and small records, never images or tensors. Each
-task asks the run directory's manifest first (``RunDir.asset``): an asset whose spec is unchanged and
-whose file is intact is reused, so a re-run, a resume after Ctrl-C or a crash redoes nothing that is done.
+Numbered steps; one task per asset; tasks pass paths and small records, never images or tensors. A task
+builds its backend's request and asks the asset layer for the asset (``storyreel.assets.make``): an asset
+whose spec is unchanged and whose file is intact is reused, so a re-run, a resume after Ctrl-C or a crash
+redoes nothing that is done. Seeds follow ``storyreel.seeds``; where each cue plays, ``storyreel.timeline``.
 
 Entrypoint for deployments: ``storyreel.flows.make_film.make_film``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,16 +24,18 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from storyreel import composition, progress, registry
-from storyreel.config import Config, RunSection, check_backends, explain_validation, load_config, parse_sets
+from storyreel import assets, composition, progress, seeds
+from storyreel.assets import image_options, on_gpu  # noqa: F401 - moved to storyreel.assets; older imports
+from storyreel.config import Config, load_config, saved_config
 from storyreel.dialogue import speakers_on_page
-from storyreel.errors import ConfigError, InputError, StoryreelError
+from storyreel.errors import InputError, StoryreelError
+from storyreel.flows.runners import ConfiguredTaskRunner, configured_tasks
 from storyreel.plan import Brief, MusicCue, Page, SfxCue, StoryPlan
-from storyreel.store import RunDir, atomic_path, new_run_dir, sha256_file, write_json, write_text
-from storyreel.timeline import Timeline, build_timeline, keyframe_indices, to_srt
+from storyreel.seeds import image_seed  # noqa: F401 - moved to storyreel.seeds; older imports
+from storyreel.store import RunDir, link_or_copy, new_run_dir, write_json, write_text
+from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt
 
 log = logging.getLogger("storyreel.flow")
 
@@ -58,96 +57,6 @@ class FilmResult(BaseModel):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def derive_seed(base: int, *parts: object) -> int:
-    """A stable per-asset seed: changing one page never reshuffles another page's seed."""
-    digest = hashlib.sha256(":".join(map(str, (base, *parts))).encode()).hexdigest()
-    return int(digest[:8], 16) % (2**31)
-
-
-def image_seed(base: int, page: Page) -> int:
-    """A page's illustration seed. Pages that show the same characters share one (a seed family): they
-    start from the same noise, which keeps the characters' shapes and colours closer from page to page."""
-    if page.characters:
-        return derive_seed(base, "image", "cast", *sorted(page.characters))
-    return derive_seed(base, "image", page.seed_number)
-
-
-def image_options(config: Config) -> dict:
-    """The image backend's options; ``image.model``, when set, is its ``model`` option."""
-    return {**config.image.options, "model": config.image.model} if config.image.model else config.image.options
-
-
-def make_asset(
-    run: RunDir,
-    kind: str,
-    backend_kind: str,
-    name: str,
-    options: dict,
-    request: BaseModel,
-    upstream: dict[str, Any],
-    relpath: str,
-    method: str,
-    critic: Any = None,
-    gpu: RunSection | None = None,
-) -> Path:
-    """Run ``backend.method(request, tmp)`` unless the manifest holds an intact asset for the same spec.
-
-    The spec: backend, its version and options, the request without its upstream paths, and the sha256
-    of every upstream file, so a changed input (not just a changed name) invalidates the asset. With a
-    ``critic`` (``storyreel.image_critic.ImageCritic``), the best of a few seeds is kept, scores in the manifest.
-    With ``gpu`` (``config.run``), a GPU backend generates holding a slot of the GPU concurrency limit."""
-    backend = registry.instance(backend_kind, name, options)
-    generate = on_gpu(backend, getattr(backend, method), gpu)
-
-    def digest(value: Any) -> Any:
-        return [digest(v) for v in value] if isinstance(value, list) else sha256_file(Path(value))
-
-    spec = {
-        "backend": f"{backend_kind}.{name}",
-        "version": getattr(backend, "version", "0"),
-        "options": options,
-        "request": request.model_dump(mode="json", exclude=set(upstream)),
-        "upstream": {k: digest(v) for k, v in upstream.items()},
-    }
-    if critic is not None:
-        spec["critic"] = critic.settings()
-        return run.asset(kind, spec, relpath, lambda tmp: critic.best_of(generate, request, tmp))
-    return run.asset(kind, spec, relpath, lambda tmp: generate(request, tmp))
-
-
-def on_gpu(backend: Any, method: Callable[..., Any], gpu: RunSection | None) -> Callable[..., Any]:
-    """``method`` run holding a slot of the Prefect global concurrency limit ``gpu.gpu_limit`` when the backend
-    says it uses the GPU (``uses_gpu = True``): GPU generations run one at a time per GPU, across threads,
-    processes and machines that share the Prefect server, while CPU work goes on beside them."""
-    if gpu is None or not gpu.gpu_limit or not getattr(backend, "uses_gpu", False):
-        return method
-
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        with gpu_slot(gpu.gpu_limit, gpu.gpu_slots):
-            return method(*args, **kwargs)
-
-    return guarded
-
-
-@contextlib.contextmanager
-def gpu_slot(name: str, slots: int) -> Iterator[None]:
-    """Hold one slot of the global concurrency limit ``name``, made with ``slots`` slots if it does not exist
-    (a limit that does not exist blocks nothing; an existing one keeps the size it was given)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.concurrency.sync import concurrency
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            with contextlib.suppress(ObjectAlreadyExists):  # another flow made it meanwhile
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
-    with concurrency(name, occupy=1, strict=True):
-        yield
-
-
 def audio_seconds(path: Path) -> float:
     from storyreel.media import read_wav
 
@@ -155,20 +64,17 @@ def audio_seconds(path: Path) -> float:
     return len(samples) / rate
 
 
-def interpolation_backend(config: Config) -> tuple[str, dict]:
-    """The interpolation backend and its options. When it is the keyframe backend itself and both take the
-    same options (one model for both stages: ltx, wan), ``video.options`` apply to it too, with
-    ``video.interpolation_options`` on top."""
-    name = config.video.interpolation or config.video.backend
-    options = config.video.interpolation_options
-    if name == config.video.backend:
-        shared = getattr(registry.load("keyframes", name), "Options", None)
-        if shared is not None and shared is getattr(registry.load("interpolation", name), "Options", None):
-            options = {**config.video.options, **options}
-    return name, options
-
-
-# --- tasks --------------------------------------------------------------------------------------
+def lay_out(plan: StoryPlan, spoken: list[float], config: Config) -> Timeline:
+    """The film's timeline: each page of ``plan`` as long as its narration (``spoken`` seconds) plus the
+    padding ``config.narration`` asks for, transitions of ``video.transition`` between pages."""
+    return build_timeline(
+        [(page.text, seconds) for page, seconds in zip(plan.pages, spoken, strict=True)],
+        fps=config.video.fps,
+        lead_in=config.narration.lead_in,
+        tail=config.narration.tail,
+        transition=config.video.transition,
+        min_page=config.narration.min_page,
+    )
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -182,18 +88,22 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-# The agents' tasks (plan_story here, understand-request in revise): a model server may fail for a moment,
-# so errors that may pass are retried; nothing is cached (the plan files are the record).
-AGENT_TASK: dict[str, Any] = {
-    "cache_policy": NO_CACHE,
-    "persist_result": False,
-    "retries": 2,
-    "retry_delay_seconds": 2,
-    "retry_condition_fn": _transient,
-}
+def agent_task(name: str) -> Callable[[Callable[..., Any]], Any]:
+    """A task that asks an LLM agent: never cached by Prefect, retried twice on errors that may pass."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        retries=2,
+        retry_delay_seconds=2,
+        retry_condition_fn=_transient,
+    )
 
 
-@task(name="write-story", **AGENT_TASK)
+# --- tasks --------------------------------------------------------------------------------------
+
+
+@agent_task("write-story")
 def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
     """Writer, critic <-> reviser, art director; the plan is saved before anything is generated."""
     from storyreel.agents.art_director import build_plan, direct
@@ -227,47 +137,35 @@ def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
 def narrate(
     run_path: str, page: Page, config: Config, seed: int, voice: str = "", speakers: dict[str, str] | None = None
 ) -> tuple[str, float]:
-    """Speak a page; ``speakers`` (character -> voice) lets backends that can give quoted lines their own voices."""
+    """Speak a page; ``speakers`` (character -> voice) lets backends that can give quoted lines their own voices.
+    Returns the narration's path and its length in seconds."""
     from storyreel.generators.base import SpeechRequest
 
-    run = RunDir(Path(run_path))
     request = SpeechRequest(
         text=page.text,
         voice=voice or config.narration.voice,  # the plan's narrator voice (a revision may set it), else the config's
         rate=config.narration.rate,
-        seed=derive_seed(seed, "narration", page.seed_number),
+        seed=seeds.narration_seed(seed, page),
         speakers=speakers or {},
     )
-    path = make_asset(
-        run,
-        "narration",
-        "narration",
-        config.narration.backend,
-        config.narration.options,
-        request,
-        {},
-        f"pages/p{page.number:02d}/narration-{{key}}.wav",
-        "speak",
-        gpu=config.run,
-    )
+    relpath = f"pages/p{page.number:02d}/narration-{{key}}.wav"
+    path = assets.make(RunDir(Path(run_path)), config, "narration", request, relpath, page=page.number)
     progress.advance("narration", f"page {page.number}")
     return str(path), audio_seconds(path)
 
 
 @task(name="illustrate", cache_policy=NO_CACHE, persist_result=False)
 def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config, user_image: str | None = None) -> str:
+    """A page's illustration: made by the image backend, or the user's own picture (``user_image``) fitted."""
     from storyreel.generators.base import ImageRequest
-    from storyreel.image_critic import ImageCritic
-    from storyreel.page_images import fit_page_image
 
     run = RunDir(Path(run_path))
     relpath = f"pages/p{page.number:02d}/image-{{key}}.png"
     if user_image:  # the user's own picture is this page's illustration (--page-image)
-        w, h, source = config.image.width, config.image.height, Path(user_image)
+        source = Path(user_image)
         if not source.is_file():
             raise InputError(f"page {page.number}'s picture {source} is gone: put it back to make this run")
-        spec = {"user_image": sha256_file(source), "width": w, "height": h}
-        path = run.asset("image", spec, relpath, lambda tmp: fit_page_image(source, w, h, tmp))
+        path = assets.user_picture(run, source, config.image.width, config.image.height, relpath, page.number)
         progress.advance("images", f"page {page.number} (your picture)")
         return str(path)
     request = ImageRequest(
@@ -275,35 +173,22 @@ def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config, user_
         negative_prompt=config.image.negative_prompt,
         width=config.image.width,
         height=config.image.height,
-        seed=image_seed(plan.brief.seed, page),
+        seed=seeds.image_seed(plan.brief.seed, page),
         scene=page.scene,
         characters=[plan.character(n).model_copy(update={"voice": ""}) for n in page.characters],  # voices: not drawn
         style=plan.style_bible,
         reference_images=[Path(p) for p in plan.brief.reference_images],
     )
-    upstream = {"reference_images": list(request.reference_images)} if request.reference_images else {}
-    path = make_asset(
-        run,
-        "image",
-        "image",
-        config.image.backend,
-        image_options(config),
-        request,
-        upstream,
-        relpath,
-        "generate",
-        critic=ImageCritic.from_config(config.image),
-        gpu=config.run,
-    )
+    path = assets.make(run, config, "image", request, relpath, page=page.number)
     progress.advance("images", f"page {page.number}")
     return str(path)
 
 
 @task(name="keyframes", cache_policy=NO_CACHE, persist_result=False)
 def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: Config, seed: int) -> list[str]:
+    """A page's sparse keyframes (``k*.png`` in a folder), the first derived from its illustration."""
     from storyreel.generators.base import KeyframeRequest
 
-    run = RunDir(Path(run_path))
     indices = keyframe_indices(frames, config.video.keyframe_spacing)
     request = KeyframeRequest(
         image=Path(image),
@@ -313,20 +198,10 @@ def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: C
         fps=config.video.fps,
         width=config.video.width,
         height=config.video.height,
-        seed=derive_seed(seed, "keyframes", page.seed_number),
+        seed=seeds.keyframes_seed(seed, page),
     )
-    folder = make_asset(
-        run,
-        "keyframes",
-        "keyframes",
-        config.video.backend,
-        config.video.options,
-        request,
-        {"image": Path(image)},
-        f"pages/p{page.number:02d}/keyframes-{{key}}",
-        "keyframes",
-        gpu=config.run,
-    )
+    relpath = f"pages/p{page.number:02d}/keyframes-{{key}}"
+    folder = assets.make(RunDir(Path(run_path)), config, "keyframes", request, relpath, page=page.number)
     files = sorted(str(p) for p in folder.glob("k*.png"))
     if len(files) != len(indices):
         raise StoryreelError(f"page {page.number}: the keyframe backend wrote {len(files)} of {len(indices)} keyframes")
@@ -337,65 +212,45 @@ def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: C
 @task(name="interpolate", cache_policy=NO_CACHE, persist_result=False)
 def interpolate(
     run_path: str,
+    segment: Segment,
     label: str,
     keyframes: list[str],
     indices: list[int],
-    frames: int,
     prompt: str,
     config: Config,
     seed: int,
-    relpath: str,
 ) -> str:
+    """The clip of a timeline segment (a page, or the transition that leaves it): the frames between its
+    keyframes. ``label`` (``seeds.clip_label``) names it for its seed and the progress display."""
     from storyreel.generators.base import InterpolationRequest
 
-    run = RunDir(Path(run_path))
-    name, options = interpolation_backend(config)
     request = InterpolationRequest(
         keyframes=[Path(k) for k in keyframes],
         indices=indices,
-        num_frames=frames,
+        num_frames=segment.frames,
         fps=config.video.fps,
         width=config.video.width,
         height=config.video.height,
         prompt=prompt,
-        seed=derive_seed(seed, "clip", label),
+        seed=seeds.clip_seed(seed, label),
     )
-    path = make_asset(
-        run,
-        "clip",
-        "interpolation",
-        name,
-        options,
-        request,
-        {"keyframes": request.keyframes},
-        relpath,
-        "interpolate",
-        gpu=config.run,
-    )
+    n = segment.page
+    transition = segment.kind == "transition"
+    relpath = f"transitions/t{n:02d}-{n + 1:02d}-{{key}}.mp4" if transition else f"pages/p{n:02d}/clip-{{key}}.mp4"
+    path = assets.make(RunDir(Path(run_path)), config, "clip", request, relpath, page=n, transition=transition)
     progress.advance("clips", label)
     return str(path)
 
 
 @task(name="compose-music", cache_policy=NO_CACHE, persist_result=False)
 def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, config: Config, seed: int) -> str:
+    """Music cue number ``index`` (1-based), ``duration`` seconds long."""
     from storyreel.generators.base import MusicRequest
 
-    run = RunDir(Path(run_path))
     request = MusicRequest(
-        mood=cue.mood, prompt=cue.prompt, duration=round(duration, 3), seed=derive_seed(seed, "music", index)
+        mood=cue.mood, prompt=cue.prompt, duration=round(duration, 3), seed=seeds.music_seed(seed, index)
     )
-    path = make_asset(
-        run,
-        "music",
-        "music",
-        config.music.backend,
-        config.music.options,
-        request,
-        {},
-        f"music/cue{index:02d}-{{key}}.wav",
-        "compose",
-        gpu=config.run,
-    )
+    path = assets.make(RunDir(Path(run_path)), config, "music", request, f"music/cue{index:02d}-{{key}}.wav")
     progress.advance("music", f"cue {index}")
     return str(path)
 
@@ -404,23 +259,14 @@ def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, con
 def make_sfx(
     run_path: str, page: int, index: int, cue: SfxCue, duration: float, config: Config, seed: int, seed_page: int = 0
 ) -> str | None:
+    """Sound cue number ``index`` of page ``page``, ``duration`` seconds long; None when the backend cannot
+    make that sound (it is left out of the film). ``seed_page``: the page's origin number, for its seed."""
     from storyreel.generators.base import SfxRequest, UnsupportedCue
 
-    run = RunDir(Path(run_path))
-    request = SfxRequest(cue=cue, duration=round(duration, 3), seed=derive_seed(seed, "sfx", seed_page or page, index))
+    request = SfxRequest(cue=cue, duration=round(duration, 3), seed=seeds.sfx_seed(seed, seed_page or page, index))
+    relpath = f"pages/p{page:02d}/sfx-{index}-{{key}}.wav"
     try:
-        path = make_asset(
-            run,
-            "sfx",
-            "sfx",
-            config.sfx.backend,
-            config.sfx.options,
-            request,
-            {},
-            f"pages/p{page:02d}/sfx-{index}-{{key}}.wav",
-            "make",
-            gpu=config.run,
-        )
+        path: Path | None = assets.make(RunDir(Path(run_path)), config, "sfx", request, relpath, page=page)
     except UnsupportedCue as exc:
         log.info("page %d: sound '%s' left out: %s", page, cue.sound, exc)
         path = None
@@ -432,50 +278,19 @@ def make_sfx(
 def mix_audio(
     run_path: str, narration: list[dict], music: list[dict], sfx: list[dict], duration: float, config: Config
 ) -> str:
-    """Render one stem per track (kept in the run dir), then master them into the final mix."""
-    from storyreel.generators.mix import Placement, master, render_stem
-
+    """Render one stem per track (kept in the run dir), then master them into the final mix. Each item of a
+    track is a placement: ``{"path", "start"[, "gain_db"]}``."""
     run = RunDir(Path(run_path))
-
-    def stem(name: str, items: list[dict]) -> Path | None:
-        if not items:
-            return None
-        placements = [Placement.model_validate(i) for i in items]
-        spec = {
-            "placements": [p.model_dump(mode="json", exclude={"path"}) for p in placements],
-            "inputs": [sha256_file(p.path) for p in placements],
-            "duration": round(duration, 4),
-        }
-        return run.asset(
-            f"stem-{name}",
-            spec,
-            f"audio/{name}-{{key}}.wav",
-            lambda tmp: render_stem(placements, duration, tmp),
-        )
-
-    stems = {name: stem(name, items) for name, items in (("narration", narration), ("music", music), ("sfx", sfx))}
-    a = config.assemble
-    params = {
-        "duck_db": config.music.duck_db,
-        "music_gain_db": config.music.gain_db,
-        "sfx_gain_db": config.sfx.gain_db,
-        "target_lufs": a.target_lufs,
-        "true_peak_db": a.true_peak_db,
-        "fade": a.fade,
-    }
-    spec = {"stems": {k: sha256_file(v) if v else None for k, v in stems.items()}, "params": params}
-    path = run.asset(
-        "mix",
-        spec,
-        "audio/mix-{key}.wav",
-        lambda tmp: master(stems["narration"], stems["music"], stems["sfx"], tmp, **params),
-    )
+    tracks = {"narration": narration, "music": music, "sfx": sfx}
+    stems = {name: assets.stem(run, name, items, duration) for name, items in tracks.items()}
+    path = assets.master_mix(run, stems, config)
     progress.advance("mix", "mastered")
     return str(path)
 
 
 @task(name="assemble", cache_policy=NO_CACHE, persist_result=False)
 def assemble(run_path: str, clips: list[str], audio: str, timeline: Timeline, config: Config) -> str:
+    """The film: the clips in timeline order with the mix (and the subtitles); ``film.mp4`` is the current one."""
     from storyreel.generators.base import AssembleRequest
 
     run = RunDir(Path(run_path))
@@ -490,30 +305,9 @@ def assemble(run_path: str, clips: list[str], audio: str, timeline: Timeline, co
         fade=config.assemble.fade,
         burn_subtitles=config.assemble.burn_subtitles,
     )
-    upstream: dict[str, Any] = {
-        "clips": list(request.clips),
-        "audio": request.audio,
-        "subtitles": request.subtitles,
-    }
-    path = make_asset(
-        run,
-        "film",
-        "assemble",
-        config.assemble.backend,
-        config.assemble.options,
-        request,
-        upstream,
-        "films/film-{key}.mp4",
-        "assemble",
-    )
+    path = assets.make(run, config, "film", request, "films/film-{key}.mp4")
     final = run.path / "film.mp4"
-    with atomic_path(final) as tmp:  # film.mp4 is a hard link to the current version: no copy, no half file
-        try:
-            os.link(path, tmp)
-        except OSError:
-            import shutil
-
-            shutil.copyfile(path, tmp)
+    link_or_copy(path, final)  # film.mp4 is a hard link to the current version: no copy, no half file
     progress.advance("film", "assembled")
     return str(final)
 
@@ -543,13 +337,7 @@ def prepare(
         if page_images:
             raise InputError("page images are for a new run: a resumed run keeps the pictures it was made with")
         if config is None:
-            saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-            merged = _deep_merge(saved, parse_sets(settings or []))
-            try:
-                config = Config.model_validate(merged)
-            except ValidationError as exc:
-                raise ConfigError(explain_validation(exc)) from None
-            check_backends(config)
+            config = saved_config(run_dir, settings)
         note = f"resuming {run_dir} (profile {config.profile})"
         plan_file = run_dir / "plan.json"
         if plan_file.exists():
@@ -586,16 +374,9 @@ def prepare(
     return run_dir.resolve(), brief, config, note
 
 
-def _deep_merge(base: dict, top: dict) -> dict:
-    out = dict(base)
-    for key, value in top.items():
-        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 @flow(
     name="make-film",
-    task_runner=ThreadPoolTaskRunner(max_workers=2),
+    task_runner=ConfiguredTaskRunner(),  # the runner run.task_runner asks for, once the config is known
     persist_result=False,
     validate_parameters=True,
     log_prints=False,
@@ -636,7 +417,7 @@ def make_film(
     )
     store = RunDir(run_dir)
     progress.note(f"{note}\nrun directory: {run_dir}")
-    with store.locked():
+    with store.locked(), configured_tasks(config):  # tasks run where run.task_runner says
         store.reset_stats()
         write_json(run_dir / "config.json", config.model_dump(mode="json"))
         if not (run_dir / "brief.json").exists():
@@ -680,14 +461,7 @@ def make_film(
                 create_table_artifact(table=scores, key="image-scores", description="CLIP score of each illustration")
 
         # 4. Timeline and subtitles, in whole frames
-        timeline = build_timeline(
-            [(page.text, seconds) for page, (_, seconds) in zip(plan.pages, narration, strict=True)],
-            fps=config.video.fps,
-            lead_in=config.narration.lead_in,
-            tail=config.narration.tail,
-            transition=config.video.transition,
-            min_page=config.narration.min_page,
-        )
+        timeline = lay_out(plan, [seconds for _, seconds in narration], config)
         write_json(run_dir / "timeline.json", timeline.model_dump(mode="json"))
         write_text(run_dir / "subtitles.srt", to_srt(timeline))
         stage_done("images")
@@ -705,31 +479,23 @@ def make_film(
         progress.start("clips", len(plan.pages) + len(transitions))
         clip_f: dict[tuple[str, int], Any] = {}
         for page, frames_k in zip(plan.pages, keyframes, strict=True):
-            frames = timeline.page(page.number).frames
-            indices = keyframe_indices(frames, config.video.keyframe_spacing)
+            segment = timeline.page(page.number)
             clip_f[("page", page.number)] = interpolate.submit(
                 str(run_dir),
-                f"page {page.seed_number}",  # seeds follow the page's origin: a moved page keeps its clip
+                segment,
+                seeds.clip_label(page),  # seeds follow the page's origin: a moved page keeps its clip
                 frames_k,
-                indices,
-                frames,
+                keyframe_indices(segment.frames, config.video.keyframe_spacing),
                 composition.motion_prompt(page),
                 config,
                 seed,
-                f"pages/p{page.number:02d}/clip-{{key}}.mp4",
             )
         for seg in transitions:
             ends = [keyframes[seg.page - 1][-1], keyframes[seg.page][0]]
+            leaving, entering = plan.pages[seg.page - 1], plan.pages[seg.page]
+            label = seeds.clip_label(leaving, entering)
             clip_f[("transition", seg.page)] = interpolate.submit(
-                str(run_dir),
-                f"transition {plan.pages[seg.page - 1].seed_number}-{plan.pages[seg.page].seed_number}",
-                ends,
-                [0, seg.frames - 1],
-                seg.frames,
-                "",
-                config,
-                seed,
-                f"transitions/t{seg.page:02d}-{seg.page + 1:02d}-{{key}}.mp4",
+                str(run_dir), seg, label, ends, [0, seg.frames - 1], "", config, seed
             )
         clips = [clip_f[(s.kind, s.page)].result() for s in timeline.segments]
         stage_done("video")
@@ -741,25 +507,20 @@ def make_film(
         if config.music.enabled:
             progress.start("music", len(plan.music))
             for index, cue in enumerate(plan.music, start=1):
-                start, end = timeline.span(cue.first_page, cue.last_page)
-                music_f.append((start, compose_music.submit(str(run_dir), index, cue, end - start, config, seed)))
+                span = timeline.music_span(cue.first_page, cue.last_page)
+                music_f.append(
+                    (span.start, compose_music.submit(str(run_dir), index, cue, span.duration, config, seed))
+                )
         if config.sfx.enabled:
             progress.start("sounds", sum(len(p.sfx) for p in plan.pages))
             for page in plan.pages:
-                page_start, page_len = timeline.page_start(page.number), timeline.page_duration(page.number)
                 for index, cue in enumerate(page.sfx, start=1):
-                    if cue.offset >= page_len - 0.1:
+                    if (span := timeline.sound_span(page.number, cue.offset, cue.duration)) is None:
                         continue
-                    length = min(cue.duration or page_len, page_len - cue.offset)
-                    sfx_f.append(
-                        (
-                            page_start + cue.offset,
-                            cue.gain_db,
-                            make_sfx.submit(
-                                str(run_dir), page.number, index, cue, length, config, seed, page.seed_number
-                            ),
-                        )
+                    made = make_sfx.submit(
+                        str(run_dir), page.number, index, cue, span.duration, config, seed, page.seed_number
                     )
+                    sfx_f.append((span.start, cue.gain_db, made))
 
         # 7. Mix: narration on its cues, music ducked under it, sounds at their levels
         voice = [

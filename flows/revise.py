@@ -12,39 +12,30 @@ Entrypoint for deployments: ``storyreel.flows.revise.revise_film``.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
 from storyreel import progress
-from storyreel.config import Config
+from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
-from storyreel.flows.make_film import AGENT_TASK, make_film, prepare
-from storyreel.flows.runners import with_task_runner
+from storyreel.flows.make_film import agent_task, make_film
 from storyreel.plan import StoryPlan
-from storyreel.store import RunDir, sha256_file, write_bytes
-from storyreel.versions import (
-    Version,
-    current_plan,
-    keep_film,
-    load_history,
-    next_version,
-    now,
-    save_history,
-    save_plan,
-)
+from storyreel.store import AssetEvent, RunDir, sha256_file, write_bytes
+from storyreel.versions import current_plan, new_version, record_film
 
 
 class PageReport(BaseModel):
     """What one page (or a transition, or the whole-film assets) had redone and reused."""
 
     where: str = Field(description="page 3, transition 2-3, or whole film")
+    page: int | None = Field(None, description="the page (a transition: the page it leaves); None: the whole film")
+    transition: bool = False
     redone: list[str] = Field(default_factory=list, description="kinds of the assets redone")
     reused: list[str] = Field(default_factory=list, description="kinds of the assets reused")
 
@@ -68,7 +59,7 @@ class RevisionResult(BaseModel):
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-@task(name="understand-request", **AGENT_TASK)
+@agent_task("understand-request")
 def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
     """The reviser agent: the edits the request asks of the plan, checked against it."""
     from storyreel.agents.providers import agent_model
@@ -93,27 +84,20 @@ def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[in
     return copies
 
 
-_WHERE = (
-    (re.compile(r"^pages/p(\d+)/"), lambda m: (int(m.group(1)) * 2, f"page {int(m.group(1))}")),
-    (
-        re.compile(r"^transitions/t(\d+)-(\d+)"),
-        lambda m: (int(m.group(1)) * 2 + 1, f"transition {int(m.group(1))}-{int(m.group(2))}"),
-    ),
-)
-
-
-def report_by_page(events: list[tuple[str, str, str]]) -> list[PageReport]:
+def report_by_page(events: list[AssetEvent]) -> list[PageReport]:
     """Assets redone and reused, grouped by the page (or transition) they belong to, in film order; the
     music, stems, mix and film under "whole film" last."""
-    rows: dict[tuple[int, str], PageReport] = {}
-    for which, kind, where in events:
-        key = (10**9, "whole film")
-        for pattern, label in _WHERE:
-            if m := pattern.match(where):
-                key = label(m)
-                break
-        row = rows.setdefault(key, PageReport(where=key[1]))
-        (row.redone if which == "made" else row.reused).append(kind)
+    rows: dict[tuple[int, int], PageReport] = {}
+    for event in events:
+        if event.page is None:
+            order, row = (1, 0), PageReport(where="whole film")
+        elif event.transition:
+            where = f"transition {event.page}-{event.page + 1}"
+            order, row = (0, event.page * 2 + 1), PageReport(where=where, page=event.page, transition=True)
+        else:
+            order, row = (0, event.page * 2), PageReport(where=f"page {event.page}", page=event.page)
+        row = rows.setdefault(order, row)
+        (row.redone if event.which == "made" else row.reused).append(event.kind)
     return [rows[k] for k in sorted(rows)]
 
 
@@ -143,11 +127,9 @@ def revise_film(
         settings: ``section.key=value`` overrides, e.g. ``llm.model=ollama:llama3.1`` for the reviser.
     """
     started = time.perf_counter()
-    # 1. The run: its config and current plan
-    run, _brief, config, _note = prepare(
-        prompt="", pages=None, style=None, seed=None, profile=None, settings=settings, out=None, run=run_dir,
-        images=None, config=None,
-    )  # fmt: skip
+    # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
+    run = Path(run_dir).resolve()
+    config = saved_config(run, settings)
     plan = current_plan(run)
     progress.note(f"revising {run} (plan v{plan.version}): {request or '(no request)'}")
 
@@ -178,39 +160,17 @@ def revise_film(
         )
 
     # 4. A new version: the film of the current one is kept as film.vN.mp4, the new plan is saved
-    version = next_version(run)
-    revised = revised.model_copy(update={"version": version})
-    history = load_history(run)
-    with RunDir(run).locked():
-        film_sha = keep_film(run, plan.version)
-        base = history.get(plan.version)
-        if base is not None and film_sha and not base.film_sha256:
-            history.put(base.model_copy(update={"film": f"film.v{plan.version}.mp4", "film_sha256": film_sha}))
-        save_plan(run, revised)
-        entry = Version(
-            version=version, action="revise", request=request, date=now(), based_on=plan.version, changes=changes
-        )
-        history.put(entry)
-        save_history(run, history)
+    entry = new_version(run, plan, revised, request, changes)
+    version = entry.version
 
-    # 5. The film of the new version: make-film on the same run (with the run's task runner); the asset keys
+    # 5. The film of the new version: make-film on the same run (on the run's task runner); the asset keys
     #    decide what is redone
-    result = with_task_runner(make_film, config)(run=str(run), settings=settings or [])
+    result = make_film(run=str(run), settings=settings or [])
 
     # 6. Keep its film as film.vN.mp4 and report what was redone and reused, page by page
-    film_sha = keep_film(run, version) if result.film else None
+    entry = record_film(run, entry, result.made, result.reused, film=bool(result.film))
+    film_sha = entry.film_sha256
     pages = report_by_page(RunDir(run).events())
-    entry = entry.model_copy(
-        update={
-            "film": f"film.v{version}.mp4" if film_sha else None,
-            "film_sha256": film_sha,
-            "redone": result.made,
-            "reused": result.reused,
-        }
-    )
-    history = load_history(run)
-    history.put(entry)
-    save_history(run, history)
     seconds = round(time.perf_counter() - started, 1)
     _artifacts(run, request, plan.version, version, changes, pages, result.made, result.reused, seconds)
     return RevisionResult(

@@ -9,24 +9,30 @@ Which worker runs which task does not change the film: tasks pass paths and smal
 is keyed by its spec and written through the run directory's manifest (guarded by a file lock), and the
 made/reused counts are kept in the run directory, not in one process's memory.
 
-Usage::
+The make-film flow picks its runner itself: Prefect starts a flow's task runner before the flow's body
+runs, and the config (a profile, settings, or a resumed run's ``config.json``) is only known in the body.
+So the flow is declared with ``ConfiguredTaskRunner``, and once its config is resolved it submits its
+tasks inside ``configured_tasks(config)``, on the runner ``run.*`` asks for. However the flow is called
+(``from storyreel import make_film``, the CLI, a deployment, a revision), ``run.task_runner`` and
+``run.max_workers`` apply. A runner given explicitly wins::
 
     config, _ = load_config("preview", ["run.task_runner=dask"])
-    with_task_runner(make_film, config)(prompt="A fox", config=config)
+    make_film(prompt="A fox", config=config)  # on a local Dask cluster
+    with_task_runner(make_film, other_config)(prompt="A fox", config=config)  # on other_config's runner
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from prefect import Flow
+from prefect.context import FlowRunContext
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from pydantic import ValidationError
 
-from storyreel.config import Config, check_backends, explain_validation, parse_sets
-from storyreel.errors import BackendError, ConfigError, InputError
+from storyreel.config import Config
+from storyreel.errors import BackendError, ConfigError
 
 
 def task_runner(config: Config) -> TaskRunner:
@@ -67,21 +73,25 @@ def task_runner(config: Config) -> TaskRunner:
 
 
 def with_task_runner(flow: Flow[Any, Any], config: Config) -> Flow[Any, Any]:
-    """``flow`` with the task runner that ``config.run`` asks for (Prefect fixes it when a flow starts)."""
+    """``flow`` with the task runner that ``config.run`` asks for, fixed when the flow starts. make-film
+    needs none of this (it picks its runner from its own config); use it to run a flow's tasks on another
+    config's runner than the one the flow is given."""
     return flow.with_options(task_runner=task_runner(config))
 
 
-def saved_config(run_dir: Path, settings: list[str] | None = None) -> Config:
-    """The config a run was made with, ``section.key=value`` settings on top (as ``make_film`` resumes it)."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    for section, values in parse_sets(settings or []).items():
-        data[section] = {**data.get(section, {}), **values}
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(explain_validation(exc)) from None
-    check_backends(config)
-    return config
+class ConfiguredTaskRunner(ThreadPoolTaskRunner):
+    """The task runner a flow is declared with when its config chooses the runner: it stands until the
+    flow's body knows its config, and ``configured_tasks`` replaces it then. Nothing is submitted to it."""
+
+
+@contextlib.contextmanager
+def configured_tasks(config: Config) -> Iterator[None]:
+    """Inside, the current flow's tasks are submitted to the runner ``config.run`` asks for, started here
+    and stopped on the way out; unless the flow was given a runner explicitly (``with_task_runner``),
+    which is kept."""
+    context = FlowRunContext.get()
+    if context is None or not isinstance(context.task_runner, ConfiguredTaskRunner):
+        yield
+        return
+    with task_runner(config) as runner, context.model_copy(update={"task_runner": runner}):
+        yield

@@ -7,11 +7,13 @@ and says how to resume.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -109,12 +111,13 @@ def make(
     _quiet_libraries(verbose)
 
     from storyreel import progress
+    from storyreel.config import saved_config
     from storyreel.flows.make_film import make_film
-    from storyreel.flows.runners import saved_config, with_task_runner
+    from storyreel.flows.runners import task_runner
 
     _mute_prefect_console(verbose)
-    try:  # run.task_runner: thread (default), dask or ray; a resume uses the run's own config
-        film = with_task_runner(make_film, config if run is None else saved_config(run, sets or []))
+    try:  # a missing dask or ray package is said now, before Prefect starts (the flow picks its runner itself)
+        task_runner(config if run is None else saved_config(run, sets or []))
     except StoryreelError as exc:
         _fail(str(exc))
 
@@ -122,7 +125,7 @@ def make(
     previous = progress.use(reporter)
     try:
         with reporter:
-            result = film(
+            result = make_film(
                 prompt=prompt,
                 pages=pages,
                 style=style,
@@ -283,7 +286,7 @@ def revise(
         out.print(result.message, style="yellow", markup=False)
     total = result.made + result.reused
     out.print(f"redid {result.made} of {total} assets in {result.seconds:.0f} s; reused {result.reused}")
-    untouched = [p.where.removeprefix("page ") for p in result.pages if not p.redone and p.where.startswith("page ")]
+    untouched = [str(p.page) for p in result.pages if not p.redone and p.page is not None and not p.transition]
     for page in result.pages:
         if page.redone:
             reused = f"; reused {describe_kinds(page.reused)}" if page.reused else ""
@@ -394,8 +397,7 @@ def _film_deployments(
     return [d for d in (film, revise) if d is not None], note
 
 
-@app.command()
-def deploy(
+def _film_options(
     prompts: PromptsOpt,
     cron: CronOpt = None,
     interval: IntervalOpt = None,
@@ -406,10 +408,34 @@ def deploy(
     pages: PagesOpt = None,
     sets: SetsOpt = None,
     out_dir: OutOpt = None,
+) -> dict[str, Any]:
+    """The options ``deploy`` and ``serve`` share, declared once (``_with_film_options`` adds them)."""
+    return dict(locals())
+
+
+def _with_film_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command(film, **own)`` as a command that takes ``_film_options``' options, then its own: Typer reads
+    the options from the signature, and ``film`` is the dict of the shared ones."""
+    shared = list(inspect.signature(_film_options, eval_str=True).parameters.values())
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "film"]
+
+    def run(**values: Any) -> None:
+        film = {p.name: values.pop(p.name) for p in shared}
+        command(film, **values)
+
+    run.__signature__ = inspect.Signature(shared + own)  # type: ignore[attr-defined]
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run
+
+
+@app.command()
+@_with_film_options
+def deploy(
+    film: dict[str, Any],
     pool: Annotated[str, typer.Option(help="work pool whose workers run the films (made if missing)")] = "storyreel",
 ) -> None:
     """Deploy the make-film (and revise-film) deployments to a Prefect server for a work pool's workers."""
-    found, note = _film_deployments(prompts, cron, interval, rrule, timezone, rotation, profile, pages, sets, out_dir)
+    found, note = _film_deployments(**film)
     from storyreel.flows import deployments
 
     try:
@@ -423,22 +449,10 @@ def deploy(
 
 
 @app.command()
-def serve(
-    prompts: PromptsOpt,
-    cron: CronOpt = None,
-    interval: IntervalOpt = None,
-    rrule: RRuleOpt = None,
-    timezone: TimezoneOpt = None,
-    rotation: RotationOpt = "next",
-    profile: ProfileOpt = None,
-    pages: PagesOpt = None,
-    sets: SetsOpt = None,
-    out_dir: OutOpt = None,
-) -> None:
+@_with_film_options
+def serve(film: dict[str, Any]) -> None:
     """Serve the same deployments from this process (no work pool) until Ctrl-C; their runs log here."""
-    found, note = _film_deployments(
-        prompts, cron, interval, rrule, timezone, rotation, profile, pages, sets, out_dir, verbose=True
-    )
+    found, note = _film_deployments(**film, verbose=True)
     from storyreel.flows import deployments
 
     for d in found:

@@ -5,7 +5,10 @@ Layers, lowest first: the defaults below, the profile (``storyreel/profiles/<nam
 environment variables, then ``--set section.key=value``. Every section forbids unknown keys, so a typo
 is an error that names the key, never a silently ignored setting.
 
-The resolved config is a plain model passed explicitly into the flow and written to the run dir.
+The resolved config is a plain model passed explicitly into the flow and written to the run dir
+(``config.json``). A resumed or revised run starts from that file, with ``--set`` on top
+(``saved_config``). Every layering, fresh or resumed, goes through one merge (``merge``): a resumed run
+given ``--set x`` gets the config a fresh run given the same ``--set x`` would have had.
 """
 
 from __future__ import annotations
@@ -199,13 +202,47 @@ def _sections() -> list[str]:
     return [name for name in Config.model_fields if name != "profile"]
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+# An options table belongs to a backend: the table -> the settings naming its backend, first non-empty wins.
+_OPTIONS_OF = {"options": ("backend",), "interpolation_options": ("interpolation", "backend")}
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ("options",):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _deep_merge(out[key], value) if both else value
+    return out
+
+
+def _backend_named(section: str, values: dict[str, Any], owners: tuple[str, ...]) -> str:
+    defaults = Config.model_fields[section].default_factory()  # type: ignore[misc]
+    for owner in owners:
+        if name := values.get(owner, getattr(defaults, owner, "")):
+            return str(name)
+    return ""
+
+
+def merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``top`` (a layer of settings: a profile, a file, the environment, ``--set``) over ``base``.
+
+    Tables merge key by key, at any depth, so ``--set image.options.steps=4`` changes one option and keeps
+    the others. One exception: an options table (``options``, ``video.interpolation_options``) belongs to
+    the backend it configures, so a layer that names another backend (``--set image.backend=preview``)
+    drops the options given below it for the old one and keeps only its own. Without that, the old
+    backend's options would be handed to the new backend, which refuses options it does not know.
+    """
+    out = _deep_merge(base, top)
+    for section, values in top.items():
+        if not isinstance(values, dict) or section not in Config.model_fields or section == "profile":
+            continue
+        below = base.get(section) if isinstance(base.get(section), dict) else {}
+        for table, owners in _OPTIONS_OF.items():
+            if _backend_named(section, below, owners) == _backend_named(section, out[section], owners):
+                continue
+            if table in values:
+                out[section][table] = values[table]
+            else:
+                out[section].pop(table, None)
     return out
 
 
@@ -265,14 +302,31 @@ def load_config(
     merged: dict[str, Any] = {}
     for _origin, data in layers:
         data = {k: v for k, v in data.items() if k != "profile"}
-        merged = _merge(merged, data)
+        merged = merge(merged, data)
     merged["profile"] = name
+    return checked(merged), f"profile {name} ({why})"
+
+
+def saved_config(run_dir: Path, sets: list[str] | None = None) -> Config:
+    """The config a run was made with (its ``config.json``), ``section.key=value`` settings on top: what a
+    resumed or revised run uses. An InputError when ``run_dir`` has no config."""
+    from storyreel.errors import InputError
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return checked(merge(saved, parse_sets(sets or [])))
+
+
+def checked(data: dict[str, Any]) -> Config:
+    """``data`` as a Config whose backends all exist; a ConfigError that names the bad setting otherwise."""
     try:
-        config = Config.model_validate(merged)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(explain_validation(exc)) from None
     check_backends(config)
-    return config, f"profile {name} ({why})"
+    return config
 
 
 def backends_of(config: Config) -> list[tuple[str, str]]:

@@ -5,6 +5,11 @@ asset hashes). Its key is the hash of that spec. ``manifest.json`` maps key -> f
 whose key is in the manifest and whose file is intact is reused; a missing or corrupt file is
 regenerated, never returned. Files are named after their key, so older versions stay on disk for
 revisions and reverts.
+
+Each record (and each made/reused event) also says which page the asset belongs to (``page``, and
+``transition`` for the clip that leaves that page), so reports group assets by page without reading
+file names. Manifests written before that field existed get it once, on load, from their paths
+(``_place_from_path``: the only place a path is read for it).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 from pydantic import BaseModel
@@ -29,7 +34,7 @@ from pydantic import BaseModel
 from storyreel.errors import InputError, RunLockedError
 
 MANIFEST = "manifest.json"
-STATS = ".stats.log"  # "made|reused <kind> <where>" per asset since reset_stats, from every process
+STATS = ".stats.log"  # one AssetEvent (JSON) per line since reset_stats, from every process
 _manifest_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -75,6 +80,16 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` becomes a hard link to ``source`` (a copy where links are not possible, e.g. across
+    file systems), atomically: a reader sees the old file or the new one, never half a file."""
+    with atomic_path(target) as tmp:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
 
 
 def sha256_file(path: Path) -> str:
@@ -150,6 +165,32 @@ class AssetRecord(BaseModel):
     created: float
     seconds: float = 0.0
     meta: dict[str, Any] = {}  # what the producer reported about it, e.g. an image critic's scores
+    page: int | None = None  # the page it belongs to (a transition: the page it leaves); None: the whole film
+    transition: bool = False  # a page-to-page transition clip
+
+
+class AssetEvent(BaseModel):
+    """One asset asked for during a flow run: made or reused, and where in the film it belongs."""
+
+    which: Literal["made", "reused"]
+    kind: str
+    path: str = ""  # relative to the run dir
+    page: int | None = None  # as asked for in this run (a page a revision moved is reported where it is now)
+    transition: bool = False
+
+
+_OLD_PAGE_PATH = re.compile(r"^pages/p(\d+)/")
+_OLD_TRANSITION_PATH = re.compile(r"^transitions/t(\d+)-\d+")
+
+
+def _place_from_path(path: str) -> dict[str, Any]:
+    """Migration only: the page of an asset recorded before records had one, from its path
+    (``pages/pNN/...``, ``transitions/tNN-MM-...``); anything else belongs to the whole film."""
+    if m := _OLD_PAGE_PATH.match(path):
+        return {"page": int(m.group(1)), "transition": False}
+    if m := _OLD_TRANSITION_PATH.match(path):
+        return {"page": int(m.group(1)), "transition": True}
+    return {"page": None, "transition": False}
 
 
 class RunDir:
@@ -166,29 +207,24 @@ class RunDir:
         """Kinds of the assets made and reused since ``reset_stats``, in this process or any other that
         wrote into this run (Dask or Ray workers): the counts are kept in a file beside the manifest."""
         counts: dict[str, list[str]] = {"made": [], "reused": []}
-        for which, kind, _where in self.events():
-            counts.setdefault(which, []).append(kind)
+        for event in self.events():
+            counts[event.which].append(event.kind)
         return counts
 
-    def events(self) -> list[tuple[str, str, str]]:
-        """(made or reused, kind, where) per asset since ``reset_stats``; ``where`` is the path the asset
-        was asked for (``relpath`` with its key), which names the page it belongs to."""
+    def events(self) -> list[AssetEvent]:
+        """The assets asked for since ``reset_stats``, in order: made or reused, kind, path, page."""
         with self._manifest_guard():
             path = self.path / STATS
             lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        found = []
-        for line in lines:
-            which, kind, where = (line.split(" ", 2) + ["", ""])[:3]
-            found.append((which, kind, where))
-        return found
+        return [AssetEvent.model_validate_json(line) for line in lines if line.strip()]
 
     def reset_stats(self) -> None:
         with self._manifest_guard():
             (self.path / STATS).unlink(missing_ok=True)
 
-    def _count(self, which: str, kind: str, where: str = "") -> None:
+    def _count(self, event: AssetEvent) -> None:
         with self._manifest_guard(), open(self.path / STATS, "a", encoding="utf-8") as fh:
-            fh.write(f"{which} {kind} {where}".rstrip() + "\n")
+            fh.write(event.model_dump_json() + "\n")
 
     # locking -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -215,7 +251,11 @@ class RunDir:
         if not path.exists():
             return {}
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: AssetRecord.model_validate(v) for k, v in data.get("assets", {}).items()}
+        assets = data.get("assets", {})
+        for raw in assets.values():
+            if "page" not in raw:  # written before records said their page: derived once, here
+                raw.update(_place_from_path(raw.get("path", "")))
+        return {k: AssetRecord.model_validate(v) for k, v in assets.items()}
 
     def _record(self, record: AssetRecord) -> None:
         with self._manifest_guard():
@@ -239,6 +279,8 @@ class RunDir:
         spec: dict[str, Any],
         relpath: str,
         produce: Callable[[Path], dict[str, Any] | None],
+        page: int | None = None,
+        transition: bool = False,
     ) -> Path:
         """Return the asset for ``spec``, made by ``produce(tmp_path)`` only if it is not intact on disk.
 
@@ -249,11 +291,14 @@ class RunDir:
                 characters of the spec key, e.g. ``pages/p01/image-{key}.png``.
             produce: writes the asset to the path it is given (a file, or a directory it creates); a dict
                 it returns is kept in the manifest as the record's ``meta``.
+            page: the page the asset belongs to (for a transition, the page it leaves); None: the whole film.
+            transition: the asset is the transition from ``page`` to the next page.
         """
         key = spec_key({"kind": kind, **spec})
+        place = {"page": page, "transition": transition}
         found = self.lookup(key)
         if found is not None:
-            self._count("reused", kind, relpath.format(key=key[:8]))
+            self._count(AssetEvent(which="reused", kind=kind, path=self.relative(found), **place))
             return found
         final = self.path / relpath.format(key=key[:8])
         started = time.perf_counter()
@@ -268,9 +313,10 @@ class RunDir:
             created=time.time(),
             seconds=round(time.perf_counter() - started, 3),
             meta=_canonical(meta) if isinstance(meta, dict) else {},
+            **place,
         )
         self._record(record)
-        self._count("made", kind, relpath.format(key=key[:8]))
+        self._count(AssetEvent(which="made", kind=kind, path=record.path, **place))
         return final
 
     def relative(self, path: Path) -> str:

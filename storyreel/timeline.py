@@ -8,9 +8,16 @@ effects and music are all cut to these numbers, so picture, voice and subtitles 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class Span(NamedTuple):
+    """Where a cue sits on the film: its start and its length, in seconds from the film's start."""
+
+    start: float
+    duration: float
 
 
 class Segment(BaseModel):
@@ -63,6 +70,21 @@ class Timeline(BaseModel):
         after = [s for s in self.segments if s.start_frame > self.page(last_page).start_frame]
         end_seg = after[0] if after and after[0].kind == "transition" else self.page(last_page)
         return start / self.fps, (end_seg.start_frame + end_seg.frames) / self.fps
+
+    def music_span(self, first_page: int, last_page: int) -> Span:
+        """Where a music cue over pages ``first_page`` to ``last_page`` plays: from the start of the first
+        page to the end of the last one, the transitions between them and the one after it included."""
+        start, end = self.span(first_page, last_page)
+        return Span(start, end - start)
+
+    def sound_span(self, page: int, offset: float, duration: float | None = None) -> Span | None:
+        """Where a sound cue of ``page`` plays: ``offset`` seconds into the page, for ``duration`` seconds
+        (None or 0: to the page's end), cut at the page's end. None when it would start in the page's last
+        tenth of a second or later: too late to be heard."""
+        page_start, page_len = self.page_start(page), self.page_duration(page)
+        if offset >= page_len - 0.1:
+            return None
+        return Span(page_start + offset, min(duration or page_len, page_len - offset))
 
 
 def build_timeline(

@@ -9,16 +9,16 @@ plans/timeline.vN.json, plans/subtitles.vN.srt   the timing of version N, so a r
 history.json         per version: the request that made it, when, its film; and the reverts
 ```
 
-Nothing here generates anything: ``revert`` puts an earlier version's files back in place, and only when
-one of them is missing or damaged does it ask the make-film flow to rebuild from the asset cache (which
-redoes only what is not cached). No Prefect here: the CLI's ``history`` and ``revert`` start fast.
+A revision is numbered, saved and recorded by ``new_version`` (before its film is made) and
+``record_film`` (after). Nothing here generates anything: ``revert`` puts an earlier version's files back
+in place, and only when one of them is missing or damaged does it ask the make-film flow to rebuild from
+the asset cache (which redoes only what is not cached). No Prefect here: the CLI's ``history`` and
+``revert`` start fast.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.errors import InputError
 from storyreel.plan import StoryPlan
-from storyreel.store import atomic_path, sha256_file, write_bytes, write_json, write_text
+from storyreel.store import link_or_copy, sha256_file, write_bytes, write_json, write_text
 
 HISTORY = "history.json"
 
@@ -132,15 +132,6 @@ def save_history(run: Path, history: History) -> None:
     write_json(run / HISTORY, history.model_dump(mode="json"))
 
 
-def link(source: Path, target: Path) -> None:
-    """``target`` becomes a hard link to ``source`` (a copy where links are not possible), atomically."""
-    with atomic_path(target) as tmp:
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
-
-
 def keep_film(run: Path, version: int) -> str | None:
     """Keep the current film and timing as version ``version``'s: ``film.vN.mp4`` (a hard link to the film,
     made once, never replaced), ``plans/timeline.vN.json`` and ``plans/subtitles.vN.srt``. Returns the
@@ -150,11 +141,60 @@ def keep_film(run: Path, version: int) -> str | None:
         return None
     kept = run / film_name(version)
     if not kept.exists():
-        link(film, kept)
+        link_or_copy(film, kept)
     for name, copy in (("timeline.json", f"timeline.v{version}.json"), ("subtitles.srt", f"subtitles.v{version}.srt")):
         if (run / name).is_file() and not (run / "plans" / copy).exists():
             write_bytes(run / "plans" / copy, (run / name).read_bytes())
     return sha256_file(kept)
+
+
+def _keep_version(run: Path, history: History, version: int) -> None:
+    """Keep the current film as version ``version``'s (``keep_film``) and record it in ``history``, if the
+    version has no film recorded yet."""
+    sha = keep_film(run, version)
+    entry = history.get(version)
+    if entry is not None and sha and not entry.film_sha256:
+        history.put(entry.model_copy(update={"film": film_name(version), "film_sha256": sha}))
+
+
+def new_version(run: Path, current: StoryPlan, revised: StoryPlan, request: str, changes: list[str]) -> Version:
+    """Number ``revised`` as the run's next version, keep the film of ``current`` as ``film.vN.mp4``, save
+    the new plan (``plans/plan.vN.json``, ``plan.json``, ``story.md``) and record the version in the history
+    (under the run lock). Returns the new version's entry; ``record_film`` completes it once its film is made.
+
+    Args:
+        run: the run directory.
+        current: the plan the revision starts from (the current one).
+        revised: the revised plan (its ``version`` is set here).
+        request: the revision request, in the user's words.
+        changes: what changed, page by page (``diff_plans``).
+    """
+    from storyreel.store import RunDir
+
+    version = next_version(run)
+    history = load_history(run)
+    with RunDir(run).locked():
+        _keep_version(run, history, current.version)
+        save_plan(run, revised.model_copy(update={"version": version}))
+        entry = Version(
+            version=version, action="revise", request=request, date=now(), based_on=current.version, changes=changes
+        )
+        history.put(entry)
+        save_history(run, history)
+    return entry
+
+
+def record_film(run: Path, entry: Version, made: int, reused: int, film: bool = True) -> Version:
+    """Once version ``entry.version``'s film is made (``film``): keep it as ``film.vN.mp4`` with its timing,
+    and record it in the history with the counts of assets ``made`` and ``reused``. Returns the entry."""
+    sha = keep_film(run, entry.version) if film else None
+    entry = entry.model_copy(
+        update={"film": film_name(entry.version) if sha else None, "film_sha256": sha, "redone": made, "reused": reused}
+    )
+    history = load_history(run)
+    history.put(entry)
+    save_history(run, history)
+    return entry
 
 
 def save_plan(run: Path, plan: StoryPlan) -> None:
@@ -201,10 +241,7 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
     history = load_history(run)
     # 1. keep what is current now, so the revert itself loses nothing
     if current.version in versions:
-        sha = keep_film(run, current.version)
-        entry = history.get(current.version)
-        if entry is not None and sha and not entry.film_sha256:
-            history.put(entry.model_copy(update={"film": film_name(current.version), "film_sha256": sha}))
+        _keep_version(run, history, current.version)
     plan = StoryPlan.load(versions[version])
     entry = history.get(version)
     film = run / film_name(version)
@@ -218,7 +255,7 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
         if intact:
             write_bytes(run / "timeline.json", timing[0].read_bytes())
             write_bytes(run / "subtitles.srt", timing[1].read_bytes())
-            link(film, run / "film.mp4")
+            link_or_copy(film, run / "film.mp4")
     restored = Restored(version=version, film=str(run / "film.mp4") if intact else None, rebuilt=not intact)
     # 3. or rebuild it from the cache: only what is not cached is generated
     if not intact:

@@ -372,10 +372,8 @@ def test_a_film_made_on_a_dask_cluster_is_identical_to_the_default_runners(tmp_p
         config, _ = load_config("tiny", [answers, f"run.task_runner={name}", "run.dask_workers=2"])
         recorder = Recorder()
         previous = progress.use(recorder)
-        try:
-            films[name] = with_task_runner(make_film, config)(
-                prompt="A little dragon", seed=5, config=config, out=str(tmp_path / name)
-            )
+        try:  # the flow picks the runner its config asks for: no with_task_runner needed
+            films[name] = make_film(prompt="A little dragon", seed=5, config=config, out=str(tmp_path / name))
         finally:
             progress.use(previous)
         reported[name] = sorted(recorder.advanced)
@@ -385,6 +383,36 @@ def test_a_film_made_on_a_dask_cluster_is_identical_to_the_default_runners(tmp_p
     assert dask.made == thread.made > 10 and dask.reused == thread.reused == 0
     # The workers' progress reached the flow's reporter (it is sent back as Dask events).
     assert reported["dask"] == reported["thread"] and ("images", "page 2") in reported["dask"]
+
+
+def test_the_flow_called_from_python_runs_its_tasks_on_the_configured_runner(
+    tmp_path: Path, answers: str, monkeypatch: pytest.MonkeyPatch
+):
+    from prefect.context import FlowRunContext
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from storyreel import make_film as api_make_film
+    from storyreel import registry
+
+    seen: list = []
+    real_instance = registry.instance
+
+    def spying(kind: str, name: str, options: dict | None = None):
+        if kind == "narration":  # called inside the narrate task: which runner runs it?
+            seen.append(FlowRunContext.get().task_runner)
+        return real_instance(kind, name, options)
+
+    monkeypatch.setattr(registry, "instance", spying)
+    settings = [answers, "run.max_workers=3"]
+    api_make_film(prompt="A fox", profile="tiny", settings=settings, out=str(tmp_path), until="images")
+    assert len(seen) == 2 and all(type(r) is ThreadPoolTaskRunner and r._max_workers == 3 for r in seen)
+
+    # a runner given explicitly wins over the config's
+    seen.clear()
+    config, _ = load_config("tiny", [answers, "run.max_workers=3"])
+    one, _ = load_config("tiny", ["run.max_workers=1"])
+    with_task_runner(make_film, one)(prompt="A fox", config=config, out=str(tmp_path), until="images")
+    assert len(seen) == 2 and all(r._max_workers == 1 for r in seen)
 
 
 def test_task_runner_choices(monkeypatch: pytest.MonkeyPatch):

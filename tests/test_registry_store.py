@@ -160,3 +160,40 @@ def test_run_dir_lock_and_new_run_dir(tmp_path: Path):
     blocker.write_text("")
     with pytest.raises(InputError, match="cannot write to output folder"):
         new_run_dir(blocker / "runs", "x")
+
+
+def test_records_and_events_say_which_page_an_asset_belongs_to(tmp_path: Path):
+    run = RunDir(tmp_path)
+    run.asset("image", {"p": 3}, "elsewhere/a-{key}.png", lambda tmp: tmp.write_text("x"), page=3)
+    run.asset("clip", {"t": 1}, "t-{key}.mp4", lambda tmp: tmp.write_text("y"), page=1, transition=True)
+    run.asset("mix", {"m": 1}, "audio/mix-{key}.wav", lambda tmp: tmp.write_text("z"))
+    run.asset("image", {"p": 3}, "pages/p09/image-{key}.png", lambda tmp: tmp.write_text("x"), page=4)  # moved
+    places = {r.kind: (r.page, r.transition) for r in run.manifest().values()}
+    assert places == {"image": (3, False), "clip": (1, True), "mix": (None, False)}  # not read from the paths
+    events = [(e.which, e.kind, e.page, e.transition) for e in run.events()]
+    assert events == [
+        ("made", "image", 3, False),
+        ("made", "clip", 1, True),
+        ("made", "mix", None, False),
+        ("reused", "image", 4, False),  # reported where it was asked for now
+    ]
+
+
+def test_an_old_manifest_without_pages_still_loads_and_gets_them_from_its_paths(tmp_path: Path):
+    import json
+
+    def old(kind: str, path: str) -> dict:
+        return {"key": kind, "kind": kind, "path": path, "sha256": "0" * 64, "spec": {}, "created": 0.0}
+
+    records = [
+        old("image", "pages/p02/image-1.png"),
+        old("clip", "transitions/t02-03-1.mp4"),
+        old("film", "films/f.mp4"),
+    ]
+    (tmp_path / "manifest.json").write_text(json.dumps({"assets": {r["key"]: r for r in records}}))
+    found = RunDir(tmp_path).manifest()
+    assert {k: (r.page, r.transition) for k, r in found.items()} == {
+        "image": (2, False),
+        "clip": (2, True),
+        "film": (None, False),
+    }
