@@ -2,9 +2,9 @@
 ``model(name, settings, seed)``, that returns the model the agents ask (``AgentModel``: one method,
 ``answer(request)``). ``llm.model = "<prefix>:<name>"`` picks one; ``offline`` needs no name.
 
-Built-ins register exactly as a plugin does: by ``"prefix" -> "module:Class"`` (plugins through the
-entry-point group ``storyreel.llm_providers``), loaded on first use, so ``storyreel --help`` imports none of
-them. ``register(provider_class)`` adds one at run time.
+Built-ins register exactly as a plugin does: as entry points of the group ``storyreel.llm_providers``,
+``"prefix" = "module:Class"`` (storyreel's own in its pyproject.toml), loaded on first use, so
+``storyreel --help`` imports none of them. ``register(provider_class)`` adds one at run time (tests).
 
 - ``offline``: the bundled Gemma 3 270M, a base model that answers the requests itself (``agents.offline``).
 - ``hf:<repo-or-path>``: a local transformers causal LM, driven the same way.
@@ -30,13 +30,6 @@ from storyreel.config import LLMSection
 from storyreel.errors import ConfigError
 
 ENTRY_POINT_GROUP = "storyreel.llm_providers"
-BUILTIN = {
-    "offline": "storyreel.agents.offline:OfflineProvider",
-    "hf": "storyreel.agents.offline:HFProvider",
-    "ollama": "storyreel.agents.providers:OllamaProvider",
-    "openai": "storyreel.agents.providers:OpenAIProvider",
-    "scripted": "storyreel.agents.providers:ScriptedProvider",
-}
 
 
 class Provider(Protocol):
@@ -140,9 +133,9 @@ def register(provider: type) -> None:
 
 
 def providers() -> dict[str, str]:
-    """Every provider by prefix: built-ins, then entry points, then registered classes (as "module:Class")."""
-    found = dict(BUILTIN)
-    found |= {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Every provider by prefix (as "module:Class"): the entry points, storyreel's own and plugins', then
+    the classes registered at run time."""
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     found |= {prefix: f"{cls.__module__}:{cls.__qualname__}" for prefix, cls in _registered.items()}
     return found
 

@@ -31,6 +31,7 @@ def test_wheel_maps_the_folders_into_storyreel(tmp_path: Path):
     names = zipfile.ZipFile(wheel).namelist()
     for expected in (
         "storyreel/agents/llm.py",
+        "storyreel/agents/offline/writer.py",  # the offline provider package
         "storyreel/flows/make_film.py",
         "storyreel/generators/base.py",
         "storyreel/generators/drawing/canvas.py",  # the preview illustrations' drawing package
@@ -44,6 +45,8 @@ def test_wheel_maps_the_folders_into_storyreel(tmp_path: Path):
     group = entry_points.decode().split("[storyreel.backends]")[1].split("\n[")[0]
     assert "image.preview = storyreel.generators.preview_image:PreviewIllustrator" in group
     assert "audiocraft" not in group  # a plugin of its own (plugins/storyreel-audiocraft)
+    providers = entry_points.decode().split("[storyreel.llm_providers]")[1].split("\n[")[0]  # LLM providers too
+    assert "offline = storyreel.agents.offline:OfflineProvider" in providers
 
     target = tmp_path / "site"
     subprocess.run(
