@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from storyreel.errors import BackendError, ConfigError
 
 ENTRY_POINT_GROUP = "storyreel.backends"
-KINDS = ("image", "keyframes", "interpolation", "narration", "music", "sfx", "assemble")
+KINDS = ("image", "keyframes", "interpolation", "narration", "music", "sfx", "assemble", "critic")
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ BUILTINS: tuple[BackendInfo, ...] = (
                 AUDIOCRAFT_INSTALL, "MusicGen via Meta's audiocraft (weights CC-BY-NC)"),
     BackendInfo("sfx", "audiogen", f"{_G}.sfx_audiogen:AudioGenSfx", ("audiocraft",),
                 AUDIOCRAFT_INSTALL, "AudioGen via Meta's audiocraft (weights CC-BY-NC)"),
+    BackendInfo("critic", "clip", f"{_G}.critic_clip:ClipCritic", ("torch", "transformers"),
+                "pip install torch transformers", "CLIP score of a picture against its prompt (image.critic)"),
     BackendInfo("assemble", "moviepy", f"{_G}.assemble_moviepy:MoviePyAssembler", ("moviepy", "imageio_ffmpeg"),
                 "pip install moviepy imageio-ffmpeg", "MoviePy 2 assembly, H.264 + AAC"),
 )  # fmt: skip
