@@ -264,6 +264,7 @@ def loading(model: Model | str, setting: str, kind: str = "", hint: str = "") ->
     local = model.local if isinstance(model, Model) else Path(source).expanduser().is_dir()
     what = f"{kind} model" if kind else "model"
     extra = f"; {hint}" if hint else ""
+    _quiet_progress_bars()
     try:
         yield
     except BackendError:
@@ -283,6 +284,13 @@ def loading(model: Model | str, setting: str, kind: str = "", hint: str = "") ->
                 f"and their license accepted; or set {setting} to a local folder"
             )
         raise BackendError(f"could not load the {what} {source!r}: {first_line(exc)} ({where}{extra})") from None
+
+
+def _quiet_progress_bars() -> None:
+    """No "Loading pipeline components" bars from diffusers or transformers: storyreel reports its own progress."""
+    for name in ("diffusers", "transformers"):
+        if name in sys.modules:
+            sys.modules[name].utils.logging.disable_progress_bar()
 
 
 @contextlib.contextmanager
