@@ -11,7 +11,8 @@
   with what to do (``hf download <id>`` or a folder), instead of after minutes of retries
 - ``loading``: load errors that say what to do; ``out_of_memory``: a CUDA OOM as a message naming the
   settings to lower
-- ``seed`` and ``generator``: determinism (a CPU generator: the same noise for a seed on any device)
+- ``seed`` and ``generator``: determinism (a CPU generator: the same noise for a seed on any device);
+  ``threads``: torch pinned to a number of CPU threads (tiny models run fastest on one)
 - ``pipeline(owner, loader)``: one pipeline resident and one generation at a time per process
 - ``place``: a diffusers pipeline on its device, offload / VAE tiling / compile only on CUDA
 - ``load_causal_lm``: a local causal LM and its tokenizer (the offline LLM), loaded once
