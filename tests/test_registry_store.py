@@ -25,6 +25,7 @@ def test_every_builtin_backend_loads_and_follows_its_protocol():
         "music": base.Composer,
         "sfx": base.SoundMaker,
         "assemble": base.Assembler,
+        "critic": base.Critic,
     }
     for info in registry.BUILTINS:
         if info.missing():  # not installable beside storyreel (audiocraft): its module still imports without it
