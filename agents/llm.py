@@ -36,8 +36,6 @@ def cache_dir() -> Path:
 
 # --- 1. local transformers models (model loading: offline_model_dir, _load, the stop criterion) ---------
 
-_loaded: dict[str, tuple[Any, Any]] = {}
-_load_lock = threading.Lock()
 _generate_lock = threading.Lock()
 
 
@@ -75,18 +73,10 @@ def offline_model_dir(progress: Any = None) -> Path:
 
 
 def _load(path: str) -> tuple[Any, Any]:
-    with _load_lock:
-        if path not in _loaded:
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-            from transformers.utils import logging as hf_logging
+    """(tokenizer, model) of a local causal LM, through the one model runtime (loaded once per process)."""
+    from storyreel import runtime
 
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path)
-            model.eval()
-            _loaded[path] = (tokenizer, model)
-        return _loaded[path]
+    return runtime.load_causal_lm(path)
 
 
 def _stop_on_text(tokenizer: Any, prompt_length: int, stops: list[str]) -> Any:

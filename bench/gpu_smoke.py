@@ -1,8 +1,8 @@
 """GPU smoke benchmark: the ``gpu`` profile's video models at their real sizes, random weights, no download.
 
-Builds the architectures of the video backends from their published configs (written out below: LTX-Video
-0.9.7 dev - 13B transformer, VAE, T5-XXL; Wan 2.1 FLF2V 14B - transformer, VAE, UMT5-XXL, CLIP ViT-H/14)
-with random weights, in bf16 on CUDA, and runs them through storyreel's own backends: one page's keyframes and
+Builds the architectures of the video backends from their published configs (``storyreel.architectures``:
+LTX-Video 0.9.7 dev - 13B transformer, VAE, T5-XXL; Wan 2.1 FLF2V 14B - transformer, VAE, UMT5-XXL, CLIP
+ViT-H/14) with random weights, in bf16 on CUDA, and runs them through storyreel's own backends: one page's keyframes and
 its interpolation, and one page-to-page transition, at the profile's film size and frame rate and each model's
 own generation size. Per clip it records the seconds, the frames made per second and the peak VRAM
 (``torch.cuda.max_memory_allocated``), and appends them with the card's name and the date to
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import math
 import sys
 import tempfile
 import time
@@ -32,160 +31,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from storyreel import gpu
+from storyreel import architectures, runtime
 from storyreel.config import load_config
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 from storyreel.media import probe
 from storyreel.timeline import keyframe_indices
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def scaled(value: int, scale: float, minimum: int = 1) -> int:
-    """A width or depth of the published config, times ``scale`` (1: unchanged)."""
-    return max(minimum, round(value * scale))
-
-
-def channels(value: int, scale: float) -> int:
-    """A VAE channel count times ``scale`` rounded to a power of two, at most /16: every block of a VAE is
-    shrunk by the same factor, so the ratios between blocks (which the up/down-sampling relies on) hold."""
-    return value if scale == 1 else round(value * max(2.0 ** round(math.log2(scale)), 1 / 16))
-
-
-# --- published configs ---------------------------------------------------------------------------------
-
-
-def ltx_configs(scale: float) -> dict[str, dict[str, Any]]:
-    """LTX-Video 0.9.7 dev: diffusers' conversion script (scripts/convert_ltx_to_diffusers.py, version 0.9.7)
-    and google/t5-v1_1-xxl."""
-    heads, t5_heads = scaled(32, scale), scaled(64, scale)
-    return {
-        "transformer": {
-            "in_channels": 128, "out_channels": 128, "patch_size": 1, "patch_size_t": 1,
-            "num_attention_heads": heads, "attention_head_dim": 128, "cross_attention_dim": heads * 128,
-            "num_layers": scaled(48, scale), "activation_fn": "gelu-approximate", "qk_norm": "rms_norm_across_heads",
-            "norm_elementwise_affine": False, "norm_eps": 1e-6, "caption_channels": t5_heads * 64,
-            "attention_bias": True, "attention_out_bias": True,
-        },
-        "vae": {
-            "in_channels": 3, "out_channels": 3, "latent_channels": 128,
-            "block_out_channels": tuple(channels(c, scale) for c in (128, 256, 512, 1024, 2048)),
-            "down_block_types": ("LTXVideo095DownBlock3D",) * 4,
-            "decoder_block_out_channels": tuple(channels(c, scale) for c in (256, 512, 1024)),
-            "layers_per_block": tuple(scaled(n, scale) for n in (4, 6, 6, 2, 2)),
-            "decoder_layers_per_block": tuple(scaled(n, scale) for n in (5, 5, 5, 5)),
-            "spatio_temporal_scaling": (True, True, True, True),
-            "decoder_spatio_temporal_scaling": (True, True, True),
-            "decoder_inject_noise": (False, False, False, False),
-            "downsample_type": ("spatial", "temporal", "spatiotemporal", "spatiotemporal"),
-            "upsample_residual": (True, True, True), "upsample_factor": (2, 2, 2), "timestep_conditioning": True,
-            "patch_size": 4, "patch_size_t": 1, "resnet_norm_eps": 1e-6, "scaling_factor": 1.0,
-            "encoder_causal": True, "decoder_causal": False,
-            "spatial_compression_ratio": 32, "temporal_compression_ratio": 8,
-        },
-        "text_encoder": {
-            "d_model": t5_heads * 64, "d_ff": scaled(10240, scale), "d_kv": 64, "num_heads": t5_heads,
-            "num_layers": scaled(24, scale), "vocab_size": 32128, "feed_forward_proj": "gated-gelu",
-            "relative_attention_num_buckets": 32, "dropout_rate": 0.0,
-        },
-    }  # fmt: skip
-
-
-def wan_configs(scale: float) -> dict[str, dict[str, Any]]:
-    """Wan 2.1 FLF2V 14B 720p: diffusers' conversion script (scripts/convert_wan_to_diffusers.py,
-    Wan-FLF2V-14B-720P), its default AutoencoderKLWan, google/umt5-xxl and CLIP ViT-H/14 (224 px, 257 tokens)."""
-    heads, t5_heads, clip_heads = scaled(40, scale), scaled(64, scale), scaled(16, scale)
-    return {
-        "transformer": {
-            "patch_size": (1, 2, 2), "num_attention_heads": heads, "attention_head_dim": 128, "in_channels": 36,
-            "out_channels": 16, "text_dim": t5_heads * 64, "freq_dim": 256, "ffn_dim": scaled(13824, scale),
-            "num_layers": scaled(40, scale), "cross_attn_norm": True, "qk_norm": "rms_norm_across_heads",
-            "eps": 1e-6, "image_dim": clip_heads * 80, "added_kv_proj_dim": heads * 128, "rope_max_seq_len": 1024,
-            "pos_embed_seq_len": 257 * 2,
-        },
-        "vae": {"base_dim": channels(96, scale), "z_dim": 16, "num_res_blocks": scaled(2, scale)},
-        "text_encoder": {
-            "d_model": t5_heads * 64, "d_ff": scaled(10240, scale), "d_kv": 64, "num_heads": t5_heads,
-            "num_layers": scaled(24, scale), "vocab_size": 256384, "feed_forward_proj": "gated-gelu",
-            "relative_attention_num_buckets": 32, "dropout_rate": 0.0,
-        },
-        "image_encoder": {
-            "hidden_size": clip_heads * 80, "intermediate_size": scaled(5120, scale),
-            "num_hidden_layers": scaled(32, scale), "num_attention_heads": clip_heads, "image_size": 224,
-            "patch_size": 14, "projection_dim": 1024, "hidden_act": "gelu",
-        },
-    }  # fmt: skip
-
-
-# --- building with random weights ------------------------------------------------------------------
-
-
-def diffusers_model(cls: type, config: dict[str, Any], device: str, dtype: Any, seed: int) -> Any:
-    """A diffusers model with random weights made straight on ``device`` in ``dtype``: its parameters start
-    on the meta device (no memory), then each is drawn where it will live, so a 14B model never exists in fp32."""
-    import torch
-    from accelerate import init_empty_weights
-    from accelerate.utils import set_module_tensor_to_device
-
-    with init_empty_weights():
-        model = cls(**config)
-    generator = torch.Generator(device).manual_seed(seed)
-    for name, param in model.named_parameters():
-        value = torch.empty(param.shape, dtype=dtype, device=device).normal_(0.0, 0.02, generator=generator)
-        set_module_tensor_to_device(model, name, device, value=value)
-    return model.to(device).eval()
-
-
-def transformers_model(cls: type, config: Any, device: str, dtype: Any) -> Any:
-    """A transformers model with random weights (its own initialisation), built on ``device`` in ``dtype``."""
-    import torch
-
-    with torch.device(device):
-        return cls._from_config(config, dtype=dtype).eval()
-
-
-def build_ltx(scale: float, device: str, dtype: Any) -> Any:
-    from diffusers import (
-        AutoencoderKLLTXVideo,
-        FlowMatchEulerDiscreteScheduler,
-        LTXConditionPipeline,
-        LTXVideoTransformer3DModel,
-    )
-    from transformers import T5Config, T5EncoderModel, T5TokenizerFast
-
-    configs = ltx_configs(scale)
-    return LTXConditionPipeline(
-        transformer=diffusers_model(LTXVideoTransformer3DModel, configs["transformer"], device, dtype, 0),
-        vae=diffusers_model(AutoencoderKLLTXVideo, configs["vae"], device, dtype, 1),
-        text_encoder=transformers_model(T5EncoderModel, T5Config(**configs["text_encoder"]), device, dtype),
-        tokenizer=T5TokenizerFast(),  # random weights: any tokenizer gives the same work
-        scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False),
-    )
-
-
-def build_wan(scale: float, device: str, dtype: Any) -> Any:
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
-    from transformers import (
-        CLIPImageProcessor,
-        CLIPVisionConfig,
-        CLIPVisionModel,
-        T5TokenizerFast,
-        UMT5Config,
-        UMT5EncoderModel,
-    )
-
-    from storyreel.generators.video_wan import pipeline_class
-
-    configs = wan_configs(scale)
-    return pipeline_class()(
-        transformer=diffusers_model(WanTransformer3DModel, configs["transformer"], device, dtype, 0),
-        vae=diffusers_model(AutoencoderKLWan, configs["vae"], device, dtype, 1),
-        text_encoder=transformers_model(UMT5EncoderModel, UMT5Config(**configs["text_encoder"]), device, dtype),
-        tokenizer=T5TokenizerFast(),
-        image_encoder=transformers_model(CLIPVisionModel, CLIPVisionConfig(**configs["image_encoder"]), device, dtype),
-        image_processor=CLIPImageProcessor(),  # 224 px, as Wan's CLIP expects
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0),
-    )
 
 
 # --- running -------------------------------------------------------------------------------------------
@@ -234,7 +86,7 @@ def bench_backend(name: str, args: argparse.Namespace, device: str, work: Path) 
 
     # 1. the architecture at its published size (or --scale), random weights, on the device
     started = time.perf_counter()
-    pipe = (build_ltx if name == "ltx" else build_wan)(args.scale, device, dtype)
+    pipe = architectures.model(name, args.scale, device, dtype)
     built = time.perf_counter() - started
     loaded = keyframer.ready(pipe)
     for backend in (keyframer, interpolator):  # hand the backends this pipeline instead of a download
@@ -267,7 +119,7 @@ def bench_backend(name: str, args: argparse.Namespace, device: str, work: Path) 
         stream = probe(work / f"{name}-{made}.mp4")["streams"][0]
         assert (stream["width"], stream["height"]) == (video.width, video.height), stream
 
-    gpu.release()  # the next backend gets the whole card
+    runtime.release()  # the next backend gets the whole card
     return [{**r, "steps": keyframer.options.steps, "size": f"{width}x{height}"} for r in rows]
 
 

@@ -16,8 +16,9 @@ import sys
 from storyreel import make_film
 from storyreel.config import load_config
 
-# 1. Resolve a config. Profiles: "preview" (CPU, offline), "gpu", "tiny" (tests); "auto" picks gpu or
-#    preview. Any setting can be overridden with "section.key=value", as with --set on the CLI.
+# 1. Resolve a config. Profiles: "preview" (CPU, offline), "gpu", "sketch" (seconds), "tiny" (real model
+#    classes at tiny sizes); "auto" picks gpu or preview. Any setting can be overridden with
+#    "section.key=value", as with --set on the CLI.
 config, why = load_config("preview", ["story.pages=4", "video.transition=1.0"])
 print(why)
 

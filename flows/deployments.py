@@ -134,7 +134,7 @@ def film_from_list(
         prompts_file: a text file, one prompt per line (read at each run, so it can be edited).
         prompts: the prompts themselves, when there is no file (e.g. in a container).
         rotation: ``next`` (default: a counter in the output folder) or ``by-date`` (the scheduled day).
-        profile: auto (default), preview, tiny or gpu.
+        profile: auto (default), preview, sketch, tiny or gpu.
         pages: pages per film; default from the config.
         style: visual style; default from the config.
         seed: base seed; default the config's, moved on by one after each pass through the list.

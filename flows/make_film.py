@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from storyreel import assets, composition, progress, seeds
-from storyreel.assets import image_options, on_gpu  # noqa: F401 - moved to storyreel.assets; older imports
+from storyreel.assets import image_options  # noqa: F401 - moved to storyreel.assets; older imports
 from storyreel.config import Config, load_config, saved_config
 from storyreel.dialogue import speakers_on_page
 from storyreel.errors import InputError, StoryreelError
@@ -402,7 +402,7 @@ def make_film(
         pages: number of pages (1-24); default from the config (6).
         style: visual style; default from the config.
         seed: base seed; every asset derives its own.
-        profile: auto (default), preview, tiny or gpu.
+        profile: auto (default), preview, sketch, tiny or gpu.
         settings: ``section.key=value`` overrides.
         out: folder for new run directories (default ``runs``).
         run: an existing run directory to resume: nothing that is done is redone.

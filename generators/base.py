@@ -51,6 +51,15 @@ class ImageGenerator(Protocol):
         """Write one illustration as PNG (request.width x request.height) to ``out``."""
 
 
+@runtime_checkable
+class Critic(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def score(self, image: Path, prompt: str) -> float:
+        """How well the picture ``image`` shows ``prompt``: higher is better (CLIP: 100 x cosine similarity)."""
+
+
 # --- video: sparse keyframes, then interpolation ----------------------------------------------
 
 

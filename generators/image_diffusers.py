@@ -2,7 +2,8 @@
 
 Any model ``AutoPipelineForText2Image`` takes, by Hugging Face id or local folder: FLUX.2 [klein] (the
 default), FLUX.1 schnell/dev, SDXL and SDXL-Turbo, SD 1.x/2.x, SD3, PixArt, Sana ... The pipeline is loaded
-once and stays resident while pages are illustrated (``storyreel.gpu``: one pipeline per process).
+once and stays resident while pages are illustrated (``storyreel.runtime.pipeline``: one per process); it is
+loaded and placed through the runtime (``image.model`` may also be ``tiny:flux2``, a tiny FLUX.2 built locally).
 
 Character consistency comes from three places:
 
@@ -19,14 +20,15 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel import gpu, progress
+from storyreel import progress, runtime
 from storyreel.errors import BackendError
 from storyreel.generators.base import ImageRequest
-from storyreel.generators.diffusion import round_size, step_progress
+from storyreel.generators.diffusion import step_progress
+from storyreel.generators.frames import round_size
 
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"  # Apache-2.0, 4 steps, ~13 GB VRAM, takes reference images
 
@@ -70,24 +72,16 @@ class DiffusersIllustrator:
     install: ClassVar[str] = "pip install torch diffusers transformers accelerate"
     uses_gpu: ClassVar[bool] = True  # the flow runs it under the GPU concurrency limit (run.gpu_limit)
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+    class Options(runtime.PipelineOptions):
+        """Placement (device, dtype, offload, vae_tiling, compile, local_files_only) as every model backend."""
 
-        model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a text-to-image pipeline")
+        auto_dtype: ClassVar[str] = "bfloat16"  # FLUX and SDXL run in bfloat16 (float16 where a card lacks it)
+
+        model: str = Field(DEFAULT_MODEL, description="Hugging Face id, local folder or tiny:flux2 (text-to-image)")
         steps: int | None = Field(None, ge=1, le=200, description="None: 4 for few-step models, else 30")
         guidance: float | None = Field(None, ge=0, le=30, description="None: the model's own default")
-        dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
-            "auto", description="auto: bfloat16 on CUDA (float16 on cards without it), float32 on the CPU"
-        )
-        device: str = Field("auto", description="auto: cuda when torch sees a GPU, else cpu; or cuda:1 ...")
-        cpu_offload: bool | Literal["model", "sequential"] = Field(
-            False, description="true/model: whole models to the GPU in turn; sequential: layer by layer (slow)"
-        )
-        vae_tiling: bool = Field(False, description="decode in tiles: large pictures on small cards")
         vae_slicing: bool = Field(False, description="decode a batch one picture at a time")
         ip_adapter: IPAdapter | None = Field(None, description="reference images through an IP-Adapter")
-        torch_compile: bool = Field(False, description="compile the repeated blocks: slower first page, faster later")
-        local_files_only: bool = Field(False, description="never download: local folders and the HF cache only")
         variant: str | None = Field(None, description="weights variant, e.g. fp16 (SDXL repos: half the download)")
 
     def __init__(self, options: Options | None = None):
@@ -100,11 +94,10 @@ class DiffusersIllustrator:
 
     def generate(self, request: ImageRequest, out: Path) -> None:
         """Write the illustration for ``request`` as a PNG of exactly request.width x request.height."""
-        import torch
         from PIL import Image
 
         references = [self._open_reference(p) for p in request.reference_images]
-        with gpu.pipeline(self, self._load) as pipe:
+        with runtime.pipeline(self, self._load) as pipe:
             # 1. a size the model can make (multiples of 8, or 16 for transformers that pack 2x2 patches)
             width, height = self._model_size(pipe, request.width, request.height)
 
@@ -115,7 +108,7 @@ class DiffusersIllustrator:
                 "width": width,
                 "height": height,
                 "num_inference_steps": steps,
-                "generator": torch.Generator("cpu").manual_seed(request.seed),
+                "generator": runtime.generator(request.seed),
                 "output_type": "pil",
             }
             if request.negative_prompt and "negative_prompt" in self._call_params:
@@ -129,19 +122,17 @@ class DiffusersIllustrator:
             # 4. denoise, reporting each step
             if "callback_on_step_end" in self._call_params:
                 kwargs["callback_on_step_end"] = step_progress("", steps, stage="image steps")
+            advice = (
+                'lower image.width/image.height, set image.options.offload="model" (or "sequential") and '
+                "image.options.vae_tiling=true, or choose a smaller model with image.model"
+            )
+            what = f"making a {width}x{height} illustration with {self.options.model}"
             try:
-                image = pipe(**kwargs).images[0]
+                with runtime.out_of_memory(what, advice):
+                    image = pipe(**kwargs).images[0]
             except ValueError as exc:  # the pipeline's own input checks
                 raise BackendError(
                     f"image model {self.options.model} refused the request: {_first_line(exc)}"
-                ) from None
-            except torch.OutOfMemoryError:
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
-                raise BackendError(
-                    f"out of GPU memory making a {width}x{height} illustration with {self.options.model}: lower "
-                    'image.width/image.height, set image.options.cpu_offload=true (or "sequential") and '
-                    "image.options.vae_tiling=true, or choose a smaller model with image.model"
                 ) from None
 
         # 5. exactly the requested size, as PNG
@@ -187,30 +178,17 @@ class DiffusersIllustrator:
 
     def _load(self) -> Any:
         """Load the pipeline, place it on the device (or offload it), and set up what the options ask."""
-        import torch
         from diffusers import AutoPipelineForText2Image
 
         o = self.options
-        device = gpu.device() if o.device == "auto" else o.device
-        dtype = _dtype(torch, o.dtype, device)
+        _, dtype = runtime.placement(o)
 
         # 1. the pipeline, from a folder or the Hub (downloaded once into the Hugging Face cache)
-        model = o.model
-        if _looks_like_folder(model) and not Path(model).expanduser().is_dir():
-            raise BackendError(
-                f"image model folder {model} does not exist: set image.model to a folder with a model_index.json "
-                "or to a Hugging Face id"
-            )
-        try:
+        model = runtime.resolve(o.model, "image.model", "image", o.local_files_only)
+        with runtime.loading(model, "image.model", "image", hint=f"e.g. {DEFAULT_MODEL} or tiny:flux2"):
             pipe = AutoPipelineForText2Image.from_pretrained(
-                str(Path(model).expanduser()) if _looks_like_folder(model) else model,
-                dtype=dtype,
-                local_files_only=o.local_files_only,
-                **({"variant": o.variant} if o.variant else {}),
+                model.source, dtype=dtype, **model.kwargs(), **({"variant": o.variant} if o.variant else {})
             )
-        except (OSError, ValueError, ImportError) as exc:
-            raise BackendError(_load_failure(model, exc)) from None
-        pipe.set_progress_bar_config(disable=True)
 
         # 2. an IP-Adapter for reference images (before offloading, so its encoder is offloaded too)
         self._ip_adapter = False
@@ -224,41 +202,23 @@ class DiffusersIllustrator:
                 if "image_encoder_folder" in takes
                 else "image_encoder_pretrained_model_name_or_path"
             )
-            try:
+            setting = "image.options.ip_adapter.repo"
+            adapter = runtime.resolve(o.ip_adapter.repo, setting, "IP-Adapter", o.local_files_only)
+            with runtime.loading(adapter, setting, "IP-Adapter"):
                 pipe.load_ip_adapter(
-                    o.ip_adapter.repo,
+                    adapter.source,
                     subfolder=o.ip_adapter.subfolder,
                     weight_name=o.ip_adapter.weight_name,
-                    local_files_only=o.local_files_only,
+                    **adapter.kwargs(),
                     **{encoder_arg: o.ip_adapter.image_encoder},
                 )
-            except (OSError, ValueError) as exc:
-                raise BackendError(f"IP-Adapter {o.ip_adapter.repo} could not be loaded: {_first_line(exc)}") from None
             self._ip_adapter = True
 
-        # 3. memory: offloading needs an accelerator (diffusers raises without one), so only on CUDA
-        if o.cpu_offload and device.startswith("cuda"):
-            if o.cpu_offload == "sequential":
-                pipe.enable_sequential_cpu_offload(device=device)
-            else:
-                pipe.enable_model_cpu_offload(device=device)
-        else:
-            if o.cpu_offload:
-                self._note(f"image.options.cpu_offload is ignored on {device}: it needs a CUDA device")
-            pipe.to(device)
+        # 3. memory and speed: the device, offload, VAE tiling and compilation (the last three on CUDA only)
+        runtime.place(pipe, o, "image.options")
         vae = getattr(pipe, "vae", None)
-        if o.vae_tiling and hasattr(vae, "enable_tiling"):
-            vae.enable_tiling()
         if o.vae_slicing and hasattr(vae, "enable_slicing"):
             vae.enable_slicing()
-
-        # 4. torch.compile of the denoiser's repeated blocks (regional compilation: a short first compile)
-        if o.torch_compile:
-            denoiser = getattr(pipe, "transformer", None) or getattr(pipe, "unet", None)
-            if getattr(denoiser, "_repeated_blocks", None):
-                denoiser.compile_repeated_blocks()
-            elif denoiser is not None:
-                denoiser.compile()
 
         self._call_params = set(inspect.signature(pipe.__call__).parameters)
         return pipe
@@ -297,32 +257,6 @@ def _reference_shape(image: Any) -> Any:
     return image
 
 
-def _dtype(torch: Any, name: str, device: str) -> Any:
-    if name != "auto":
-        return getattr(torch, name)
-    if not device.startswith("cuda"):
-        return torch.float32  # half precision is slow or unsupported on CPUs
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def _looks_like_folder(model: str) -> bool:
-    """A path rather than a Hugging Face id (ids are ``owner/name``)."""
-    return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model or Path(model).is_dir()
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _load_failure(model: str, exc: BaseException) -> str:
-    if isinstance(exc, ImportError):
-        return f"image model {model} needs a package that is missing: {_first_line(exc)}"
-    if isinstance(exc, ValueError) and "AutoPipeline" in str(exc):
-        return f"image model {model} is not a text-to-image pipeline diffusers knows: {_first_line(exc)}"
-    return (
-        f"image model {model!r} could not be loaded ({_first_line(exc)}): check the name (a Hugging Face id such as "
-        f"{DEFAULT_MODEL}, or a folder with a model_index.json); without internet, download it first "
-        f"(hf download {model}) or set image.model to a local folder; gated models need their license accepted "
-        "on huggingface.co and hf auth login"
-    )

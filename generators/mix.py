@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel.media import fade_envelope, read_wav, write_wav
+from storyreel.generators import audio
+from storyreel.media import read_wav, write_wav
 
 OVERSAMPLING = 4  # true peak per BS.1770: measured on a 4x oversampled signal
 
@@ -99,13 +100,13 @@ def master(
         raise ValueError(f"{narration}: the narration stem is empty; it sets the soundtrack's length")
     mix = voice.copy()
     if music is not None:
-        bed = _fit(load(music, sample_rate), frames) * 10 ** (music_gain_db / 20)
+        bed = audio.fit_length(load(music, sample_rate), frames) * 10 ** (music_gain_db / 20)
         mix += bed * duck_gain(voice, sample_rate, duck_db)[:, None]
     if sfx is not None:
-        mix += _fit(load(sfx, sample_rate), frames) * 10 ** (sfx_gain_db / 20)
+        mix += audio.fit_length(load(sfx, sample_rate), frames) * 10 ** (sfx_gain_db / 20)
 
     # 2. fades first, so the loudness is measured on what will be heard
-    mix *= fade_envelope(frames, round(fade * sample_rate))[:, None]
+    mix = audio.fade(mix, fade, sample_rate)
 
     # 3. loudness to target, then the limiter; limiting takes a little loudness away, so again
     gain_db, limited_db = 0.0, 0.0
@@ -251,10 +252,3 @@ def _peaks(sound: np.ndarray) -> np.ndarray:
         for phase in range(OVERSAMPLING):
             np.maximum(peaks, upsampled[phase::OVERSAMPLING], out=peaks)
     return peaks
-
-
-def _fit(sound: np.ndarray, frames: int) -> np.ndarray:
-    """Cut or pad with silence to ``frames`` samples."""
-    if sound.shape[0] >= frames:
-        return sound[:frames]
-    return np.concatenate([sound, np.zeros((frames - sound.shape[0], sound.shape[1]))])

@@ -24,26 +24,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from storyreel import gpu
+from storyreel import runtime
 from storyreel.errors import BackendError
+from storyreel.generators.audio import crossfade, fade, fit_length, normalise_peak
 from storyreel.generators.base import MusicRequest
-from storyreel.generators.model_runtime import (
-    Dtype,
-    check_model_name,
-    crossfade,
-    fit_length,
-    generating,
-    loading,
-    normalise_peak,
-    pick_device,
-    pick_dtype,
-    seed_everything,
-)
-from storyreel.media import fade_envelope, write_wav
+from storyreel.media import write_wav
 
 DEFAULT_MODEL = "facebook/musicgen-small"
+SETTING = "music.options.model"
 
 
 @dataclass(frozen=True)
@@ -79,10 +69,8 @@ class MusicGenComposer:
     install: ClassVar[str] = "pip install torch transformers"
     uses_gpu: ClassVar[bool] = True
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
-        model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a MusicGen checkpoint")
+    class Options(runtime.ModelOptions):
+        model: str = Field(DEFAULT_MODEL, description="Hugging Face id, local folder or tiny:musicgen (MusicGen)")
         style: str = Field(
             "gentle orchestral score for a children's picture-book film, instrumental, no vocals",
             description="added to every cue's description",
@@ -95,8 +83,6 @@ class MusicGenComposer:
         top_k: int = Field(250, ge=0, description="sample among the k likeliest codes (0: all)")
         peak_db: float = Field(-8.0, le=-6.0, description="peak level of the cue, dBFS: headroom for the mix")
         fade: float = Field(1.5, ge=0, description="seconds of fade in and out (at most a quarter of the cue)")
-        device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps")
-        dtype: Dtype = Field("auto", description="auto: float16 on CUDA, float32 on the CPU")
 
         @model_validator(mode="after")
         def _windows(self) -> MusicGenComposer.Options:
@@ -113,11 +99,11 @@ class MusicGenComposer:
         """Write exactly ``request.duration`` seconds of music for ``request.mood`` to ``out`` (WAV)."""
         o = self.options
         # 1. check inputs and plan the chunks
-        check_model_name(o.model, "music")
         text = describe(request.mood, request.prompt, o.style)
         chunks = plan_chunks(request.duration, o.window, o.context)
 
-        with gpu.pipeline(self, self._load) as (model, tokenizer), generating("music", o.model):
+        advice = "lower music.options.window, or set music.options.model to a smaller MusicGen (musicgen-small)"
+        with runtime.pipeline(self, self._load) as (model, tokenizer), runtime.out_of_memory("making music", advice):
             rate = model.config.audio_encoder.sampling_rate
             frames = round(request.duration * rate)
             if frames == 0:
@@ -126,25 +112,26 @@ class MusicGenComposer:
             inputs = tokenizer([text], padding=True, return_tensors="pt").to(model.device)
 
             # 2. the first chunk, from the text alone
-            seed_everything(request.seed)
+            runtime.seed(request.seed)
             music = self._generate(model, inputs, chunks[0].new, None)
 
             # 3. each next chunk continues from the tail of the music so far; the seam is crossfaded
             for index, chunk in enumerate(chunks[1:], start=1):
                 kept = round(chunk.context * rate) // hop * hop  # whole code frames
                 context = music[music.shape[0] - kept :] if kept else None
-                seed_everything(request.seed + index)
+                runtime.seed(request.seed + index)
                 take = self._generate(model, inputs, chunk.new, context)
                 overlap = min(round(o.crossfade * rate), kept)
                 music = crossfade(music, take[kept - overlap :], overlap)
 
         # 4. exact length, fades, level
-        music = fit_length(music, frames)
-        music *= fade_envelope(frames, round(min(o.fade, request.duration / 4) * rate))[:, None]
+        music = fade(fit_length(music, frames), min(o.fade, request.duration / 4), rate)
         write_wav(out, normalise_peak(music, o.peak_db), rate)
 
     def _load(self) -> tuple[Any, Any]:
-        """Model and tokenizer, on the chosen device and dtype (called once, under the gpu lock)."""
+        """Model and tokenizer, on the chosen device and dtype (called once, under the pipeline lock)."""
+        o = self.options
+        source = runtime.resolve(o.model, SETTING, "music", o.local_files_only)  # before the imports: fails fast
         from transformers import (
             AutoConfig,
             AutoTokenizer,
@@ -152,10 +139,9 @@ class MusicGenComposer:
             MusicgenMelodyForConditionalGeneration,
         )
 
-        o = self.options
-        device = pick_device(o.device)
-        with loading(o.model, "music"):
-            config = AutoConfig.from_pretrained(o.model)
+        device, dtype = runtime.placement(o)
+        with runtime.loading(source, SETTING, "music"):
+            config = AutoConfig.from_pretrained(source.source, **source.kwargs())
             classes = {
                 "musicgen": MusicgenForConditionalGeneration,
                 "musicgen_melody": MusicgenMelodyForConditionalGeneration,
@@ -164,8 +150,9 @@ class MusicGenComposer:
                 raise BackendError(
                     f"{o.model!r} is a {config.model_type!r} model, not MusicGen (musicgen or musicgen_melody)"
                 )
-            model = classes[config.model_type].from_pretrained(o.model, dtype=pick_dtype(o.dtype, device))
-            tokenizer = AutoTokenizer.from_pretrained(o.model)  # the text is all we give (melody's chroma: no)
+            model = classes[config.model_type].from_pretrained(source.source, dtype=dtype, **source.kwargs())
+            # the text is all we give (melody's chroma: no)
+            tokenizer = AutoTokenizer.from_pretrained(source.source, **source.kwargs())
         return model.to(device).eval(), tokenizer
 
     def _generate(self, model: Any, inputs: Any, seconds: float, context: np.ndarray | None) -> np.ndarray:

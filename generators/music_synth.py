@@ -19,8 +19,9 @@ from typing import ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyreel.generators.audio import fade, normalise_peak, pan_add
 from storyreel.generators.base import MusicRequest
-from storyreel.media import fade_envelope, write_wav
+from storyreel.media import write_wav
 from storyreel.vocab import MOOD_STYLE_WORDS
 
 SAMPLE_RATE = 48000
@@ -121,11 +122,8 @@ class SynthComposer:
             ]
         )
         music = signal.sosfilt(tone, dry, axis=0)
-        music *= fade_envelope(frames, round(min(self.options.fade, request.duration / 4) * SAMPLE_RATE))[:, None]
-        peak = float(np.abs(music).max(initial=0.0))
-        if peak > 0:
-            music *= 10 ** (self.options.peak_db / 20) / peak
-        write_wav(out, music, SAMPLE_RATE)
+        music = fade(music, min(self.options.fade, request.duration / 4), SAMPLE_RATE)
+        write_wav(out, normalise_peak(music, self.options.peak_db), SAMPLE_RATE)
 
 
 def style_for(mood: str, prompt: str = "") -> str:
@@ -266,17 +264,6 @@ def _cached(render: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     return cached
 
 
-def _place(buffer: np.ndarray, start: int, sound: np.ndarray, gain: float, pan: float = 0.0) -> None:
-    """Add a mono ``sound`` into the stereo ``buffer`` at ``start``, equal-power panned (-1 left, 1 right)."""
-    end = min(buffer.shape[0], start + sound.shape[0])
-    if end <= start:
-        return
-    angle = (pan + 1) * np.pi / 4
-    piece = sound[: end - start]
-    buffer[start:end, 0] += piece * np.float32(gain * np.cos(angle))
-    buffer[start:end, 1] += piece * np.float32(gain * np.sin(angle))
-
-
 def _add_pad(buffer: np.ndarray, chords: list[Chord], beat: float, style: Style, gain: float) -> None:
     """Chords held a bar each, overlapping so they cross-fade; two voices a few cents apart per note,
     one each side, for width."""
@@ -291,8 +278,8 @@ def _add_pad(buffer: np.ndarray, chords: list[Chord], beat: float, style: Style,
     pad = np.zeros_like(buffer)
     for index, chord in enumerate(chords):
         for midi in (chord.root - 12, *chord.notes):  # the root an octave down gives body
-            _place(pad, index * bar, note(midi, -4.0), 0.18, pan=-0.6)
-            _place(pad, index * bar, note(midi, 4.0), 0.18, pan=0.6)
+            pan_add(pad, index * bar, note(midi, -4.0), 0.18, pan=-0.6)
+            pan_add(pad, index * bar, note(midi, 4.0), 0.18, pan=0.6)
     if style.tremolo:  # a slow wobble: unease
         t = np.arange(pad.shape[0]) / SAMPLE_RATE
         pad *= (1.0 - 0.35 * (0.5 - 0.5 * np.cos(2 * np.pi * style.tremolo * t)))[:, None].astype(np.float32)
@@ -328,7 +315,7 @@ def _add_arpeggio(
             midi = tones[pattern[i % len(pattern)] % len(tones)]
             start = round((bar * 4 * beat + i * step) * SAMPLE_RATE)
             accent = 1.0 if i % 2 == 0 else 0.8  # strong and weak steps
-            _place(lead, start, note(midi, style.lead), 0.5 * accent * rng.uniform(0.85, 1.0), np.sin(i * 1.3) / 3)
+            pan_add(lead, start, note(midi, style.lead), 0.5 * accent * rng.uniform(0.85, 1.0), np.sin(i * 1.3) / 3)
     buffer += gain * _ping_pong(lead, delay=0.75 * beat, feedback=0.35)
 
 
@@ -368,7 +355,7 @@ def _add_melody(
                 position = scale.index(midi)
             start = round((bar * 4 + beat_in_bar) * beat * SAMPLE_RATE)
             length = round(value * beat * SAMPLE_RATE * 0.95)  # slightly detached
-            _place(buffer, start, note(midi, length), gain * 0.6 * rng.uniform(0.85, 1.0), pan=0.1)
+            pan_add(buffer, start, note(midi, length), gain * 0.6 * rng.uniform(0.85, 1.0), pan=0.1)
             beat_in_bar += value
 
 
@@ -387,7 +374,7 @@ def _add_bass(buffer: np.ndarray, chords: list[Chord], beat: float, style: Style
         for i, at in enumerate(hits):
             start = round((bar * 4 + at) * beat * SAMPLE_RATE)
             accent = 0.9 if i % 2 == 0 else 0.7
-            _place(buffer, start, note(chord.root - 24, round(hold * beat * SAMPLE_RATE)), gain * accent)
+            pan_add(buffer, start, note(chord.root - 24, round(hold * beat * SAMPLE_RATE)), gain * accent)
 
 
 # --- space ------------------------------------------------------------------------------------

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from storyreel import gpu
+from storyreel import runtime
 from storyreel.dialogue import split_dialogue
 from storyreel.errors import BackendError
 from storyreel.generators.base import SpeechRequest
-from storyreel.generators.model_runtime import check_model_name, generating, loading, pick_device, seed_everything
 from storyreel.media import write_wav
 
 DEFAULT_MODEL = "hexgrad/Kokoro-82M"
@@ -38,6 +37,7 @@ MAX_PHONEMES = 510  # the model's context, less its two boundary tokens
 LANGUAGES = {"a": "en-us", "b": "en-gb", "e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}
 WEIGHTS = {"hexgrad/Kokoro-82M": "kokoro-v1_0.pth"}
 SPACY_MODEL = "en_core_web_sm"
+SETTING = "narration.options.model"
 
 
 @dataclass
@@ -60,10 +60,11 @@ class KokoroNarrator:
     install: ClassVar[str] = "pip install 'storyreel[audio]'"
     uses_gpu: ClassVar[bool] = True
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+    class Options(runtime.ModelOptions):
+        auto_dtype: ClassVar[str] = "float32"  # small (82M), and its vocoder's iSTFT wants full precision
 
-        model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder (config.json, *.pth, voices/)")
+        model: str = Field(DEFAULT_MODEL, description="Hugging Face id, local folder (config.json, *.pth, voices/) "
+                           "or tiny:kokoro")  # fmt: skip
         weights: str = Field("", description="weights file in the model; empty: the known name for the model")
         voice: str = Field("af_heart", description="the narrator's voice, when the request names none")
         character_voices: list[str] = Field(
@@ -74,7 +75,6 @@ class KokoroNarrator:
         speed: float = Field(1.0, gt=0.3, le=3.0, description="multiplied by the request's rate")
         pause: float = Field(0.35, ge=0, le=3, description="seconds of silence between sentences and lines")
         edge_silence: float = Field(0.05, ge=0, le=1, description="seconds of silence kept at each end")
-        device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps")
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or self.Options()
@@ -84,7 +84,6 @@ class KokoroNarrator:
         voice), quoted lines of ``request.speakers`` in their voices. ``request.seed`` fixes the result."""
         o = self.options
         # 1. check inputs: who says what, and in which voice
-        check_model_name(o.model, "narration")
         narrator = request.voice or o.voice
         voices = character_voices(request.speakers, o.character_voices)
         lines = [
@@ -99,11 +98,12 @@ class KokoroNarrator:
 
         # 2. speak each sentence in its voice (phonemes, then the model)
         spoken: list[np.ndarray] = []
-        with gpu.pipeline(self, self._load) as loaded, generating("narration", o.model):
+        advice = "close other programs using the GPU, or set narration.options.device=cpu (Kokoro is small)"
+        with runtime.pipeline(self, self._load) as loaded, runtime.out_of_memory(f"speaking with {o.model}", advice):
             for index, (sentence, voice) in enumerate(lines):
                 pack = self._voice(loaded, voice)
                 for phonemes in _fit(self._phonemes(loaded, sentence, _language(voice))):
-                    seed_everything(request.seed + index)
+                    runtime.seed(request.seed + index)
                     audio = loaded.model(phonemes, pack[len(phonemes) - 1], o.speed * request.rate)
                     spoken.append(_trim(audio.float().cpu().numpy()))
 
@@ -118,31 +118,31 @@ class KokoroNarrator:
     # --- loading ----------------------------------------------------------------------------------
 
     def _load(self) -> _Loaded:
-        """Kokoro's model from a local folder or the Hugging Face Hub (called once, under the gpu lock).
-        float32 always: the model is small (82M) and its vocoder's iSTFT wants full precision."""
+        """Kokoro's model from a local folder or the Hugging Face Hub (called once, under the pipeline lock)."""
         from kokoro.model import KModel
         from loguru import logger
 
         logger.disable("kokoro")  # it logs every utterance's phonemes at debug level to stderr
         o = self.options
-        device = pick_device(o.device)
-        folder = Path(o.model).expanduser()
-        with loading(o.model, "narration"):
-            if folder.is_dir():
+        device, dtype = runtime.placement(o)
+        model = runtime.resolve(o.model, SETTING, "narration", o.local_files_only)
+        with runtime.loading(model, SETTING, "narration"):
+            if model.local:
+                folder = Path(model.source)
                 config = folder / "config.json"
                 weights = folder / o.weights if o.weights else _only(folder.glob("*.pth"), folder)
                 if not config.is_file():
                     raise BackendError(f"{folder} has no config.json: it is not a Kokoro model folder")
-                model = KModel(repo_id=o.model, config=str(config), model=str(weights))
-                return _Loaded(model.to(device).eval(), folder)
+                kmodel = KModel(repo_id=o.model, config=str(config), model=str(weights))
+                return _Loaded(kmodel.to(device, dtype).eval(), folder)
             from huggingface_hub import hf_hub_download
 
             name = o.weights or WEIGHTS.get(o.model)
             if not name:
                 raise BackendError(f"which weights file of {o.model!r}? set the kokoro option 'weights' (a .pth)")
-            config = hf_hub_download(o.model, "config.json")
-            model = KModel(repo_id=o.model, config=config, model=hf_hub_download(o.model, name))
-        return _Loaded(model.to(device).eval(), None)
+            config = hf_hub_download(o.model, "config.json", **model.kwargs())
+            kmodel = KModel(repo_id=o.model, config=config, model=hf_hub_download(o.model, name, **model.kwargs()))
+        return _Loaded(kmodel.to(device, dtype).eval(), None)
 
     def _voice(self, loaded: _Loaded, voice: str) -> Any:
         """The style pack of ``voice`` (510 x 1 x 256), loaded once."""
@@ -157,8 +157,9 @@ class KokoroNarrator:
             else:
                 from huggingface_hub import hf_hub_download
 
-                with loading(self.options.model, f"narration voice {voice!r} of the"):
-                    path = Path(hf_hub_download(self.options.model, f"voices/{voice}.pt"))
+                offline = {"local_files_only": True} if runtime.hub_offline() or not runtime.hub_reachable() else {}
+                with runtime.loading(self.options.model, SETTING, f"narration voice {voice!r} of the"):
+                    path = Path(hf_hub_download(self.options.model, f"voices/{voice}.pt", **offline))
             loaded.voices[voice] = torch.load(path, weights_only=True).to(loaded.model.device)
         return loaded.voices[voice]
 

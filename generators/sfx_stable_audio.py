@@ -20,28 +20,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from storyreel import gpu
+from storyreel import runtime
+from storyreel.generators.audio import crossfade, fade, fit_length, normalise_peak
 from storyreel.generators.base import SfxRequest
-from storyreel.generators.model_runtime import (
-    Dtype,
-    check_model_name,
-    crossfade,
-    fit_length,
-    generating,
-    loading,
-    normalise_peak,
-    pick_device,
-    pick_dtype,
-)
-from storyreel.media import fade_envelope, write_wav
+from storyreel.media import write_wav
 
 DEFAULT_MODEL = "stabilityai/stable-audio-open-1.0"
+SETTING = "sfx.options.model"
 
 
 class StableAudioSfx:
-    """Makes any sound effect a text can describe, with Stable Audio Open."""
+    """Makes any sound effect a text can describe, with Stable Audio Open (a diffusers pipeline, placed in
+    memory like the image and video backends)."""
 
     name: ClassVar[str] = "stable-audio"
     version: ClassVar[str] = "1"
@@ -50,10 +42,10 @@ class StableAudioSfx:
     install: ClassVar[str] = "pip install 'storyreel[audio]'"
     uses_gpu: ClassVar[bool] = True
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+    class Options(runtime.PipelineOptions):
+        """Stable Audio Open 1.0's defaults; device, dtype, offload, vae_tiling and compile as every pipeline."""
 
-        model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a StableAudioPipeline")
+        model: str = Field(DEFAULT_MODEL, description="Hugging Face id, local folder or tiny:stable-audio")
         style: str = Field("sound effect, high quality, realistic", description="added to every cue's description")
         negative_prompt: str = Field("music, speech, low quality, distorted", description="what to steer away from")
         steps: int = Field(100, ge=1, le=500, description="denoising steps")
@@ -61,8 +53,6 @@ class StableAudioSfx:
         crossfade: float = Field(1.0, ge=0, description="seconds of crossfade between takes of a long cue")
         peak_db: float = Field(-1.0, le=0, description="peak level of the effect, dBFS")
         fade: float = Field(0.3, ge=0, description="seconds of fade at each end (at most a fifth of the cue)")
-        device: str = Field("auto", description="auto | cpu | cuda | cuda:N | mps")
-        dtype: Dtype = Field("auto", description="auto: float16 on CUDA, float32 on the CPU")
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or self.Options()
@@ -73,10 +63,10 @@ class StableAudioSfx:
 
         o = self.options
         # 1. check inputs
-        check_model_name(o.model, "sound-effect")
         text = describe(request.cue.sound, request.cue.prompt, o.style)
 
-        with gpu.pipeline(self, self._load) as pipe, generating("sound-effect", o.model):
+        advice = 'lower sfx.options.steps, or set sfx.options.offload="model"'
+        with runtime.pipeline(self, self._load) as pipe, runtime.out_of_memory("making a sound effect", advice):
             rate = pipe.vae.config.sampling_rate
             frames = round(request.duration * rate)
             if frames == 0:
@@ -90,7 +80,7 @@ class StableAudioSfx:
             while sound is None or sound.shape[0] < frames - round(0.01 * rate):  # a few ms short: padded
                 have = 0.0 if sound is None else sound.shape[0] / rate - overlap
                 seconds = min(longest, request.duration - have)
-                generator = torch.Generator(device="cpu").manual_seed(request.seed + take)
+                generator = runtime.generator(request.seed + take)
                 with torch.inference_mode():
                     audio = pipe(
                         text,
@@ -105,20 +95,20 @@ class StableAudioSfx:
                 take += 1
 
         # 3. exact length, fades, level
-        sound = fit_length(sound, frames)
-        sound *= fade_envelope(frames, round(min(o.fade, request.duration / 5) * rate))[:, None]
+        sound = fade(fit_length(sound, frames), min(o.fade, request.duration / 5), rate)
         write_wav(out, normalise_peak(sound, o.peak_db), rate)
 
     def _load(self) -> Any:
-        """The pipeline on the chosen device and dtype (called once, under the gpu lock)."""
+        """The pipeline on the chosen device and dtype (called once, under the pipeline lock)."""
         from diffusers import StableAudioPipeline
 
         o = self.options
-        device = pick_device(o.device)
-        with loading(o.model, "sound-effect", hint="Stable Audio also needs `pip install torchsde`"):
-            pipe = StableAudioPipeline.from_pretrained(o.model, dtype=pick_dtype(o.dtype, device))
-        pipe.set_progress_bar_config(disable=True)
-        return pipe.to(device)
+        _, dtype = runtime.placement(o)
+        model = runtime.resolve(o.model, SETTING, "sound-effect", o.local_files_only)
+        with runtime.loading(model, SETTING, "sound-effect", hint="Stable Audio also needs `pip install torchsde`"):
+            pipe = StableAudioPipeline.from_pretrained(model.source, dtype=dtype, **model.kwargs())
+        runtime.place(pipe, o, "sfx.options")
+        return pipe
 
 
 def describe(sound: str, prompt: str, style: str) -> str:

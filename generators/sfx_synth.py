@@ -19,8 +19,9 @@ from typing import ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyreel.generators.audio import fade, normalise_peak, pan_add
 from storyreel.generators.base import SfxRequest, UnsupportedCue
-from storyreel.media import fade_envelope, write_wav
+from storyreel.media import write_wav
 from storyreel.vocab import SOUND_WORDS
 
 SAMPLE_RATE = 48000
@@ -67,11 +68,8 @@ class SynthSfx:
             if peak > 0:
                 sound += layer / peak  # layers meet at equal peak level
         # 3. fades and level
-        sound *= fade_envelope(frames, round(min(self.options.fade, request.duration / 5) * SAMPLE_RATE))[:, None]
-        peak = float(np.abs(sound).max(initial=0.0))
-        if peak > 0:
-            sound *= 10 ** (self.options.peak_db / 20) / peak
-        write_wav(out, sound, SAMPLE_RATE)
+        sound = fade(sound, min(self.options.fade, request.duration / 5), SAMPLE_RATE)
+        write_wav(out, normalise_peak(sound, self.options.peak_db), SAMPLE_RATE)
 
 
 def effects_for(text: str) -> list[str]:
@@ -121,16 +119,6 @@ def _events(rng: np.random.Generator, frames: int, per_second: float) -> np.ndar
     return np.sort(rng.integers(0, max(frames, 1), count))
 
 
-def _add(buffer: np.ndarray, start: int, sound: np.ndarray, gain: float, pan: float) -> None:
-    """Add a mono sound into the stereo buffer at ``start``, equal-power panned (-1 left, 1 right)."""
-    end = min(buffer.shape[0], start + sound.shape[0])
-    if end <= start:
-        return
-    angle = (pan + 1) * np.pi / 4
-    buffer[start:end, 0] += gain * np.cos(angle) * sound[: end - start]
-    buffer[start:end, 1] += gain * np.sin(angle) * sound[: end - start]
-
-
 def _scatter(
     rng: np.random.Generator, frames: int, starts: np.ndarray, bank: list[np.ndarray], gains: np.ndarray, spread: float
 ) -> np.ndarray:
@@ -140,7 +128,7 @@ def _scatter(
     choices = rng.integers(len(bank), size=starts.size)
     pans = rng.uniform(-spread, spread, starts.size)
     for start, choice, gain, pan in zip(starts, choices, gains, pans, strict=True):
-        _add(out, int(start), bank[choice], float(gain), float(pan))
+        pan_add(out, int(start), bank[choice], float(gain), float(pan))
     return out
 
 
@@ -230,7 +218,7 @@ def birds(rng: np.random.Generator, frames: int) -> np.ndarray:
                 low, high = base * rng.uniform(0.8, 1.0), base * rng.uniform(1.1, 1.6)
                 start_hz, end_hz = (low, high) if rng.random() < 0.5 else (high, low)
                 tone = _chirp(start_hz, end_hz, length, (1.0, 0.15))
-                _add(out, round(time * SAMPLE_RATE), tone, rng.uniform(0.5, 1.0), pan)
+                pan_add(out, round(time * SAMPLE_RATE), tone, rng.uniform(0.5, 1.0), pan)
                 time += length + rng.uniform(0.03, 0.1)
             time += rng.uniform(1.0, 4.0)  # a pause between phrases
     return out
@@ -246,8 +234,8 @@ def footsteps(rng: np.random.Generator, frames: int) -> np.ndarray:
         scuff *= _decay(0.03, 0.09, attack=0.01)
         start = round(time * SAMPLE_RATE)
         pan = -0.2 if foot == 0 else 0.2
-        _add(out, start, thud, rng.uniform(0.8, 1.0) * 3.0, pan)
-        _add(out, start + round(0.02 * SAMPLE_RATE), scuff, rng.uniform(0.2, 0.4), pan)
+        pan_add(out, start, thud, rng.uniform(0.8, 1.0) * 3.0, pan)
+        pan_add(out, start + round(0.02 * SAMPLE_RATE), scuff, rng.uniform(0.2, 0.4), pan)
         time += step * rng.uniform(0.95, 1.05)
         foot = 1 - foot
     return out
@@ -308,7 +296,7 @@ def crickets(rng: np.random.Generator, frames: int) -> np.ndarray:
         time = rng.uniform(0.0, period)
         while time < frames / SAMPLE_RATE:
             for k in range(rng.integers(2, 5)):  # pulses in one chirp, ~30 a second
-                _add(out, round((time + k * 0.033) * SAMPLE_RATE), pulse, gain, pan)
+                pan_add(out, round((time + k * 0.033) * SAMPLE_RATE), pulse, gain, pan)
             time += period * rng.uniform(0.9, 1.1)
     return out + 0.01 * _filter(_noise(rng, frames), "lowpass", 1000.0)
 
@@ -339,7 +327,7 @@ def heartbeat(rng: np.random.Generator, frames: int) -> np.ndarray:
     while time < frames / SAMPLE_RATE:
         for offset, loudness in for_each:
             thump = _chirp(70.0, 40.0, 0.12) * _decay(0.04, 0.12, attack=0.005)
-            _add(out, round((time + offset) * SAMPLE_RATE), thump, loudness, 0.0)
+            pan_add(out, round((time + offset) * SAMPLE_RATE), thump, loudness, 0.0)
         time += period
     return out
 

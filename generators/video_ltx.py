@@ -31,8 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from storyreel import gpu
-from storyreel.generators import diffusion
+from storyreel import runtime
+from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 from storyreel.media import write_video
 
@@ -83,19 +83,19 @@ class _LTX:
 
     def _pipeline(self) -> Any:
         """The resident pipeline (shared with the other LTX backend when the model options are the same)."""
-        return gpu.pipeline(diffusion.owner("ltx", self.options), self._load)
+        return runtime.pipeline(diffusion.owner("ltx", self.options), self._load)
 
     def _load(self) -> diffusion.Loaded:
         from diffusers import LTXConditionPipeline, LTXLatentUpsamplePipeline
 
         opts = self.options
         # 1. the pipeline, by id or folder
-        pipe = diffusion.load_pipeline(LTXConditionPipeline, opts.model, opts.dtype, PIPELINES, f"{SETTING}.model")
+        pipe = diffusion.load_pipeline(LTXConditionPipeline, opts.model, opts, PIPELINES, f"{SETTING}.model")
         # 2. the optional latent upsampler, sharing the pipeline's VAE (it only reads the VAE's latent statistics)
         upsampler = None
         if opts.upsampler:
             upsampler = diffusion.load_pipeline(
-                LTXLatentUpsamplePipeline, opts.upsampler, opts.dtype, ("LTXLatentUpsamplePipeline",),
+                LTXLatentUpsamplePipeline, opts.upsampler, opts, ("LTXLatentUpsamplePipeline",),
                 f"{SETTING}.upsampler", vae=pipe.vae,
             )  # fmt: skip
         # 3. on the device
@@ -107,22 +107,20 @@ class _LTX:
         scheduler_log = logging.getLogger("diffusers.schedulers.scheduling_flow_match_euler_discrete")
         if not any(isinstance(f, _ScheduleNotice) for f in scheduler_log.filters):
             scheduler_log.addFilter(_ScheduleNotice())
-        pipe.set_progress_bar_config(disable=True)
-        placement = diffusion.place(pipe, self.options)
+        placement = runtime.place(pipe, self.options, SETTING)
         extra: dict[str, Any] = {}
         if upsampler is not None:
             upsampler.set_progress_bar_config(disable=True)
-            if placement != "cpu":
-                upsampler.latent_upsampler.to("cuda")  # small; the shared VAE stays where place() put it
+            upsampler.latent_upsampler.to(runtime.device(self.options.device))  # the shared VAE stays put
             extra["upsampler"] = upsampler
         multiple = 64 if upsampler is not None else 32  # the pipeline checks 32; the upsampler's half size too
-        size = diffusion.round_size(self.options.width, self.options.height, multiple)
+        size = frames.round_size(self.options.width, self.options.height, multiple)
         return diffusion.Loaded(pipe, placement, size, extra)
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
         """(temporal multiple, most frames per call) of the loaded model."""
         multiple = loaded.pipe.vae_temporal_compression_ratio
-        return multiple, diffusion.largest_window(self.options.max_frames, multiple)
+        return multiple, frames.largest_window(self.options.max_frames, multiple)
 
     def _generate(
         self, loaded: diffusion.Loaded, conditions: list[Any], prompt: str, num_frames: int, frame_rate: float,
@@ -152,22 +150,22 @@ class _LTX:
                     width=width,
                     height=height,
                     num_inference_steps=opts.steps,
-                    generator=diffusion.seeded(seed),
+                    generator=runtime.generator(seed),
                     output_type="np",
                     callback_on_step_end=diffusion.step_progress(label, opts.steps),
                 ).frames
-                return diffusion.to_uint8(video[0])
+                return frames.to_uint8(video[0])
             # 1. half size, to latents; 2. latents doubled by the upsampler; 3. a few refining steps at full size
             latents = pipe(
                 **common,
                 width=width // 2,
                 height=height // 2,
                 num_inference_steps=opts.steps,
-                generator=diffusion.seeded(seed),
+                generator=runtime.generator(seed),
                 output_type="latent",
                 callback_on_step_end=diffusion.step_progress(f"{label} (half size)", opts.steps),
             ).frames
-            latents = upsampler(latents=latents, output_type="latent", generator=diffusion.seeded(seed)).frames
+            latents = upsampler(latents=latents, output_type="latent", generator=runtime.generator(seed)).frames
             refine_steps = max(1, int(opts.upsample_steps * opts.upsample_denoise))
             video = pipe(
                 **common,
@@ -176,11 +174,11 @@ class _LTX:
                 latents=latents,
                 denoise_strength=opts.upsample_denoise,
                 num_inference_steps=opts.upsample_steps,
-                generator=diffusion.seeded(seed + 1),
+                generator=runtime.generator(seed + 1),
                 output_type="np",
                 callback_on_step_end=diffusion.step_progress(f"{label} (refine)", refine_steps),
             ).frames
-            return diffusion.to_uint8(video[0])
+            return frames.to_uint8(video[0])
 
 
 class LTXKeyframes(_LTX):
@@ -190,32 +188,22 @@ class LTXKeyframes(_LTX):
     summary = "LTX-Video: a low-frame-rate video from the illustration (LTXConditionPipeline)"
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
-        """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ..."""
+        """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ...
+        Each window of the keyframe video is conditioned on its first frame (the illustration, then the
+        last frame of the window before) at frame 0, and told the keyframe rate."""
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
-        from PIL import Image
 
-        # 1. the illustration at the film size: keyframe 0, and the condition at frame 0
-        first = diffusion.cover(request.image, request.width, request.height)
-        prompt = diffusion.motion_prompt(request.prompt, request.camera, self.options.default_prompt)
-        # 2. the keyframe video: by default one frame per keyframe, at the keyframe rate
-        seconds = request.indices[-1] / request.fps
-        keyframe_fps = self.options.keyframe_fps or (len(request.indices) - 1) / seconds
-        count, picks = diffusion.keyframe_plan(request.indices, request.fps, keyframe_fps)
-        with self._pipeline() as loaded:
-            multiple, max_frames = self._frames_per_call(loaded)
-
-            def generate(start: Image.Image, num_frames: int, window: int) -> np.ndarray:
+        def generator_for(loaded: diffusion.Loaded, prompt: str, keyframe_fps: float) -> Any:
+            def generate(start: Any, num_frames: int, window: int) -> np.ndarray:
                 condition = LTXVideoCondition(image=start, frame_index=0, strength=1.0)
                 label = f"keyframes window {window + 1}"
                 return self._generate(
                     loaded, [condition], prompt, num_frames, keyframe_fps, request.seed + window, label
                 )
 
-            # 3. generate, window by window when the page is longer than the model's window
-            frames = diffusion.keyframe_video(Image.fromarray(first), count, picks, max_frames, multiple, generate)
-        # 4. resize to the film size; keyframe 0 is the illustration itself
-        keyframes = [first] + [diffusion.resize(frames[p], request.width, request.height) for p in picks[1:]]
-        diffusion.write_keyframes(keyframes, out)
+            return generate
+
+        diffusion.page_keyframes(request, out, self.options, self._pipeline(), self._frames_per_call, generator_for)
 
 
 class LTXInterpolator(_LTX):
@@ -227,13 +215,13 @@ class LTXInterpolator(_LTX):
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""
         # 1. the keyframes at the film size (they are pasted back exactly)
-        keyframes = [diffusion.read_rgb(p, request.width, request.height) for p in request.keyframes]
+        keyframes = [frames.read_rgb(p, request.width, request.height) for p in request.keyframes]
         # 2. generate window by window, streaming frames into the encoder
         with self._pipeline() as loaded:
             multiple, max_frames = self._frames_per_call(loaded)
-            spans = diffusion.windows(request.indices, max_frames, multiple, SETTING)
-            frames = self._frames(loaded, request, keyframes, spans, multiple)
-            count = write_video(frames, out, request.fps, request.width, request.height)
+            spans = frames.windows(request.indices, max_frames, multiple, SETTING)
+            clip = self._frames(loaded, request, keyframes, spans, multiple)
+            count = write_video(clip, out, request.fps, request.width, request.height)
         if count != request.num_frames:  # an internal invariant: windows cover the clip exactly
             raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 
@@ -261,7 +249,7 @@ class LTXInterpolator(_LTX):
             # b. the next count LTX accepts; frames after the window's last keyframe are dropped
             label = f"clip window {number + 1}/{len(spans)}"
             generated = self._generate(
-                loaded, conditions, prompt, diffusion.frames_for(span, multiple), request.fps,
+                loaded, conditions, prompt, frames.frames_for(span, multiple), request.fps,
                 request.seed + number, label,
             )[:span]  # fmt: skip
             # c. film size, keyframes pasted back exactly; a window after the first skips the shared keyframe
@@ -269,4 +257,4 @@ class LTXInterpolator(_LTX):
                 if offset in positions:
                     yield positions[offset]
                 else:
-                    yield diffusion.resize(generated[offset], request.width, request.height)
+                    yield frames.resize(generated[offset], request.width, request.height)

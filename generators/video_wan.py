@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from storyreel import gpu
-from storyreel.generators import diffusion
+from storyreel import runtime
+from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 from storyreel.media import write_video
 
@@ -82,28 +82,27 @@ class _Wan:
 
     def _pipeline(self) -> Any:
         """The resident pipeline (shared with the other Wan backend when the model options are the same)."""
-        return gpu.pipeline(diffusion.owner("wan", self.options), self._load)
+        return runtime.pipeline(diffusion.owner("wan", self.options), self._load)
 
     def _load(self) -> diffusion.Loaded:
         opts = self.options
         # 1. the pipeline, by id or folder
-        pipe = diffusion.load_pipeline(pipeline_class(), opts.model, opts.dtype, PIPELINES, f"{SETTING}.model")
+        pipe = diffusion.load_pipeline(pipeline_class(), opts.model, opts, PIPELINES, f"{SETTING}.model")
         # 2. on the device
         return self.ready(pipe)
 
     def ready(self, pipe: Any) -> diffusion.Loaded:
         """Place a pipeline in memory (loaded by ``_load``, or built elsewhere: ``bench/gpu_smoke.py``) on the
         device, with offload and tiling where there is a GPU, and settle the generation size."""
-        pipe.set_progress_bar_config(disable=True)
-        placement = diffusion.place(pipe, self.options)
+        placement = runtime.place(pipe, self.options, SETTING)
         multiple = pipe.vae_scale_factor_spatial * pipe.transformer.config.patch_size[1]
-        size = diffusion.round_size(self.options.width, self.options.height, multiple)
+        size = frames.round_size(self.options.width, self.options.height, multiple)
         return diffusion.Loaded(pipe, placement, size)
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
         """(temporal multiple, most frames per call) of the loaded model."""
         multiple = loaded.pipe.vae_scale_factor_temporal
-        return multiple, diffusion.largest_window(self.options.max_frames, multiple)
+        return multiple, frames.largest_window(self.options.max_frames, multiple)
 
     def _prompt(self, loaded: diffusion.Loaded, prompt: str) -> dict[str, Any]:
         """The prompt and negative prompt encoded once, for every call of a clip."""
@@ -133,11 +132,11 @@ class _Wan:
                 num_frames=num_frames,
                 num_inference_steps=opts.steps,
                 guidance_scale=opts.guidance,
-                generator=diffusion.seeded(seed),
+                generator=runtime.generator(seed),
                 output_type="np",
                 callback_on_step_end=diffusion.step_progress(label, opts.steps),
             ).frames
-        return diffusion.to_uint8(video[0])
+        return frames.to_uint8(video[0])
 
 
 class WanKeyframes(_Wan):
@@ -147,29 +146,20 @@ class WanKeyframes(_Wan):
     summary = "Wan image-to-video from the illustration (WanImageToVideoPipeline)"
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
-        """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ..."""
-        from PIL import Image
+        """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ...
+        The prompt is encoded once; each window is image-to-video from its first frame (Wan cannot be told
+        a frame rate, so ``keyframe_fps`` only sets how many frames the keyframe video has)."""
 
-        # 1. the illustration at the film size: keyframe 0, and the first frame of the video
-        first = diffusion.cover(request.image, request.width, request.height)
-        prompt_text = diffusion.motion_prompt(request.prompt, request.camera, self.options.default_prompt)
-        # 2. the keyframe video at keyframe_fps; each keyframe is its nearest frame
-        seconds = request.indices[-1] / request.fps
-        keyframe_fps = self.options.keyframe_fps or (len(request.indices) - 1) / seconds
-        count, picks = diffusion.keyframe_plan(request.indices, request.fps, keyframe_fps)
-        with self._pipeline() as loaded:
-            multiple, max_frames = self._frames_per_call(loaded)
+        def generator_for(loaded: diffusion.Loaded, prompt_text: str, keyframe_fps: float) -> Any:
             prompt = self._prompt(loaded, prompt_text)
 
-            def generate(start: Image.Image, num_frames: int, window: int) -> np.ndarray:
+            def generate(start: Any, num_frames: int, window: int) -> np.ndarray:
                 label = f"keyframes window {window + 1}"
                 return self._generate(loaded, prompt, start, None, num_frames, request.seed + window, label)
 
-            # 3. generate, window by window when the page is longer than the model's window
-            frames = diffusion.keyframe_video(Image.fromarray(first), count, picks, max_frames, multiple, generate)
-        # 4. resize to the film size; keyframe 0 is the illustration itself
-        keyframes = [first] + [diffusion.resize(frames[p], request.width, request.height) for p in picks[1:]]
-        diffusion.write_keyframes(keyframes, out)
+            return generate
+
+        diffusion.page_keyframes(request, out, self.options, self._pipeline(), self._frames_per_call, generator_for)
 
 
 class WanInterpolator(_Wan):
@@ -181,13 +171,13 @@ class WanInterpolator(_Wan):
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""
         # 1. the keyframes at the film size (they are pasted back exactly)
-        keyframes = [diffusion.read_rgb(p, request.width, request.height) for p in request.keyframes]
+        keyframes = [frames.read_rgb(p, request.width, request.height) for p in request.keyframes]
         # 2. one generation per pair of keyframes, streamed into the encoder
         with self._pipeline() as loaded:
             multiple, max_frames = self._frames_per_call(loaded)
-            diffusion.windows(request.indices, max_frames, multiple, SETTING)  # every gap fits one call
-            frames = self._frames(loaded, request, keyframes, multiple)
-            count = write_video(frames, out, request.fps, request.width, request.height)
+            frames.windows(request.indices, max_frames, multiple, SETTING)  # every gap fits one call
+            clip = self._frames(loaded, request, keyframes, multiple)
+            count = write_video(clip, out, request.fps, request.width, request.height)
         if count != request.num_frames:  # an internal invariant: the pairs cover the clip exactly
             raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 
@@ -203,7 +193,7 @@ class WanInterpolator(_Wan):
             gap = request.indices[number + 1] - request.indices[number]
             if gap > 1:
                 # a. the next count Wan accepts, from this keyframe to the next
-                num_frames = diffusion.frames_for(gap + 1, multiple)
+                num_frames = frames.frames_for(gap + 1, multiple)
                 generated = self._generate(
                     loaded, prompt, Image.fromarray(keyframes[number]), Image.fromarray(keyframes[number + 1]),
                     num_frames, request.seed + number, f"clip pair {number + 1}/{pairs}",
@@ -211,6 +201,6 @@ class WanInterpolator(_Wan):
                 # b. sampled back to the gap in time, resized to the film size
                 for step in range(1, gap):
                     frame = generated[round(step * (num_frames - 1) / gap)]
-                    yield diffusion.resize(frame, request.width, request.height)
+                    yield frames.resize(frame, request.width, request.height)
             # c. the next keyframe, exactly
             yield keyframes[number + 1]

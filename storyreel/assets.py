@@ -14,22 +14,20 @@ An asset whose spec is unchanged and whose file is intact is reused; a missing o
 again. Each asset also says which page it belongs to (``page``, ``transition``), recorded in the manifest.
 
 The same layer holds the assets no backend makes: the user's own picture as a page's illustration
-(``user_picture``), the audio stems and the master mix (``stem``, ``master_mix``). And the GPU slot
-(``on_gpu``, ``gpu_slot``): a generation on the GPU holds a slot of a Prefect global concurrency limit.
+(``user_picture``), the audio stems and the master mix (``stem``, ``master_mix``). A generation on the GPU
+holds a slot of the Prefect GPU concurrency limit while it runs (``storyreel.runtime.on_gpu``).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from storyreel import registry
-from storyreel.config import Config, RunSection
+from storyreel import registry, runtime
+from storyreel.config import Config
 from storyreel.store import RunDir, sha256_file
 
 
@@ -121,7 +119,7 @@ def make(
     """
     chosen = maker(config, kind)
     backend = registry.instance(chosen.kind, chosen.name, chosen.options)
-    generate = on_gpu(backend, getattr(backend, chosen.method), config.run)
+    generate = runtime.on_gpu(backend, getattr(backend, chosen.method), config.run)
     upstream = upstream_files(request)
     spec = {
         "backend": f"{chosen.kind}.{chosen.name}",
@@ -188,39 +186,3 @@ def master_mix(run: RunDir, stems: dict[str, Path | None], config: Config) -> Pa
         master(stems["narration"], stems["music"], stems["sfx"], tmp, **params)
 
     return run.asset("mix", spec, "audio/mix-{key}.wav", produce)
-
-
-# --- the GPU slot ------------------------------------------------------------------------------------
-
-
-def on_gpu(backend: Any, method: Callable[..., Any], gpu: RunSection | None) -> Callable[..., Any]:
-    """``method`` run holding a slot of the Prefect global concurrency limit ``gpu.gpu_limit`` when the backend
-    says it uses the GPU (``uses_gpu = True``): GPU generations run one at a time per GPU, across threads,
-    processes and machines that share the Prefect server, while CPU work goes on beside them."""
-    if gpu is None or not gpu.gpu_limit or not getattr(backend, "uses_gpu", False):
-        return method
-
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        with gpu_slot(gpu.gpu_limit, gpu.gpu_slots):
-            return method(*args, **kwargs)
-
-    return guarded
-
-
-@contextlib.contextmanager
-def gpu_slot(name: str, slots: int) -> Iterator[None]:
-    """Hold one slot of the global concurrency limit ``name``, made with ``slots`` slots if it does not exist
-    (a limit that does not exist blocks nothing; an existing one keeps the size it was given)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.concurrency.sync import concurrency
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            with contextlib.suppress(ObjectAlreadyExists):  # another flow made it meanwhile
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
-    with concurrency(name, occupy=1, strict=True):
-        yield

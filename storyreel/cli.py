@@ -71,7 +71,7 @@ def make(
     pages: Annotated[int | None, typer.Option("--pages", "-n", help="number of pages, 1-24 [default: 6]")] = None,
     style: Annotated[str | None, typer.Option(help="visual style, e.g. 'watercolor picture book'")] = None,
     seed: Annotated[int | None, typer.Option(help="base seed; the same seed makes the same film")] = None,
-    profile: Annotated[str | None, typer.Option(help="auto, preview, tiny or gpu [default: auto]")] = None,
+    profile: Annotated[str | None, typer.Option(help="auto, preview, sketch, tiny or gpu [default: auto]")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="folder for run directories [default: runs]")] = None,
     until: Annotated[str, typer.Option(help="stop after: plan, images, video, audio or film")] = "film",
     sets: Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")] = None,
@@ -348,7 +348,7 @@ IntervalOpt = Annotated[float | None, typer.Option("--interval", help="schedule:
 RRuleOpt = Annotated[str | None, typer.Option("--rrule", help='RRule schedule, e.g. "FREQ=WEEKLY;BYDAY=SA"')]
 TimezoneOpt = Annotated[str | None, typer.Option("--timezone", help="IANA time zone of the schedule [default: UTC]")]
 RotationOpt = Annotated[str, typer.Option(help="next (a counter in the output folder) or by-date")]
-ProfileOpt = Annotated[str | None, typer.Option(help="auto, preview, tiny or gpu [default: auto]")]
+ProfileOpt = Annotated[str | None, typer.Option(help="auto, preview, sketch, tiny or gpu [default: auto]")]
 PagesOpt = Annotated[int | None, typer.Option("--pages", "-n", help="pages per film, 1-24")]
 SetsOpt = Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="folder for run directories [default: runs]")]

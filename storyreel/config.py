@@ -26,7 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from storyreel.errors import ConfigError
 
 ENV_PREFIX = "STORYREEL_"
-PROFILES = ("auto", "preview", "tiny", "gpu")
+PROFILES = {  # name -> what it is for (storyreel/profiles/<name>.toml)
+    "auto": "gpu when CUDA is there, else preview; it says which it picked and why",
+    "preview": "runs anywhere on a CPU in about a minute: procedural pictures, espeak-ng, synthesized sound",
+    "sketch": "preview backends at thumbnail size: a seconds-long smoke run",
+    "tiny": "the gpu profile's real model classes at tiny sizes, built locally: every model path on a CPU",
+    "gpu": "real models on one CUDA GPU, at film size",
+}
 
 
 class Section(BaseModel):
@@ -62,6 +68,7 @@ class ImageSection(BackendSection):
     negative_prompt: str = "blurry, deformed, text, watermark"
     model: str = Field("", description="model id or folder for backends that take one (wins over options.model)")
     critic: bool = Field(False, description="score each illustration against its prompt with CLIP; retry when low")
+    critic_backend: str = Field("clip", description="the critic backend (kind critic) that scores a picture")
     critic_model: str = Field("openai/clip-vit-base-patch32", description="CLIP id or folder: 0.6 GB, MIT license")
     critic_threshold: float = Field(
         22.0, ge=-100, le=100, description="CLIP score (100 x cosine) under which the next seed is tried; ~30: a match"
@@ -338,6 +345,8 @@ def backends_of(config: Config) -> list[tuple[str, str]]:
         ("narration", config.narration.backend),
         ("assemble", config.assemble.backend),
     ]
+    if config.image.critic:
+        used.append(("critic", config.image.critic_backend))
     if config.music.enabled:
         used.append(("music", config.music.backend))
     if config.sfx.enabled:

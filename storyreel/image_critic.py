@@ -1,72 +1,58 @@
-"""The image critic: score each illustration against its prompt with CLIP, and try the next seed when it
-scores under a threshold (a bounded number of tries); the best try is kept.
+"""The image critic: score each illustration against its prompt with a critic backend (kind ``critic``,
+CLIP by default: ``storyreel.generators.critic_clip``), and try the next seed when it scores under a
+threshold (a bounded number of tries); the best try is kept.
 
-The score is CLIP's image-text cosine similarity times 100 (the "CLIP score"): for ViT-B/32, a picture that
-shows its prompt scores around 30, one that missed it around 20 or less. The scores of every try go into
-the illustration's manifest record (``meta``) and, from the flow, into the ``image-scores`` table artifact.
-
-The CLIP model is loaded once per process and kept beside the image pipeline (ViT-B/32 is 0.6 GB), so
-scoring between tries never swaps the diffusion pipeline out.
+The scores of every try go into the illustration's manifest record (``meta``) and, from the flow, into the
+``image-scores`` table artifact. The critic backend is built once per process (``registry.instance``) and
+keeps its model beside the image pipeline, so scoring between tries never swaps the diffusion pipeline out.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storyreel import progress
+from storyreel import progress, registry
 from storyreel.config import ImageSection
-from storyreel.errors import BackendError
 from storyreel.generators.base import ImageRequest
 from storyreel.store import RunDir
 
-_models: dict[tuple[str, str], tuple[Any, Any, Any]] = {}  # (model, device) -> (clip, tokenizer, processor)
-_lock = threading.Lock()
+DEFAULT_BACKEND = "clip"
 
 
 class ImageCritic:
-    """Scores pictures against prompts with a CLIP model and picks the best of a few seeds.
+    """Scores pictures against prompts with a critic backend and picks the best of a few seeds.
 
     Args:
-        model: CLIP model id or folder (with its tokenizer and image processor).
+        model: the critic's model: a CLIP id, folder (with its tokenizer and image processor) or tiny:clip.
         threshold: score under which the next seed is tried.
         tries: pictures made per request at most (1: score only).
         device: auto (cuda when there is one), cpu, cuda ...
+        backend: the critic backend's name (kind ``critic``); default clip.
     """
 
-    def __init__(self, model: str, threshold: float, tries: int, device: str = "auto"):
-        self.model, self.threshold, self.tries, self.device = model, threshold, tries, device
+    def __init__(self, model: str, threshold: float, tries: int, device: str = "auto", backend: str = DEFAULT_BACKEND):
+        self.model, self.threshold, self.tries, self.device, self.backend = model, threshold, tries, device, backend
 
     @classmethod
     def from_config(cls, image: ImageSection) -> ImageCritic | None:
         """The critic the config asks for, or None when ``image.critic`` is off."""
         if not image.critic:
             return None
-        return cls(image.critic_model, image.critic_threshold, image.critic_tries)
+        return cls(image.critic_model, image.critic_threshold, image.critic_tries, backend=image.critic_backend)
 
     def settings(self) -> dict[str, Any]:
-        """What decides which picture is kept: part of the illustration's asset spec."""
-        return {"model": self.model, "threshold": self.threshold, "tries": self.tries}
+        """What decides which picture is kept: part of the illustration's asset spec (the backend only when it
+        is not the default, so the assets of runs made before critics were backends keep their keys)."""
+        chosen = {"model": self.model, "threshold": self.threshold, "tries": self.tries}
+        return chosen if self.backend == DEFAULT_BACKEND else {"backend": self.backend, **chosen}
 
     def score(self, image: Path, prompt: str) -> float:
-        """CLIP score of ``image`` against ``prompt`` (100 x cosine similarity; prompts cut at CLIP's 77 tokens)."""
-        import torch
-        from PIL import Image
-
-        clip, tokenizer, processor = self._clip()
-        with Image.open(image) as picture:
-            pixels = processor(images=[picture.convert("RGB")], return_tensors="pt")["pixel_values"]
-        text = tokenizer([prompt], padding=True, truncation=True, return_tensors="pt")
-        with _lock, torch.no_grad():
-            out = clip(
-                input_ids=text["input_ids"].to(clip.device),
-                attention_mask=text["attention_mask"].to(clip.device),
-                pixel_values=pixels.to(clip.device, clip.dtype),
-            )
-            cosine = torch.nn.functional.cosine_similarity(out.image_embeds, out.text_embeds).item()
-        return round(100.0 * cosine, 3)
+        """The critic backend's score of ``image`` against ``prompt`` (CLIP: 100 x cosine similarity)."""
+        return registry.instance("critic", self.backend, {"model": self.model, "device": self.device}).score(
+            image, prompt
+        )
 
     def best_of(self, generate: Callable[[ImageRequest, Path], Any], request: ImageRequest, out: Path) -> dict:
         """Make ``request``'s picture with its seed, then the next seeds while the score is under the
@@ -101,33 +87,6 @@ class ImageCritic:
                 leftover.unlink(missing_ok=True)
         chosen = max(tries, key=lambda t: t["score"])
         return {"score": chosen["score"], "seed": chosen["seed"], "tries": tries}
-
-    def _clip(self) -> tuple[Any, Any, Any]:
-        from storyreel import gpu
-
-        device = gpu.device() if self.device == "auto" else self.device
-        key = (self.model, device)
-        with _lock:
-            if key not in _models:
-                _models[key] = _load_clip(self.model, device)
-            return _models[key]
-
-
-def _load_clip(model: str, device: str) -> tuple[Any, Any, Any]:
-    import torch
-    from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
-
-    try:
-        clip = CLIPModel.from_pretrained(model, dtype=torch.float16 if device.startswith("cuda") else torch.float32)
-        tokenizer = AutoTokenizer.from_pretrained(model)
-        processor = AutoImageProcessor.from_pretrained(model, backend="pil")
-    except (OSError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise BackendError(
-            f"image critic model {model!r} could not be loaded ({first}): set image.critic_model to a CLIP id or "
-            "folder (download it first without internet), or turn the critic off with image.critic=false"
-        ) from None
-    return clip.to(device).eval(), tokenizer, processor
 
 
 def score_rows(run: RunDir, illustrations: dict[int, str]) -> list[dict[str, Any]]:

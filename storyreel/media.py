@@ -128,13 +128,7 @@ def write_wav(path: Path, samples: np.ndarray, rate: int, float32: bool = False)
 
 
 def fade_envelope(frames: int, n: int) -> np.ndarray:
-    """A gain envelope of ``frames`` samples with raised-cosine fades over ``n`` samples at each end."""
-    import numpy as np
+    """Moved to ``storyreel.generators.audio.fade_envelope`` (kept for the audiocraft backends)."""
+    from storyreel.generators.audio import fade_envelope as moved
 
-    n = min(n, frames // 2)
-    env = np.ones(frames)
-    if n:
-        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)
-        env[:n] = ramp
-        env[frames - n :] = ramp[::-1]
-    return env
+    return moved(frames, n)

@@ -44,6 +44,7 @@ KINDS: dict[str, str] = {
     "music": "compose",
     "sfx": "make",
     "assemble": "assemble",
+    "critic": "score",
 }
 BUILT_IN = "built-in"  # the origin of the backends storyreel itself declares
 

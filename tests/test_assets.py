@@ -18,7 +18,7 @@ def picture(path: Path, colour: tuple[int, int, int]) -> Path:
 
 
 def test_upstream_files_are_keyed_by_content_not_by_name(tmp_path: Path):
-    config, _ = load_config("tiny", [], environ={})
+    config, _ = load_config("sketch", [], environ={})
     run = RunDir(tmp_path / "run")
     (tmp_path / "run").mkdir()
 
@@ -38,7 +38,7 @@ def test_upstream_files_are_keyed_by_content_not_by_name(tmp_path: Path):
 
 
 def test_the_backend_and_its_options_come_from_the_config(tmp_path: Path):
-    config, _ = load_config("tiny", ["narration.options.pitch=60"], environ={})
+    config, _ = load_config("sketch", ["narration.options.pitch=60"], environ={})
     assert assets.maker(config, "narration") == assets.Maker("narration", "espeak", {"pitch": 60}, "speak")
     assert assets.maker(config, "clip").kind == "interpolation" and assets.maker(config, "film").method == "assemble"
     assert assets.upstream_files(SpeechRequest(text="hi")) == {}

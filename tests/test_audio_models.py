@@ -1,5 +1,5 @@
 """The model audio backends (Kokoro narration, MusicGen music, Stable Audio effects) with tiny real models
-built here from configs (random weights, the real classes), saved with save_pretrained / torch.save and
+from the architecture factory (random weights, the real classes), saved with save_pretrained / torch.save and
 loaded through our backends by path; the mixer measured on their output; and the whole flow on the tiny profile
 with the three model backends. (The audiocraft backends are a plugin now: tests/test_plugins.py.)"""
 
@@ -13,12 +13,12 @@ import pytest
 from pydantic import ValidationError
 from scipy import signal
 
-from storyreel import gpu, make_film
+from storyreel import architectures, make_film, runtime
 from storyreel.dialogue import Line, speakers_on_page, split_dialogue
 from storyreel.errors import BackendError
+from storyreel.generators.audio import crossfade
 from storyreel.generators.base import Composer, MusicRequest, Narrator, SfxRequest, SoundMaker, SpeechRequest
 from storyreel.generators.mix import Placement, master, render_stem
-from storyreel.generators.model_runtime import crossfade
 from storyreel.generators.music_musicgen import Chunk, MusicGenComposer, plan_chunks
 from storyreel.generators.narration_kokoro import KokoroNarrator, character_voices
 from storyreel.generators.sfx_stable_audio import StableAudioSfx
@@ -28,8 +28,8 @@ from storyreel.store import RunDir
 
 from .conftest import story_answers  # noqa: TID252
 
-MUSIC_RATE = 16000  # the tiny MusicGen's codec: 16 kHz, 640 samples per code frame (25 Hz)
-SFX_RATE = 2048  # the tiny Stable Audio's VAE
+MUSIC_RATE = architectures.MUSIC_RATE  # the tiny MusicGen's codec: 16 kHz, 640 samples per code frame (25 Hz)
+SFX_RATE = architectures.SFX_RATE  # the tiny Stable Audio's VAE
 
 
 def db(value: float) -> float:
@@ -40,6 +40,13 @@ def rms(sound: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(sound, dtype=np.float64))))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (see storyreel.runtime.threads)."""
+    with runtime.threads(1):
+        yield
+
+
 # --- tiny models, built once per module ---------------------------------------------------------
 
 
@@ -47,115 +54,25 @@ def rms(sound: np.ndarray) -> float:
 def tiny_musicgen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A MusicGen (T5 text encoder, EnCodec codec, 4-codebook decoder) and its processor, saved to a folder."""
     import torch
-    from transformers import (
-        EncodecConfig,
-        EncodecFeatureExtractor,
-        MusicgenConfig,
-        MusicgenDecoderConfig,
-        MusicgenForConditionalGeneration,
-        MusicgenProcessor,
-        T5Config,
-        T5TokenizerFast,
-    )
+    from transformers import MusicgenForConditionalGeneration
 
-    folder = tmp_path_factory.mktemp("musicgen")
-    text = T5Config(d_model=16, d_ff=4, num_layers=2, num_heads=4)
-    codec = EncodecConfig(
-        hidden_size=99, compress=1, num_filters=4, codebook_size=64, codebook_dim=99,
-        sampling_rate=MUSIC_RATE, upsampling_ratios=[8, 5, 4, 4], target_bandwidths=[0.6],
-    )  # fmt: skip
-    decoder = MusicgenDecoderConfig(
-        vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=4, ffn_dim=4,
-        pad_token_id=64, bos_token_id=64, decoder_start_token_id=64, num_codebooks=4,
-    )  # fmt: skip
-    config = MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=codec.to_dict(), decoder=decoder.to_dict())
-    torch.manual_seed(0)
-    model = MusicgenForConditionalGeneration(config)
-    with torch.no_grad():  # EnCodec's codebooks start at zero (training fills them): every code would sound alike
-        for layer in model.audio_encoder.quantizer.layers:
-            layer.codebook.embed.normal_()
+    folder = architectures.build("musicgen", tmp_path_factory.mktemp("musicgen"))
+    model = MusicgenForConditionalGeneration.from_pretrained(folder)
     assert model.audio_encoder.encode(torch.zeros(1, 1, 6400)).audio_codes.shape[2] == 4  # 4 codebooks at 0.6 kbps
-    model.save_pretrained(folder)
-    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=MUSIC_RATE)
-    MusicgenProcessor(feature_extractor=extractor, tokenizer=T5TokenizerFast()).save_pretrained(folder)
     return folder
 
 
 @pytest.fixture(scope="module")
 def tiny_kokoro(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Kokoro model folder: config.json, a .pth of the real KModel at small text sizes, three voices.
-    (Kokoro's decoder has fixed 512/1024-channel layers, so it is ~60M parameters even when tiny.)"""
-    import torch
-    from kokoro.model import KModel
-
-    folder = tmp_path_factory.mktemp("kokoro")
-    symbols = ';:,.!?—…"()“” abcdefhijklmnopqrstuvwxyzɑɐɒæβɔçðʤəɚɛɜɡɥɪʝɾɹʃθʊʌʒʔˈˌːAIOQSTWYᵊʧŋɨ'
-    config = {
-        "istftnet": {
-            "upsample_kernel_sizes": [20, 12], "upsample_rates": [10, 6], "gen_istft_hop_size": 5,
-            "gen_istft_n_fft": 20, "resblock_dilation_sizes": [[1, 3, 5]], "resblock_kernel_sizes": [3],
-            "upsample_initial_channel": 512,
-        },
-        "dim_in": 64, "dropout": 0.2, "hidden_dim": 512, "max_conv_dim": 512, "multispeaker": True,
-        "max_dur": 2,  # random durations stay short: about one frame (25 ms) per phoneme
-        "n_layer": 1, "n_mels": 80, "n_token": 178, "style_dim": 128, "text_encoder_kernel_size": 5,
-        "plbert": {
-            "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 32,
-            "max_position_embeddings": 512, "num_hidden_layers": 1, "dropout": 0.1,
-        },
-        "vocab": {s: i + 1 for i, s in enumerate(dict.fromkeys(symbols))},
-    }  # fmt: skip
-    (folder / "config.json").write_text(json.dumps(config))
-    torch.save({}, folder / "empty.pth")  # KModel builds from the config, then loads this (nothing)
-    torch.manual_seed(0)
-    model = KModel(repo_id="tiny", config=str(folder / "config.json"), model=str(folder / "empty.pth"))
-    (folder / "empty.pth").unlink()
-    parts = ("bert", "bert_encoder", "predictor", "text_encoder", "decoder")
-    torch.save({p: {k: v.half() for k, v in getattr(model, p).state_dict().items()} for p in parts}, folder / "m.pth")
-    (folder / "voices").mkdir()
-    for index, voice in enumerate(("af_heart", "am_puck", "bf_emma")):
-        style = torch.randn(510, 1, 256, generator=torch.Generator().manual_seed(index)) * 0.2
-        torch.save(style, folder / "voices" / f"{voice}.pt")
-    return folder
+    """A Kokoro model folder: config.json, a .pth of the real KModel at small text sizes, three voices."""
+    return architectures.build("kokoro", tmp_path_factory.mktemp("kokoro"))
 
 
 @pytest.fixture(scope="module")
 def tiny_stable_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A StableAudioPipeline (DiT, Oobleck VAE, T5, projection, cosine DPM scheduler) saved to a folder.
     It writes at most 0.5 s per call (128 latents x 8 samples at 2048 Hz), so longer cues take several."""
-    import torch
-    from diffusers import (
-        AutoencoderOobleck,
-        CosineDPMSolverMultistepScheduler,
-        StableAudioDiTModel,
-        StableAudioPipeline,
-        StableAudioProjectionModel,
-    )
-    from transformers import T5Config, T5EncoderModel, T5TokenizerFast
-
-    folder = tmp_path_factory.mktemp("stable-audio")
-    torch.manual_seed(0)
-    pipe = StableAudioPipeline(
-        transformer=StableAudioDiTModel(
-            sample_size=128, in_channels=3, num_layers=2, attention_head_dim=4, num_key_value_attention_heads=2,
-            out_channels=3, cross_attention_dim=4, time_proj_dim=8, global_states_input_dim=8,
-            cross_attention_input_dim=4,
-        ),
-        scheduler=CosineDPMSolverMultistepScheduler(
-            solver_order=2, prediction_type="v_prediction", sigma_data=1.0, sigma_schedule="exponential"
-        ),
-        vae=AutoencoderOobleck(
-            encoder_hidden_size=6, downsampling_ratios=[2, 4], decoder_channels=3, decoder_input_channels=3,
-            audio_channels=2, channel_multiples=[2, 4], sampling_rate=SFX_RATE,
-        ),
-        text_encoder=T5EncoderModel(T5Config(d_model=8, d_ff=16, d_kv=4, num_heads=2, num_layers=1)),
-        tokenizer=T5TokenizerFast(model_max_length=32),
-        projection_model=StableAudioProjectionModel(
-            text_encoder_dim=8, conditioning_dim=4, min_value=0, max_value=512
-        ),
-    )  # fmt: skip
-    pipe.save_pretrained(folder)
-    return folder
+    return architectures.build("stable-audio", tmp_path_factory.mktemp("stable-audio"))
 
 
 def musicgen(folder: Path, **options: object) -> MusicGenComposer:
@@ -212,7 +129,7 @@ def test_kokoro_errors_say_what_to_do(tmp_path: Path, tiny_kokoro: Path) -> None
         kokoro(tiny_kokoro).speak(SpeechRequest(text="Hello.", voice="af_nobody"), tmp_path / "x")
     with pytest.raises(BackendError, match="first letter gives the language"):
         kokoro(tiny_kokoro).speak(SpeechRequest(text="Hello.", voice="en-us"), tmp_path / "x")
-    with pytest.raises(BackendError, match="neither a folder nor a Hugging Face id"):
+    with pytest.raises(BackendError, match="narration model folder .* does not exist"):
         kokoro(tmp_path / "no" / "such" / "folder").speak(SpeechRequest(text="Hello."), tmp_path / "x")
     with pytest.raises(ValidationError):
         KokoroNarrator.Options(volume=2)
@@ -348,17 +265,17 @@ def test_musicgen_stereo_and_melody_checkpoints_continue_too(tmp_path: Path) -> 
         composer.compose(MusicRequest(mood="calm", duration=1.0, seed=1), tmp_path / f"{name}.wav")
         music, rate = read_wav(tmp_path / f"{name}.wav")
         assert rate == MUSIC_RATE and music.shape == (MUSIC_RATE, channels), name
-    gpu.release()
+    runtime.release()
 
 
 def test_musicgen_errors(tmp_path: Path, tiny_musicgen: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub.constants
 
     request = MusicRequest(mood="calm", duration=1.0)
-    with pytest.raises(BackendError, match="neither a folder nor a Hugging Face id"):
+    with pytest.raises(BackendError, match="music model folder .* does not exist"):
         musicgen(tmp_path / "missing" / "folder").compose(request, tmp_path / "x")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no internet here: fail at once
-    with pytest.raises(BackendError, match="could not load the music model 'no-such-org/no-such-musicgen'"):
+    with pytest.raises(BackendError, match="music model 'no-such-org/no-such-musicgen' is not in the Hugging Face"):
         MusicGenComposer(MusicGenComposer.Options(model="no-such-org/no-such-musicgen")).compose(
             request, tmp_path / "x"
         )
@@ -368,7 +285,7 @@ def test_musicgen_errors(tmp_path: Path, tiny_musicgen: Path, monkeypatch: pytes
         musicgen(empty).compose(request, tmp_path / "x")
     with pytest.raises(ValidationError, match="shorter than window"):
         MusicGenComposer.Options(window=10, context=10)
-    gpu.release()
+    runtime.release()
 
 
 # --- sound effects: Stable Audio ------------------------------------------------------------------
@@ -388,7 +305,7 @@ def test_stable_audio_makes_any_cue_at_its_exact_length(tmp_path: Path, tiny_sta
     assert np.array_equal(short, read_wav(tmp_path / "again")[0])
     with pytest.raises(BackendError, match="could not load the sound-effect model"):
         stable_audio(tiny_stable_audio.parent).make(SfxRequest(cue=cue, duration=0.3), tmp_path / "x")
-    gpu.release()
+    runtime.release()
 
 
 def test_storyreel_backends_lists_the_audio_models() -> None:
@@ -408,7 +325,7 @@ def test_storyreel_backends_lists_the_audio_models() -> None:
 def test_mixer_ducks_model_music_under_model_speech(tmp_path: Path, tiny_kokoro: Path, tiny_musicgen: Path) -> None:
     kokoro(tiny_kokoro).speak(SpeechRequest(text="The little dragon looked at the moon.", seed=1), tmp_path / "line")
     musicgen(tiny_musicgen, fade=0.0).compose(MusicRequest(mood="calm", duration=7.0, seed=1), tmp_path / "music")
-    gpu.release()
+    runtime.release()
     speech_start, speech_seconds = 2.0, read_wav(tmp_path / "line")[0].shape[0] / 24000
     duration = speech_start + speech_seconds + 3.0
     rate = 48000
@@ -464,9 +381,9 @@ def model_film(
     ]
     out = tmp_path_factory.mktemp("runs")
     result = make_film(
-        prompt="A little dragon who is afraid of the dark", profile="tiny", settings=settings, out=str(out)
+        prompt="A little dragon who is afraid of the dark", profile="sketch", settings=settings, out=str(out)
     )
-    gpu.release()
+    runtime.release()
     return result
 
 
@@ -499,7 +416,7 @@ def test_a_music_change_remixes_without_redoing_the_other_tracks(model_film) -> 
     run = Path(model_film.run_dir)
     stems = {t: sorted(run.glob(f"audio/{t}-*.wav")) for t in ("narration", "music", "sfx")}
     again = make_film(run=str(run), settings=["music.options.peak_db=-10.0"])
-    gpu.release()
+    runtime.release()
     made = sorted(RunDir(run).stats()["made"])
     assert made == ["film", "mix", "music", "stem-music"], made
     assert again.reused > 10

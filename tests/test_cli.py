@@ -28,9 +28,9 @@ def _run(*args: str):
         (["make", "a fox", "--pages", "0"], "between 1 and 24"),
         (["make", "a fox", "--pages", "25"], "between 1 and 24"),
         (["make", "a fox", "--profile", "cinema"], "unknown profile 'cinema'"),
-        (["make", "a fox", "--profile", "tiny", "--set", "image.backend=nope"], "unknown image backend 'nope'"),
-        (["make", "a fox", "--profile", "tiny", "--set", "video.speed=2"], "unknown setting 'video.speed'"),
-        (["make", "a fox", "--profile", "tiny", "--set", "novalue"], "section.key=value"),
+        (["make", "a fox", "--profile", "sketch", "--set", "image.backend=nope"], "unknown image backend 'nope'"),
+        (["make", "a fox", "--profile", "sketch", "--set", "video.speed=2"], "unknown setting 'video.speed'"),
+        (["make", "a fox", "--profile", "sketch", "--set", "novalue"], "section.key=value"),
         (["make", "a fox", "--until", "sound"], "--until must be one of"),
         (["make", "--run", "/nonexistent/run"], "not a storyreel run directory"),
         (["show", "/nonexistent/run"], "has no plan.json"),
@@ -48,13 +48,13 @@ def test_unwritable_output_folder(tmp_path: Path, scripted):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     model = scripted(story_answers(pages=2))
-    result, text = _run("make", "a fox", "--profile", "tiny", "--set", model, "--out", str(blocker / "runs"))
+    result, text = _run("make", "a fox", "--profile", "sketch", "--set", model, "--out", str(blocker / "runs"))
     assert result.exit_code == 2 and "cannot write to output folder" in text and "Traceback" not in text
 
 
 def test_make_show_and_resume(tmp_path: Path, scripted):
     model = scripted(story_answers(pages=2))
-    result, text = _run("make", "A little dragon", "--profile", "tiny", "--set", model, "--out", str(tmp_path))
+    result, text = _run("make", "A little dragon", "--profile", "sketch", "--set", model, "--out", str(tmp_path))
     assert result.exit_code == 0, text
     film = Path(next(line for line in text.splitlines() if line.startswith("film: ")).removeprefix("film: "))
     run = Path(next(line for line in text.splitlines() if line.startswith("run directory: ")).split(": ", 1)[1])
@@ -74,7 +74,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(monkeypatch: pytest.MonkeyP
     interrupted.with_options = lambda **options: interrupted  # the CLI sets the flow's task runner first
     monkeypatch.setattr(module, "make_film", interrupted)
     result, text = _run(
-        "make", "a fox", "--profile", "tiny", "--set", scripted(story_answers()), "--out", str(tmp_path)
+        "make", "a fox", "--profile", "sketch", "--set", scripted(story_answers()), "--out", str(tmp_path)
     )
     assert result.exit_code == 130 and "resume" in text and "Traceback" not in text
 

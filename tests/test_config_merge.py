@@ -55,13 +55,13 @@ def test_tables_merge_key_by_key_and_options_go_with_their_backend():
 def test_a_fresh_a_resumed_and_a_saved_config_agree(tmp_path: Path, sets: list[str]):
     file = tmp_path / "storyreel.toml"
     file.write_text(FILE, encoding="utf-8")
-    made, _ = load_config("tiny", [], config_file=file, environ={})
+    made, _ = load_config("sketch", [], config_file=file, environ={})
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps(made.model_dump(mode="json")), encoding="utf-8")
     (run / "brief.json").write_text(Brief(prompt="A fox", pages=2).model_dump_json(), encoding="utf-8")
 
-    fresh, _ = load_config("tiny", sets, config_file=file, environ={})  # the same layers, in one go
+    fresh, _ = load_config("sketch", sets, config_file=file, environ={})  # the same layers, in one go
     saved = saved_config(run, sets)  # the CLI and the runners on a resumed run
     _, _, resumed, _ = prepare("", None, None, None, None, sets, None, str(run), None, None)  # make-film --run
     assert fresh == saved == resumed

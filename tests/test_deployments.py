@@ -207,7 +207,7 @@ def test_the_rotation_takes_turns_across_processes_and_a_retry_keeps_its_prompt(
     ],
 )
 def test_deploy_and_serve_fail_with_one_clear_line(prompts_file: Path, url, extra, message):
-    args = ["--prompts", str(prompts_file), "--cron", "0 18 * * *", "--profile", "tiny", *extra]
+    args = ["--prompts", str(prompts_file), "--cron", "0 18 * * *", "--profile", "sketch", *extra]
     for command in ("deploy", "serve"):
         with on(url.format(port=_free_port()) if url else None):
             result = runner.invoke(app, [command, *args])
@@ -233,7 +233,7 @@ def test_deploy_creates_scheduled_deployments_and_the_server_plans_their_runs(
     from prefect.client.schemas.objects import StateType
 
     out = tmp_path / "films"
-    args = ["--prompts", str(prompts_file), "--profile", "tiny", "--pages", "2", "--set", answers, "--out", str(out)]
+    args = ["--prompts", str(prompts_file), "--profile", "sketch", "--pages", "2", "--set", answers, "--out", str(out)]
     with on(server):
         result = runner.invoke(app, ["deploy", "--cron", "0 18 * * *", "--timezone", "Europe/Paris", *args])
         assert result.exit_code == 0, result.output
@@ -247,7 +247,7 @@ def test_deploy_creates_scheduled_deployments_and_the_server_plans_their_runs(
             assert film.parameters == {
                 "prompts_file": str(prompts_file.resolve()),
                 "rotation": "next",
-                "profile": "tiny",
+                "profile": "sketch",
                 "pages": 2,
                 "settings": [answers],
                 "out": str(out.resolve()),
@@ -302,7 +302,7 @@ def test_a_served_deployment_makes_films_from_successive_prompts(
 
     out = tmp_path / "films"
     command = [sys.executable, "-m", "storyreel.cli", "serve", "--cron", "0 0 1 1 *", "--prompts", str(prompts_file)]
-    command += ["--profile", "tiny", "--set", answers, "--out", str(out)]
+    command += ["--profile", "sketch", "--set", answers, "--out", str(out)]
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         command,
@@ -369,7 +369,7 @@ class Recorder:
 def test_a_film_made_on_a_dask_cluster_is_identical_to_the_default_runners(tmp_path: Path, answers: str):
     films, reported = {}, {}
     for name in ("thread", "dask"):
-        config, _ = load_config("tiny", [answers, f"run.task_runner={name}", "run.dask_workers=2"])
+        config, _ = load_config("sketch", [answers, f"run.task_runner={name}", "run.dask_workers=2"])
         recorder = Recorder()
         previous = progress.use(recorder)
         try:  # the flow picks the runner its config asks for: no with_task_runner needed
@@ -404,24 +404,24 @@ def test_the_flow_called_from_python_runs_its_tasks_on_the_configured_runner(
 
     monkeypatch.setattr(registry, "instance", spying)
     settings = [answers, "run.max_workers=3"]
-    api_make_film(prompt="A fox", profile="tiny", settings=settings, out=str(tmp_path), until="images")
+    api_make_film(prompt="A fox", profile="sketch", settings=settings, out=str(tmp_path), until="images")
     assert len(seen) == 2 and all(type(r) is ThreadPoolTaskRunner and r._max_workers == 3 for r in seen)
 
     # a runner given explicitly wins over the config's
     seen.clear()
-    config, _ = load_config("tiny", [answers, "run.max_workers=3"])
-    one, _ = load_config("tiny", ["run.max_workers=1"])
+    config, _ = load_config("sketch", [answers, "run.max_workers=3"])
+    one, _ = load_config("sketch", ["run.max_workers=1"])
     with_task_runner(make_film, one)(prompt="A fox", config=config, out=str(tmp_path), until="images")
     assert len(seen) == 2 and all(r._max_workers == 1 for r in seen)
 
 
 def test_task_runner_choices(monkeypatch: pytest.MonkeyPatch):
-    config, _ = load_config("tiny", ["run.max_workers=3"])
+    config, _ = load_config("sketch", ["run.max_workers=3"])
     assert type(task_runner(config)).__name__ == "ThreadPoolTaskRunner"
     assert task_runner(config)._max_workers == 3
-    config, _ = load_config("tiny", ["run.task_runner=dask", "run.dask_address=tcp://10.0.0.5:8786"])
+    config, _ = load_config("sketch", ["run.task_runner=dask", "run.dask_address=tcp://10.0.0.5:8786"])
     assert task_runner(config).address == "tcp://10.0.0.5:8786"
-    config, _ = load_config("tiny", ["run.task_runner=ray"])
+    config, _ = load_config("sketch", ["run.task_runner=ray"])
     try:
         import prefect_ray  # noqa: F401
     except ImportError:
@@ -431,6 +431,6 @@ def test_task_runner_choices(monkeypatch: pytest.MonkeyPatch):
         assert type(task_runner(config)).__name__ == "RayTaskRunner"
     monkeypatch.setitem(sys.modules, "prefect_dask", None)  # as if prefect-dask were not installed
     monkeypatch.delitem(sys.modules, "storyreel.flows.runner_dask", raising=False)
-    config, _ = load_config("tiny", ["run.task_runner=dask"])
+    config, _ = load_config("sketch", ["run.task_runner=dask"])
     with pytest.raises(BackendError, match=r"pip install 'storyreel\[dask\]'"):
         task_runner(config)

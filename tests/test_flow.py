@@ -1,4 +1,4 @@
-"""The make-film flow end to end on the tiny profile, checked with ffprobe; resume and regeneration."""
+"""The make-film flow end to end on the sketch profile, checked with ffprobe; resume and regeneration."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def answers_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 def film(tmp_path_factory: pytest.TempPathFactory, answers_file: str):
     out = tmp_path_factory.mktemp("runs")
     result = make_film(
-        prompt="A little dragon who is afraid of the dark", profile="tiny", settings=[answers_file], out=str(out)
+        prompt="A little dragon who is afraid of the dark", profile="sketch", settings=[answers_file], out=str(out)
     )
     return result
 
@@ -92,7 +92,7 @@ def test_a_corrupt_or_missing_asset_is_regenerated(film):
 
 
 def test_until_stops_early_and_the_rest_resumes(tmp_path: Path, answers_file: str):
-    first = make_film(prompt="A fox", profile="tiny", settings=[answers_file], out=str(tmp_path), until="images")
+    first = make_film(prompt="A fox", profile="sketch", settings=[answers_file], out=str(tmp_path), until="images")
     run = Path(first.run_dir)
     assert first.film is None and first.stage == "images"
     assert not list(run.glob("pages/*/clip-*")) and len(list(run.glob("pages/*/image-*"))) == PAGES
@@ -119,7 +119,7 @@ def test_a_crash_loses_nothing_and_the_resume_only_redoes_what_was_missing(
         lambda kind, name, options=None: Broken() if kind == "assemble" else real_instance(kind, name, options),
     )
     with pytest.raises(RuntimeError, match="power cut"):
-        make_film(prompt="A fox", profile="tiny", settings=[answers_file], out=str(tmp_path))
+        make_film(prompt="A fox", profile="sketch", settings=[answers_file], out=str(tmp_path))
     run = next(tmp_path.iterdir())
     assert not (run / "film.mp4").exists()
     assert not [p for p in run.rglob("*") if ".partial" in p.name]

@@ -1,14 +1,13 @@
 """The diffusers image backend, the CLIP image critic and --page-image, on tiny real models built offline.
 
-A tiny Stable Diffusion pipeline (UNet, VAE, CLIP text encoder and a CLIP tokenizer from a small vocabulary)
-and a tiny CLIP model are built from configs with random weights, saved with ``save_pretrained`` and loaded
-back by path through our code, so the real diffusers and transformers loading and denoising paths run.
+A tiny Stable Diffusion pipeline, a tiny FLUX.2 [klein] and a tiny CLIP model come from the architecture
+factory (``storyreel.architectures``: configs, random weights), saved with ``save_pretrained`` and loaded back
+by path through our code, so the real diffusers and transformers loading and denoising paths run.
 """
 
 from __future__ import annotations
 
 import json
-import string
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from storyreel import progress, registry
+from storyreel import architectures, progress, registry, runtime
 from storyreel.errors import BackendError, InputError
 from storyreel.generators.base import ImageRequest
 from storyreel.image_critic import ImageCritic
@@ -31,83 +30,14 @@ from .conftest import story_answers  # noqa: TID252
 def one_thread():
     """Toy models are thousands of tiny operations: one thread runs them faster than several (measured:
     0.2 s against 1.0 s for a tiny FLUX.2 picture on 2 busy cores)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def clip_tokenizer():
-    """A CLIP tokenizer with one token per character (and per word-final character): no download."""
-    from transformers import CLIPTokenizer
-
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for char in string.ascii_lowercase + string.digits + string.punctuation:
-        vocab.setdefault(char, len(vocab))
-        vocab.setdefault(f"{char}</w>", len(vocab))
-    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    with runtime.threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")
 def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Stable Diffusion pipeline at toy size, saved to a folder."""
-    import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
-
-    torch.manual_seed(0)
-    tokenizer = clip_tokenizer()
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8),
-        layers_per_block=1,
-        sample_size=32,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=8,
-        norm_num_groups=2,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=(4, 8),
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        latent_channels=4,
-        norm_num_groups=2,
-    )
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=8,
-            intermediate_size=16,
-            num_attention_heads=2,
-            num_hidden_layers=1,
-            max_position_embeddings=77,
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-        )
-    )
-    scheduler = DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, steps_offset=1
-    )
-    pipe = StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    folder = tmp_path_factory.mktemp("models") / "tiny-sd"
-    pipe.save_pretrained(folder)
-    return folder
+    """A Stable Diffusion pipeline at toy size from the architecture factory, saved to a folder."""
+    return architectures.build("sd", tmp_path_factory.mktemp("models") / "tiny-sd")
 
 
 @pytest.fixture(scope="module")
@@ -155,104 +85,13 @@ def tiny_ip_adapter(tiny_sd: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CLIP model at toy size with its tokenizer and image processor, saved to a folder."""
-    import torch
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPTextConfig, CLIPVisionConfig
-
-    torch.manual_seed(2)
-    tokenizer = clip_tokenizer()
-    text = CLIPTextConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=8,
-        intermediate_size=16,
-        num_attention_heads=2,
-        num_hidden_layers=1,
-        max_position_embeddings=77,
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=1,
-    )
-    vision = CLIPVisionConfig(
-        hidden_size=8, intermediate_size=16, num_attention_heads=2, num_hidden_layers=1, image_size=32, patch_size=8
-    )
-    model = CLIPModel(CLIPConfig(text_config=text.to_dict(), vision_config=vision.to_dict(), projection_dim=8))
-    folder = tmp_path_factory.mktemp("models") / "tiny-clip"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(folder)
-    return folder
+    return architectures.build("clip", tmp_path_factory.mktemp("models") / "tiny-clip")
 
 
 @pytest.fixture(scope="module")
 def tiny_klein(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A FLUX.2 [klein] pipeline (the gpu profile's default architecture) at toy size, step-distilled: a
-    Flux2 transformer, its VAE, a Qwen3 text encoder (27 layers: the pipeline reads layers 9, 18 and 27)
-    and a byte-level Qwen2 tokenizer with a chat template, built offline."""
-    import torch
-    from diffusers import (
-        AutoencoderKLFlux2,
-        FlowMatchEulerDiscreteScheduler,
-        Flux2KleinPipeline,
-        Flux2Transformer2DModel,
-    )
-    from transformers import Qwen2Tokenizer, Qwen3Config, Qwen3ForCausalLM
-
-    vocab = {char: i for i, char in enumerate(string.ascii_letters + string.digits + string.punctuation + "Ġ")}
-    for special in ("<|endoftext|>", "<|im_start|>", "<|im_end|>"):
-        vocab[special] = len(vocab)
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[], unk_token="<|endoftext|>", pad_token="<|endoftext|>")
-    tokenizer.chat_template = (
-        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-    )
-    torch.manual_seed(0)
-    text_encoder = Qwen3ForCausalLM(
-        Qwen3Config(
-            vocab_size=len(tokenizer),
-            hidden_size=16,
-            intermediate_size=16,
-            num_hidden_layers=27,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            head_dim=8,
-            max_position_embeddings=512,
-        )
-    )
-    transformer = Flux2Transformer2DModel(
-        patch_size=1,
-        in_channels=4,
-        num_layers=1,
-        num_single_layers=1,
-        attention_head_dim=16,
-        num_attention_heads=2,
-        joint_attention_dim=3 * 16,  # three text-encoder layers side by side
-        timestep_guidance_channels=256,
-        axes_dims_rope=[4, 4, 4, 4],
-        guidance_embeds=False,
-    )
-    vae = AutoencoderKLFlux2(
-        sample_size=32,
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",),
-        up_block_types=("UpDecoderBlock2D",),
-        block_out_channels=(4,),
-        layers_per_block=1,
-        latent_channels=1,
-        norm_num_groups=1,
-        use_quant_conv=False,
-        use_post_quant_conv=False,
-    )
-    pipe = Flux2KleinPipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        transformer=transformer,
-        is_distilled=True,
-    )
-    folder = tmp_path_factory.mktemp("models") / "tiny-klein"
-    pipe.save_pretrained(folder)
-    return folder
+    """A FLUX.2 [klein] pipeline (the gpu profile's default architecture) at toy size, step-distilled."""
+    return architectures.build("flux2", tmp_path_factory.mktemp("models") / "tiny-klein")
 
 
 class Notes:
@@ -412,18 +251,18 @@ def test_reference_images_without_a_way_to_use_them_are_reported(tiny_sd: Path, 
 def test_cpu_offload_is_guarded_without_a_gpu(tiny_sd: Path, tmp_path: Path, notes: Notes):
     backend(tiny_sd, cpu_offload=True, vae_tiling=True, vae_slicing=True).generate(request(), tmp_path / "p.png")
     assert Image.open(tmp_path / "p.png").size == (64, 48)
-    assert any("cpu_offload is ignored on cpu" in n for n in notes.notes), notes.notes
+    assert any("image.options.offload ignored on cpu" in n for n in notes.notes), notes.notes  # the old name
 
 
 def test_an_unknown_model_is_a_clear_error(tmp_path: Path):
     with pytest.raises(BackendError) as unknown:
         backend("no-such-org/no-such-model", local_files_only=True).generate(request(), tmp_path / "p.png")
     message = str(unknown.value)
-    assert "'no-such-org/no-such-model' could not be loaded" in message
+    assert "'no-such-org/no-such-model' is not in the Hugging Face cache" in message
     assert "hf download no-such-org/no-such-model" in message and "image.model" in message
     with pytest.raises(BackendError, match="folder /nowhere/tiny-sd does not exist"):
         backend("/nowhere/tiny-sd").generate(request(), tmp_path / "p.png")
-    with pytest.raises(BackendError, match="could not be loaded"):
+    with pytest.raises(BackendError, match="could not load the image model"):
         backend(tmp_path).generate(request(), tmp_path / "p.png")  # a folder, but no pipeline in it
     assert not (tmp_path / "p.png").exists()
 
@@ -438,7 +277,7 @@ def test_out_of_memory_says_what_to_lower(tiny_sd: Path, tmp_path: Path, monkeyp
     monkeypatch.setattr(StableDiffusionPipeline, "__call__", out_of_memory)
     with pytest.raises(BackendError, match="out of GPU memory making a 64x48") as error:
         backend(tiny_sd).generate(request(), tmp_path / "p.png")
-    assert "cpu_offload" in str(error.value) and "image.width" in str(error.value)
+    assert "image.options.offload" in str(error.value) and "image.width" in str(error.value)
 
 
 def test_options_are_checked(tiny_sd: Path):
@@ -454,9 +293,9 @@ def test_image_model_setting_is_the_backends_model_option():
     from storyreel.config import load_config
     from storyreel.flows.make_film import image_options
 
-    config, _ = load_config("tiny", ["image.backend=diffusers", "image.model=/models/x", "image.options.steps=3"])
+    config, _ = load_config("sketch", ["image.backend=diffusers", "image.model=/models/x", "image.options.steps=3"])
     assert image_options(config) == {"steps": 3, "model": "/models/x"}
-    config, _ = load_config("tiny", [])
+    config, _ = load_config("sketch", [])
     assert image_options(config) == {}
     gpu, _ = load_config("gpu", [])
     assert (gpu.image.backend, gpu.image.critic) == ("diffusers", True)
@@ -492,7 +331,7 @@ def test_the_critic_tries_the_next_seed_under_its_threshold_and_keeps_the_best(
 def test_an_unknown_critic_model_is_a_clear_error(tmp_path: Path):
     critic = ImageCritic(str(tmp_path / "no-clip"), threshold=20, tries=2, device="cpu")
     solid(tmp_path / "p.png", (1, 2, 3))
-    with pytest.raises(BackendError, match="image critic model .* could not be loaded.*image.critic=false"):
+    with pytest.raises(BackendError, match="image critic model folder .* does not exist.*image.critic=false"):
         critic.score(tmp_path / "p.png", "a fox")
 
 
@@ -547,7 +386,7 @@ def test_bad_page_images_are_one_line_errors(tmp_path: Path, args: list[str], me
     drawing, text = solid(tmp_path / "drawing.png", (1, 2, 3)), tmp_path / "notes.txt"
     text.write_text("hello")
     args = [a.format(drawing=drawing, text=text) for a in args]
-    result = CliRunner().invoke(app(), ["make", "a fox", "--profile", "tiny", "--out", str(tmp_path), *args])
+    result = CliRunner().invoke(app(), ["make", "a fox", "--profile", "sketch", "--out", str(tmp_path), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert len([line for line in result.output.splitlines() if line.strip()]) == 1
@@ -590,7 +429,7 @@ def film(tiny_sd: Path, tiny_clip: Path, tmp_path_factory: pytest.TempPathFactor
         "image.critic_threshold=100",  # nothing is good enough: every page uses all its tries
         "image.critic_tries=2",
     ]
-    args = ["make", "A little dragon", "--profile", "tiny", "--pages", "3", "--out", str(folder / "runs")]
+    args = ["make", "A little dragon", "--profile", "sketch", "--pages", "3", "--out", str(folder / "runs")]
     args += [a for s in settings for a in ("--set", s)] + ["--page-image", f"2={drawing}"]
     result = CliRunner().invoke(app(), args)
     assert result.exit_code == 0, result.output

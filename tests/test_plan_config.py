@@ -86,35 +86,35 @@ def test_auto_profile_says_what_it_picked_and_why():
 def test_config_layers_in_order(tmp_path: Path):
     (tmp_path / "storyreel.toml").write_text("[video]\nfps = 30\nkeyframe_spacing = 4\n[story]\npages = 5\n")
     env = {"STORYREEL_VIDEO__FPS": "25", "STORYREEL_MUSIC__ENABLED": "false"}
-    config, note = load_config("tiny", ["video.fps=12"], environ=env, cwd=tmp_path)
-    assert "tiny" in note
+    config, note = load_config("sketch", ["video.fps=12"], environ=env, cwd=tmp_path)
+    assert "sketch" in note
     assert config.video.fps == 12  # --set beats the environment
     assert config.video.keyframe_spacing == 4  # the file beats the profile
     assert config.story.pages == 5
     assert config.music.enabled is False  # the environment beats the profile
-    assert config.video.width == 128  # from the tiny profile
+    assert config.video.width == 128  # from the sketch profile
     assert Config().video.width == 1280  # the defaults
 
 
 def test_config_errors_name_the_key(tmp_path: Path):
     with pytest.raises(ConfigError, match="unknown setting 'video.fsp'.*keys in \\[video\\]"):
-        load_config("tiny", ["video.fsp=3"], environ={}, cwd=tmp_path)
+        load_config("sketch", ["video.fsp=3"], environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="unknown section 'vidoe'"):
-        load_config("tiny", ["vidoe.fps=3"], environ={}, cwd=tmp_path)
+        load_config("sketch", ["vidoe.fps=3"], environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="video.fps"):
-        load_config("tiny", ["video.fps=fast"], environ={}, cwd=tmp_path)
+        load_config("sketch", ["video.fps=fast"], environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="section.key=value"):
-        load_config("tiny", ["fps"], environ={}, cwd=tmp_path)
+        load_config("sketch", ["fps"], environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="unknown image backend 'nope'"):
-        load_config("tiny", ["image.backend=nope"], environ={}, cwd=tmp_path)
+        load_config("sketch", ["image.backend=nope"], environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="environment variable STORYREEL_NOPE__X"):
         env_overrides({"STORYREEL_NOPE__X": "1"})
     (tmp_path / "storyreel.toml").write_text("[video\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config("tiny", [], environ={}, cwd=tmp_path)
+        load_config("sketch", [], environ={}, cwd=tmp_path)
 
 
 def test_every_profile_loads(tmp_path: Path):
-    for name in ("preview", "tiny", "gpu"):
+    for name in ("preview", "sketch", "tiny", "gpu"):
         config, _ = load_config(name, [], environ={}, cwd=tmp_path)
         assert config.profile == name

@@ -24,6 +24,7 @@ def test_every_builtin_entry_point_imports_and_follows_its_protocol():
         "music": base.Composer,
         "sfx": base.SoundMaker,
         "assemble": base.Assembler,
+        "critic": base.Critic,
     }
     builtins = [b for b in registry.all_backends() if b.origin == registry.BUILT_IN]
     assert set(registry.KINDS) == {b.kind for b in builtins}  # every kind has a built-in backend

@@ -229,7 +229,7 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = make_film(
         prompt="A little dragon who is afraid of the dark",
         pages=PAGES,
-        profile="tiny",
+        profile="sketch",
         settings=[f"llm.model=scripted:{answers}"],
         out=str(out),
     )

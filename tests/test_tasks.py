@@ -1,5 +1,5 @@
 """Every task body of the make-film and revise-film flows, run with ``task.fn(...)`` on a small real run
-directory (the tiny profile, a scripted LLM): what each wrote, where, and what the manifest says of it."""
+directory (the sketch profile, a scripted LLM): what each wrote, where, and what the manifest says of it."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ SEED = 4
 def config(tmp_path_factory: pytest.TempPathFactory):
     answers = tmp_path_factory.mktemp("llm") / "answers.json"
     answers.write_text(json.dumps(story_answers(pages=2)), encoding="utf-8")
-    made, _ = load_config("tiny", [f"llm.model=scripted:{answers}"], environ={})
+    made, _ = load_config("sketch", [f"llm.model=scripted:{answers}"], environ={})
     return made
 
 

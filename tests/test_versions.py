@@ -13,7 +13,7 @@ from .conftest import story_answers  # noqa: TID252
 
 
 def test_a_revision_is_numbered_saved_recorded_and_keeps_both_films(tmp_path: Path, scripted):
-    config, _ = load_config("tiny", [scripted(story_answers(pages=2))], environ={})
+    config, _ = load_config("sketch", [scripted(story_answers(pages=2))], environ={})
     run = tmp_path
     plan = plan_story.fn(str(run), Brief(prompt="A fox", pages=2), config)
     (run / "film.mp4").write_bytes(b"the film of v1")

@@ -1,4 +1,4 @@
-"""The LTX and Wan video backends on tiny real pipelines built here from configs (random weights, no download),
+"""The LTX and Wan video backends on tiny real pipelines from the architecture factory (random weights, no download),
 saved with save_pretrained and loaded back through our backends by path; the GPU concurrency limit of the flow."""
 
 from __future__ import annotations
@@ -12,119 +12,44 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from storyreel import make_film, progress, registry
+from storyreel import architectures, make_film, progress, registry, runtime
 from storyreel.errors import BackendError
-from storyreel.generators import diffusion
+from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 from storyreel.media import probe, read_video
 from storyreel.timeline import Timeline, keyframe_indices
 
 from .conftest import story_answers  # noqa: TID252
 
-W, H, FPS = 128, 72, 24  # the film size of the tiny profile
+W, H, FPS = 128, 72, 24  # the film size of the sketch profile
 
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """Tiny models gain nothing from more threads, and on a busy machine OpenMP's waiting makes them ~10x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with runtime.threads(1):
+        yield
 
 
 # --- tiny pipelines -------------------------------------------------------------------------------
 
 
-def _t5_parts(encoder_class: type) -> tuple[Any, Any]:
-    from transformers import T5Config, T5TokenizerFast, UMT5Config
-
-    tokenizer = T5TokenizerFast()  # builds with no files (transformers 5)
-    config_class = UMT5Config if encoder_class.__name__.startswith("UMT5") else T5Config
-    config = config_class(d_model=32, d_ff=37, d_kv=8, num_heads=4, num_layers=1, vocab_size=len(tokenizer))
-    return tokenizer, encoder_class(config)
-
-
 @pytest.fixture(scope="session")
 def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny LTXConditionPipeline (transformer 8 channels, 1 layer; VAE latent 8, temporal ratio 8)."""
-    import torch
-    from diffusers import (
-        AutoencoderKLLTXVideo,
-        FlowMatchEulerDiscreteScheduler,
-        LTXConditionPipeline,
-        LTXVideoTransformer3DModel,
-    )
-    from transformers import T5EncoderModel
-
-    torch.manual_seed(0)
-    transformer = LTXVideoTransformer3DModel(
-        in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=4, attention_head_dim=8,
-        cross_attention_dim=32, num_layers=1, caption_channels=32,
-    )  # fmt: skip
-    vae = AutoencoderKLLTXVideo(
-        latent_channels=8, block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8),
-        layers_per_block=(1, 1, 1, 1, 1), decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, True, False), decoder_spatio_temporal_scaling=(True, True, True, False),
-        decoder_inject_noise=(False,) * 5, upsample_residual=(False,) * 4, upsample_factor=(1,) * 4,
-        timestep_conditioning=False, patch_size=1, patch_size_t=1,
-    )  # fmt: skip
-    tokenizer, text_encoder = _t5_parts(T5EncoderModel)
-    pipe = LTXConditionPipeline(
-        transformer=transformer, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-    )  # fmt: skip
-    path = tmp_path_factory.mktemp("models") / "tiny-ltx"
-    pipe.save_pretrained(path)
-    return path
+    return architectures.build("ltx", tmp_path_factory.mktemp("models") / "tiny-ltx")
 
 
 @pytest.fixture(scope="session")
-def tiny_upsampler(tmp_path_factory: pytest.TempPathFactory, tiny_ltx: Path) -> Path:
+def tiny_upsampler(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny LTXLatentUpsamplePipeline (2x spatial) for the tiny LTX's 8-channel latents."""
-    import torch
-    from diffusers import AutoencoderKLLTXVideo, LTXLatentUpsamplePipeline
-    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
-
-    torch.manual_seed(0)
-    model = LTXLatentUpsamplerModel(in_channels=8, mid_channels=32, num_blocks_per_stage=1)
-    vae = AutoencoderKLLTXVideo.from_pretrained(tiny_ltx / "vae")
-    path = tmp_path_factory.mktemp("models") / "tiny-upsampler"
-    LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=model).save_pretrained(path)
-    return path
+    return architectures.build("ltx-upsampler", tmp_path_factory.mktemp("models") / "tiny-upsampler")
 
 
 @pytest.fixture(scope="session")
 def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny first/last-frame WanImageToVideoPipeline (pos_embed_seq_len = 2 x the CLIP vision tokens)."""
-    import torch
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline
-    from diffusers import WanTransformer3DModel as Transformer
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5EncoderModel
-
-    torch.manual_seed(0)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1)
-    tokenizer, text_encoder = _t5_parts(UMT5EncoderModel)
-    vision = CLIPVisionConfig(
-        hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2, image_size=32,
-        intermediate_size=16, patch_size=4,
-    )  # fmt: skip
-    tokens = (32 // 4) ** 2 + 1
-    transformer = Transformer(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36, out_channels=16,
-        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32, image_dim=4, pos_embed_seq_len=2 * tokens,
-    )  # fmt: skip
-    pipe = WanImageToVideoPipeline(
-        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
-        image_processor=CLIPImageProcessor(crop_size=32, size=32), image_encoder=CLIPVisionModel(vision),
-        transformer=transformer,
-    )  # fmt: skip
-    path = tmp_path_factory.mktemp("models") / "tiny-wan"
-    pipe.save_pretrained(path)
-    return path
+    return architectures.build("wan", tmp_path_factory.mktemp("models") / "tiny-wan")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -214,7 +139,7 @@ def test_ltx_keyframes_start_at_the_illustration_and_come_from_one_low_fps_video
     assert [f.name for f in files] == [f"k{i:03d}.png" for i in range(len(indices))]
     assert all(Image.open(f).size == (W, H) for f in files)
     first = np.asarray(Image.open(files[0]))
-    assert np.array_equal(first, diffusion.cover(illustration, W, H))  # keyframe 0 is the illustration itself
+    assert np.array_equal(first, frames.cover(illustration, W, H))  # keyframe 0 is the illustration itself
     (call,) = calls
     assert [c.frame_index for c in call["conditions"]] == [0]  # conditioned on the illustration at frame 0
     assert call["num_frames"] == 9  # 6 keyframes -> the next 8k+1
@@ -364,9 +289,11 @@ def test_wan_is_deterministic_per_seed(tiny_wan, tmp_path):
 
 
 def test_an_unknown_model_is_a_clear_error(tmp_path, tiny_wan):
-    with pytest.raises(BackendError, match=r"could not load the model 'storyreel-test/no-such-model'.*video\.options"):
-        ltx(Path("storyreel-test/no-such-model"))[0]._load()
-    with pytest.raises(BackendError, match="no model folder at"):
+    with pytest.raises(
+        BackendError, match=r"'storyreel-test/no-such-model' is not in the Hugging Face cache.*video\.options"
+    ):
+        ltx(Path("storyreel-test/no-such-model"), local_files_only=True)[0]._load()
+    with pytest.raises(BackendError, match="folder .* does not exist"):
         ltx(tmp_path / "missing")[0]._load()
     with pytest.raises(BackendError, match="holds a WanImageToVideoPipeline; this backend loads LTXConditionPipeline"):
         ltx(tiny_wan)[0]._load()
@@ -426,7 +353,7 @@ def test_the_flow_makes_a_film_with_a_video_ldm(backend, tiny_ltx, tiny_wan, ans
         "music.enabled=false",
         "sfx.enabled=false",
     ]
-    result = make_film(prompt="A little dragon", profile="tiny", settings=settings, out=str(tmp_path))
+    result = make_film(prompt="A little dragon", profile="sketch", settings=settings, out=str(tmp_path))
     run = Path(result.run_dir)
     timeline = Timeline.model_validate_json((run / "timeline.json").read_text())
     for segment in timeline.segments:  # every clip is cut to the timeline
@@ -468,7 +395,7 @@ def test_gpu_generations_hold_a_concurrency_limit_that_exists(answers, monkeypat
     monkeypatch.setattr(registry, "instance", lambda k, n, o=None: slow if k == "image" else real(k, n, o))
     SlowGPUImage.spans = []
     settings = [answers, "run.gpu_limit=storyreel-test-gpu", "music.enabled=false", "sfx.enabled=false"]
-    make_film(prompt="A fox", profile="tiny", settings=settings, out=str(tmp_path), until="images")
+    make_film(prompt="A fox", profile="sketch", settings=settings, out=str(tmp_path), until="images")
 
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name("storyreel-test-gpu")
@@ -478,13 +405,13 @@ def test_gpu_generations_hold_a_concurrency_limit_that_exists(answers, monkeypat
     # the control: without the limit the two illustrations are made at the same time
     SlowGPUImage.spans = []
     settings = [answers, "run.gpu_limit=", "music.enabled=false", "sfx.enabled=false"]
-    make_film(prompt="A fox", profile="tiny", settings=settings, out=str(tmp_path / "free"), until="images")
+    make_film(prompt="A fox", profile="sketch", settings=settings, out=str(tmp_path / "free"), until="images")
     assert len(SlowGPUImage.spans) == 2 and overlaps(SlowGPUImage.spans)
 
 
 def test_cpu_backends_never_wait_for_the_gpu_limit():
     from storyreel.config import RunSection
-    from storyreel.flows.make_film import on_gpu
+    from storyreel.runtime import on_gpu
 
     class CPU:
         def make(self) -> None: ...
@@ -510,7 +437,7 @@ def gpu_smoke() -> Any:
     return module
 
 
-def test_gpu_smoke_builds_the_published_architectures(gpu_smoke):
+def test_gpu_smoke_builds_the_published_architectures():
     """The configs written in the script give the published model sizes (built on the meta device: no memory)."""
     from accelerate import init_empty_weights
     from diffusers import LTXVideoTransformer3DModel, WanTransformer3DModel
@@ -519,7 +446,7 @@ def test_gpu_smoke_builds_the_published_architectures(gpu_smoke):
     def billions(module: Any) -> float:
         return sum(p.numel() for p in module.parameters()) / 1e9
 
-    ltx_, wan_ = gpu_smoke.ltx_configs(1.0), gpu_smoke.wan_configs(1.0)
+    ltx_, wan_ = architectures.ltx_configs(1.0), architectures.wan_configs(1.0)
     with init_empty_weights():
         assert 12.5 < billions(LTXVideoTransformer3DModel(**ltx_["transformer"])) < 13.5  # LTX-Video 13B
         assert 4.6 < billions(T5EncoderModel(T5Config(**ltx_["text_encoder"])).encoder) < 4.9  # T5-XXL encoder

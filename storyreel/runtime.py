@@ -1,0 +1,491 @@
+"""The one model runtime: what every model backend (image, video, audio, the critic, the offline LLM) shares.
+
+- device and dtype policy: ``device("auto")`` is ``cuda`` when torch sees a GPU, else ``cpu``;
+  ``dtype("auto", device)`` is half precision on CUDA (the backend says which half), float32 elsewhere
+- the placement options every model backend's ``Options`` derives from: ``ModelOptions`` (model, device,
+  dtype, local_files_only) and ``PipelineOptions`` (+ offload, vae_tiling, compile for diffusers pipelines),
+  the same names and defaults everywhere; old names (``cpu_offload``, ``torch_compile``) are still accepted
+- model-id resolution: ``resolve(model, setting)`` takes a Hugging Face id, a local folder or ``tiny:<name>``
+  (a model of the architecture factory, built on first use into ``$STORYREEL_CACHE``); with
+  ``local_files_only``, ``HF_HUB_OFFLINE=1`` or an unreachable Hub, a model that is not cached fails at once
+  with what to do (``hf download <id>`` or a folder), instead of after minutes of retries
+- ``loading``: load errors that say what to do; ``out_of_memory``: a CUDA OOM as a message naming the
+  settings to lower
+- ``seed`` and ``generator``: determinism (a CPU generator: the same noise for a seed on any device);
+  ``threads``: torch pinned to a number of CPU threads (tiny models run fastest on one)
+- ``pipeline(owner, loader)``: one pipeline resident and one generation at a time per process
+- ``place``: a diffusers pipeline on its device, offload / VAE tiling / compile only on CUDA
+- ``load_causal_lm``: a local causal LM and its tokenizer (the offline LLM), loaded once
+
+Across processes and machines the flow adds a Prefect global concurrency limit around GPU tasks.
+torch is imported only inside functions: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import re
+import socket
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from storyreel.errors import BackendError
+
+Dtype = Literal["auto", "bfloat16", "float16", "float32"]
+Offload = Literal["auto", "none", "model", "sequential", "group"]
+HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # "org/name": one slash, no leading dot or slash
+TINY = "tiny:"  # a model of the architecture factory (storyreel.architectures), built locally
+
+
+def cache_dir() -> Path:
+    """Where storyreel keeps what it builds or converts: ``$STORYREEL_CACHE``, default ``~/.cache/storyreel``."""
+    return Path(os.environ.get("STORYREEL_CACHE", Path.home() / ".cache" / "storyreel"))
+
+
+# --- placement options ---------------------------------------------------------------------------
+
+# old option names, still accepted so a user's storyreel.toml and a run's saved config.json load
+ALIASES = {"cpu_offload": "offload", "torch_compile": "compile"}
+
+
+class ModelOptions(BaseModel):
+    """Options of every model backend: which model, and where it runs. Subclasses set ``model``'s default
+    and, in ``auto_dtype``, what ``dtype = "auto"`` means on CUDA for their model."""
+
+    model_config = ConfigDict(extra="forbid")
+    auto_dtype: ClassVar[str] = "float16"  # on CUDA: the half every card has; bfloat16 where the model wants it
+
+    model: str = Field(description="Hugging Face id (downloaded on first use), a local folder, or tiny:<name>")
+    device: str = Field("auto", description="auto: cuda when torch sees a GPU, else cpu; or cpu, cuda:N, mps")
+    dtype: Dtype = Field("auto", description="auto: half precision on CUDA (the model's own), float32 elsewhere")
+    local_files_only: bool = Field(False, description="never download: local folders and the Hugging Face cache only")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for old, new in ALIASES.items():
+            if old in data and new in cls.model_fields:
+                value = data.pop(old)
+                if new in data:
+                    raise ValueError(f"{old} is the old name of {new}: give one of them")
+                data[new] = _offload_alias(value) if new == "offload" else value
+        return data
+
+
+class PipelineOptions(ModelOptions):
+    """Options of a diffusers pipeline backend (image, video, Stable Audio): placement in GPU memory too."""
+
+    offload: Offload = Field(
+        "auto",
+        description="CUDA only. auto: none if the weights fit in 60% of the card, else model if its largest part "
+        "does, else group; model: whole models move to the GPU when used; sequential/group: layers stream in",
+    )
+    vae_tiling: bool = Field(True, description="decode in tiles: big frames on small cards (CUDA only)")
+    compile: bool = Field(False, description="torch.compile the denoiser's repeated blocks: slow first call (CUDA)")
+
+
+def _offload_alias(value: Any) -> Any:
+    """``cpu_offload`` was true/false/"model"/"sequential"."""
+    if value is True:
+        return "model"
+    if value is False:
+        return "none"
+    return value
+
+
+# --- device and dtype ------------------------------------------------------------------------------
+
+
+def device(choice: str = "auto") -> str:
+    """``auto``: ``cuda`` when torch sees a CUDA device, else ``cpu``; anything else is checked and kept."""
+    import torch
+
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", choice):
+        raise BackendError(f"unknown device {choice!r}: use auto, cpu, cuda, cuda:N or mps")
+    if choice.startswith("cuda") and not torch.cuda.is_available():
+        raise BackendError(f"device {choice!r} was asked for, but torch {torch.__version__} sees no CUDA device")
+    return choice
+
+
+def dtype(choice: str, where: str, cuda_default: str = "bfloat16") -> Any:
+    """The torch dtype for ``choice`` on the device ``where``. ``auto``: ``cuda_default`` on CUDA (float16
+    on cards without bfloat16), float32 elsewhere (half precision on a CPU is slow and some ops lack it)."""
+    import torch
+
+    if choice != "auto":
+        return getattr(torch, choice)
+    if not where.startswith("cuda"):
+        return torch.float32
+    if cuda_default == "bfloat16" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return getattr(torch, cuda_default)
+
+
+def placement(options: ModelOptions) -> tuple[str, Any]:
+    """(device, dtype) for a backend's options."""
+    where = device(options.device)
+    return where, dtype(options.dtype, where, options.auto_dtype)
+
+
+# --- model ids -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Model:
+    """A resolved model: what to give ``from_pretrained`` and with which flags."""
+
+    source: str  # a local folder or a Hugging Face id
+    local: bool  # a folder on this machine
+    local_files_only: bool  # a Hub id that must come from the cache (offline)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"local_files_only": True} if self.local_files_only else {}
+
+
+def looks_like_folder(model: str) -> bool:
+    """A path rather than a Hugging Face id (ids are ``org/name``)."""
+    return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model or Path(model).is_dir()
+
+
+def resolve(model: str, setting: str, kind: str = "", local_files_only: bool = False) -> Model:
+    """Where ``model`` comes from; raises a BackendError that says what to do, at once, when it cannot load.
+
+    Args:
+        model: a Hugging Face id (``org/name``), a local folder (saved with ``save_pretrained``), or
+            ``tiny:<name>`` (a model of ``storyreel.architectures`` at tiny size, built on first use and cached).
+        setting: the config key that names the model, for the messages (``image.model``).
+        kind: what the model is for (``image``, ``music`` ...), for the messages.
+        local_files_only: never download; a Hub id must be in the Hugging Face cache.
+    """
+    what = f"{kind} model" if kind else "model"
+    if model.startswith(TINY):
+        from storyreel import architectures
+
+        return Model(str(architectures.cached(model[len(TINY) :])), local=True, local_files_only=False)
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return Model(str(path), local=True, local_files_only=False)
+    if looks_like_folder(model):
+        raise BackendError(
+            f"the {what} folder {model} does not exist: set {setting} to a folder (saved with save_pretrained), "
+            "a Hugging Face id or tiny:<name>"
+        )
+    if not HF_ID.match(model):
+        raise BackendError(
+            f"the {what} {model!r} is neither a folder nor a Hugging Face id like 'org/name': set {setting} to "
+            "an existing folder (saved with save_pretrained), a model id or tiny:<name>"
+        )
+    why = "local_files_only is set" if local_files_only else "HF_HUB_OFFLINE=1" if hub_offline() else ""
+    if not why and not hub_reachable():
+        why = f"the Hugging Face Hub ({_endpoint()}) cannot be reached"
+    if not why:
+        return Model(model, local=False, local_files_only=False)
+    if not in_hub_cache(model):
+        raise BackendError(
+            f"the {what} {model!r} is not in the Hugging Face cache and {why}: download it first with "
+            f"`hf download {model}` (gated models need `hf auth login` and their license accepted), "
+            f"or set {setting} to a local folder"
+        )
+    return Model(model, local=False, local_files_only=True)
+
+
+def hub_offline() -> bool:
+    """``HF_HUB_OFFLINE`` set, in the environment or in huggingface_hub's constants."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    constants = sys.modules.get("huggingface_hub.constants")
+    return bool(constants and constants.HF_HUB_OFFLINE)
+
+
+def _endpoint() -> str:
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return "https://huggingface.co"
+    return constants.ENDPOINT
+
+
+_reachable: dict[str, bool] = {}
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether a TCP connection to the Hub opens within ``timeout`` seconds (asked once per endpoint)."""
+    endpoint = _endpoint()
+    if endpoint not in _reachable:
+        url = urllib.parse.urlsplit(endpoint)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            with socket.create_connection((url.hostname or "", port), timeout=timeout):
+                _reachable[endpoint] = True
+        except OSError:
+            _reachable[endpoint] = False
+    return _reachable[endpoint]
+
+
+def in_hub_cache(model: str) -> bool:
+    """Whether some snapshot of the Hub repo ``model`` is in the local Hugging Face cache."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        snapshot_download(model, local_files_only=True)
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return False
+    return True
+
+
+# --- loading and running ---------------------------------------------------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def loading(model: Model | str, setting: str, kind: str = "", hint: str = "") -> Iterator[None]:
+    """Turn what a failed ``from_pretrained`` raises into a BackendError that says what to do."""
+    import torch
+
+    source = model.source if isinstance(model, Model) else model
+    local = model.local if isinstance(model, Model) else Path(source).expanduser().is_dir()
+    what = f"{kind} model" if kind else "model"
+    extra = f"; {hint}" if hint else ""
+    _quiet_progress_bars()
+    try:
+        yield
+    except BackendError:
+        raise
+    except torch.OutOfMemoryError:
+        release()
+        raise BackendError(f"out of GPU memory loading the {what} {source!r}: set {setting} to a smaller one") from None
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        if isinstance(exc, ImportError):
+            where = "a package it needs is missing"
+        elif local:
+            where = f"the folder holds no model of the expected kind (save one with save_pretrained), or set {setting}"
+        else:
+            where = (
+                f"check the id on https://huggingface.co/{source}; it is downloaded on first use into the Hugging Face "
+                f"cache (or `hf download {source}` first, then HF_HUB_OFFLINE=1); gated models need `hf auth login` "
+                f"and their license accepted; or set {setting} to a local folder"
+            )
+        raise BackendError(f"could not load the {what} {source!r}: {first_line(exc)} ({where}{extra})") from None
+
+
+def _quiet_progress_bars() -> None:
+    """No "Loading pipeline components" bars from diffusers or transformers: storyreel reports its own progress."""
+    for name in ("diffusers", "transformers"):
+        if name in sys.modules:
+            sys.modules[name].utils.logging.disable_progress_bar()
+
+
+@contextlib.contextmanager
+def out_of_memory(what: str, advice: str) -> Iterator[None]:
+    """A CUDA out-of-memory error becomes a BackendError: ``out of GPU memory <what>: <advice>``, where the
+    advice names the settings to lower. The resident pipeline stays (the next, smaller call may fit)."""
+    import torch
+
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise BackendError(f"out of GPU memory {what}: {advice}") from None
+
+
+def seed(value: int) -> None:
+    """Seed torch's global generators (CPU and every CUDA device): call it under the pipeline lock, right
+    before generating, so no other thread draws in between."""
+    import torch
+
+    torch.manual_seed(value)
+
+
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """torch's intra-op threads set to ``count`` inside (tiny models run fastest on one: their thousands of
+    small operations gain nothing from more threads, and on busy cores the waiting makes them ~10x slower)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def generator(value: int) -> Any:
+    """A CPU generator: the same noise for a seed on any device."""
+    import torch
+
+    return torch.Generator("cpu").manual_seed(value)
+
+
+# --- one resident pipeline -------------------------------------------------------------------------
+
+_lock = threading.RLock()
+_current: tuple[Any, Any] | None = None  # (owner, pipeline)
+
+
+def release() -> None:
+    """Drop the resident pipeline and return its memory."""
+    global _current
+    with _lock:
+        _current = None
+        gc.collect()
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+@contextlib.contextmanager
+def pipeline(owner: Any, loader: Callable[[], Any]) -> Iterator[Any]:
+    """Yield ``owner``'s pipeline, loading it with ``loader()`` if it is not the resident one; a different
+    owner's pipeline is released first. The lock is held while the caller generates, so two threads never
+    share or swap a pipeline mid-run."""
+    global _current
+    with _lock:
+        if _current is None or _current[0] is not owner:
+            release()
+            _current = (owner, loader())
+        yield _current[1]
+
+
+def resident_owner() -> Any:
+    """The owner of the pipeline in memory, or None."""
+    return _current[0] if _current else None
+
+
+# --- the GPU slot (Prefect) ------------------------------------------------------------------------------------
+
+
+def on_gpu(backend: Any, method: Callable[..., Any], gpu: Any) -> Callable[..., Any]:
+    """``method`` run holding a slot of the Prefect global concurrency limit ``gpu.gpu_limit`` (``gpu``: the
+    config's ``run`` section) when the backend says it uses the GPU (``uses_gpu = True``): GPU generations run
+    one at a time per GPU, across threads, processes and machines that share the Prefect server, while CPU
+    work goes on beside them."""
+    if gpu is None or not gpu.gpu_limit or not getattr(backend, "uses_gpu", False):
+        return method
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with gpu_slot(gpu.gpu_limit, gpu.gpu_slots):
+            return method(*args, **kwargs)
+
+    return guarded
+
+
+@contextlib.contextmanager
+def gpu_slot(name: str, slots: int) -> Iterator[None]:
+    """Hold one slot of the global concurrency limit ``name``, made with ``slots`` slots if it does not exist
+    (a limit that does not exist blocks nothing; an existing one keeps the size it was given)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            with contextlib.suppress(ObjectAlreadyExists):  # another flow made it meanwhile
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+    with concurrency(name, occupy=1, strict=True):
+        yield
+
+
+# --- placing a diffusers pipeline ------------------------------------------------------------------
+
+
+def place(pipe: Any, options: PipelineOptions, setting: str) -> str:
+    """Put a diffusers pipeline where it runs; returns a description (``cpu``, ``cuda``, ``cuda + model
+    offload`` ...). Offload, VAE tiling and compilation apply only on CUDA: diffusers' offload raises on a
+    machine with no accelerator, and on a CPU memory is not what limits. Asked-for offload or compilation
+    that cannot apply is said once through ``storyreel.progress``."""
+    import torch
+
+    from storyreel import progress
+
+    where = device(options.device)
+    pipe.set_progress_bar_config(disable=True)
+    if not where.startswith("cuda"):
+        ignored = [f"{setting}.offload"] if options.offload not in ("auto", "none") else []
+        ignored += [f"{setting}.compile"] if options.compile else []
+        if ignored:
+            progress.note(f"{' and '.join(ignored)} ignored on {where}: it needs a CUDA device")
+        pipe.to(where)
+        return where
+    mode = options.offload if options.offload != "auto" else choose_offload(pipe)
+    if mode == "none":
+        pipe.to(where)
+    elif mode == "model":
+        pipe.enable_model_cpu_offload(device=where)
+    elif mode == "sequential":
+        pipe.enable_sequential_cpu_offload(device=where)
+    else:
+        pipe.enable_group_offload(onload_device=torch.device(where), offload_type="leaf_level", use_stream=True)
+    vae = getattr(pipe, "vae", None)
+    if options.vae_tiling and hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    if options.compile:
+        denoiser = getattr(pipe, "transformer", None) or getattr(pipe, "unet", None)
+        if getattr(denoiser, "_repeated_blocks", None):
+            denoiser.compile_repeated_blocks(fullgraph=True)
+        elif denoiser is not None:
+            denoiser.compile()
+    return where if mode == "none" else f"{where} + {mode} offload"
+
+
+def choose_offload(pipe: Any) -> str:
+    """none if all weights fit in 60% of the card (the rest is for activations), model offload if the
+    largest part does, else group offload (layers streamed in as they run)."""
+    import torch
+
+    sizes = [
+        sum(p.numel() * p.element_size() for p in module.parameters())
+        for module in pipe.components.values()
+        if isinstance(module, torch.nn.Module)
+    ]
+    budget = 0.6 * torch.cuda.get_device_properties(0).total_memory
+    if sum(sizes) <= budget:
+        return "none"
+    return "model" if max(sizes, default=0) <= budget else "group"
+
+
+# --- the offline LLM -------------------------------------------------------------------------------
+
+_causal_lms: dict[str, tuple[Any, Any]] = {}
+_causal_lock = threading.Lock()
+
+
+def load_causal_lm(model: str, setting: str = "llm.model") -> tuple[Any, Any]:
+    """(tokenizer, model) of a local transformers causal LM (a folder, a Hub id, or tiny:<name>), in eval
+    mode on the CPU in float32, loaded once per process; failures are BackendErrors that say what to do."""
+    with _causal_lock:
+        if model not in _causal_lms:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+            resolved = resolve(model, setting, "language")
+            with loading(resolved, setting, "language"):
+                tokenizer = AutoTokenizer.from_pretrained(resolved.source, **resolved.kwargs())
+                lm = AutoModelForCausalLM.from_pretrained(resolved.source, **resolved.kwargs())
+            _causal_lms[model] = (tokenizer, lm.eval())
+        return _causal_lms[model]
