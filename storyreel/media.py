@@ -125,10 +125,3 @@ def write_wav(path: Path, samples: np.ndarray, rate: int, float32: bool = False)
         data = (np.clip(data, -1.0, 1.0) * 32767.0).round().astype(np.int16)
     with open(path, "wb") as fh:
         wavfile.write(fh, rate, data)
-
-
-def fade_envelope(frames: int, n: int) -> np.ndarray:
-    """Moved to ``storyreel.generators.audio.fade_envelope`` (kept for the audiocraft backends)."""
-    from storyreel.generators.audio import fade_envelope as moved
-
-    return moved(frames, n)

@@ -246,12 +246,6 @@ def test_one_pipeline_is_resident_at_a_time():
     assert runtime.resident_owner() is None
 
 
-def test_the_old_gpu_module_is_the_runtime():
-    from storyreel import gpu
-
-    assert gpu.pipeline is runtime.pipeline and gpu.release is runtime.release and gpu.device() == runtime.device()
-
-
 # --- tiny models: the architecture factory's cache -------------------------------------------------
 
 

@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel import gpu
+from storyreel import runtime
 from storyreel.errors import BackendError
+from storyreel.generators.audio import fade_envelope, fit_length, normalise_peak
 from storyreel.generators.base import MusicRequest
-from storyreel.generators.model_runtime import fit_length, generating, loading, normalise_peak, pick_device
 from storyreel.generators.music_musicgen import describe
-from storyreel.media import fade_envelope, write_wav
+from storyreel.media import write_wav
 
 INSTALL = (
     "audiocraft 1.3 pins torch 2.1 and needs xformers: install it and this plugin in a separate environment "
@@ -75,7 +75,12 @@ class AudiocraftComposer:
         o = self.options
         # 1. the model (audiocraft checked first, so its absence is said plainly)
         import_audiocraft()
-        with gpu.pipeline(self, self._load) as model, generating("music", o.model):
+        with (
+            runtime.pipeline(self, self._load) as model,
+            runtime.out_of_memory(
+                f"in the music model {o.model!r}", "choose a smaller model or close other programs using the GPU"
+            ),
+        ):
             # 2. generate; audiocraft extends past its window by itself
             model.set_generation_params(
                 use_sampling=True,
@@ -97,5 +102,5 @@ class AudiocraftComposer:
 
     def _load(self) -> Any:
         models = import_audiocraft()
-        with loading(self.options.model, "music"):
-            return models.MusicGen.get_pretrained(self.options.model, device=pick_device(self.options.device))
+        with runtime.loading(self.options.model, "music.options.model", "music"):
+            return models.MusicGen.get_pretrained(self.options.model, device=runtime.device(self.options.device))

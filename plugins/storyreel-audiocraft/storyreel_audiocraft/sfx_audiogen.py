@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel import gpu
+from storyreel import runtime
+from storyreel.generators.audio import fade_envelope, fit_length, normalise_peak
 from storyreel.generators.base import SfxRequest
-from storyreel.generators.model_runtime import fit_length, generating, loading, normalise_peak, pick_device
 from storyreel.generators.sfx_stable_audio import describe
-from storyreel.media import fade_envelope, write_wav
+from storyreel.media import write_wav
 from storyreel_audiocraft.music_audiocraft import INSTALL, import_audiocraft
 
 
@@ -56,7 +56,12 @@ class AudioGenSfx:
         o = self.options
         # 1. the model (audiocraft checked first, so its absence is said plainly)
         import_audiocraft()
-        with gpu.pipeline(self, self._load) as model, generating("sound-effect", o.model):
+        with (
+            runtime.pipeline(self, self._load) as model,
+            runtime.out_of_memory(
+                f"in the sound-effect model {o.model!r}", "choose a smaller model or close other programs using the GPU"
+            ),
+        ):
             # 2. generate; audiocraft extends past its window by itself
             model.set_generation_params(
                 use_sampling=True, top_k=o.top_k, duration=request.duration, cfg_coef=o.cfg_coef,
@@ -74,5 +79,5 @@ class AudioGenSfx:
 
     def _load(self) -> Any:
         models = import_audiocraft()
-        with loading(self.options.model, "sound-effect"):
-            return models.AudioGen.get_pretrained(self.options.model, device=pick_device(self.options.device))
+        with runtime.loading(self.options.model, "sfx.options.model", "sound-effect"):
+            return models.AudioGen.get_pretrained(self.options.model, device=runtime.device(self.options.device))
