@@ -25,6 +25,13 @@ Setting = Literal[
     "room",
     "sky",
     "garden",
+    "underwater",
+    "shop",
+    "library",
+    "school",
+    "snowfield",
+    "desert",
+    "space",  # fmt: skip
 ]
 TimeOfDay = Literal["dawn", "day", "dusk", "night"]
 Weather = Literal["clear", "cloudy", "rain", "snow", "wind", "fog", "storm"]
