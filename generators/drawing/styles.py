@@ -99,8 +99,9 @@ def _crayon(pixels: np.ndarray) -> np.ndarray:
     grey = _luma(image)[..., None]
     image = grey + (image - grey) * 1.25  # wax is bright
     scale = max(1, round(min(h, w) / 180))
-    wax = _texture(h, w, 11, 2 * scale, 60, 5)
-    paper = (wax > 0.72)[..., None]  # the grain of the paper shows where the crayon skipped
+    wax = _texture(h, w, 11, scale, 60, 5)
+    speck = np.random.default_rng(12).uniform(0, 1, (h, w)).astype(np.float32)
+    paper = ((0.6 * wax + 0.4 * speck) > 0.78)[..., None]  # the grain of the paper shows where the crayon skipped
     strokes = 0.85 + 0.3 * _hatch(h, w, 3.0 * scale, 60)[..., None] * wax[..., None]
     image = image * strokes
     image = np.where(paper, image * 0.35 + 255 * 0.65, image)
@@ -132,7 +133,7 @@ def _quantized(pixels: np.ndarray, colours: int, smooth: int) -> np.ndarray:
 def _cutout(pixels: np.ndarray) -> np.ndarray:
     h, w = pixels.shape[:2]
     scale = max(1, round(min(h, w) / 120))
-    flat = _quantized(pixels, 14, 3 if min(h, w) >= 60 else 1).astype(np.float32)
+    flat = _quantized(pixels, 40, 3 if min(h, w) >= 60 else 1).astype(np.float32)
     # each piece of paper lies on the one above-left of it: a shadow where the piece changes
     d = scale
     shifted = np.roll(np.roll(flat, d, axis=0), d, axis=1)
@@ -143,7 +144,7 @@ def _cutout(pixels: np.ndarray) -> np.ndarray:
 
 
 def _vector(pixels: np.ndarray) -> np.ndarray:
-    flat = _quantized(pixels, 10, 5 if min(pixels.shape[:2]) >= 60 else 1).astype(np.float32)
+    flat = _quantized(pixels, 28, 3 if min(pixels.shape[:2]) >= 60 else 1).astype(np.float32)
     grey = _luma(flat)[..., None]
     return grey + (flat - grey) * 1.15
 
