@@ -200,10 +200,15 @@ def test_styles_render_visibly_differently(tmp_path: Path) -> None:
 # --- a character's colour is that character's only -----------------------------------------------
 
 
-def test_a_new_look_recolours_that_character_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [{"look": "a small red dragon"}, {"look": "a small dragon", "color": "#e53935"}],
+    ids=["look words", "colour"],
+)
+def test_a_new_look_recolours_that_character_only(tmp_path: Path, change: dict[str, str]) -> None:
     style = "soft watercolor picture book, warm light; simple shapes, gentle colors, consistent characters"
-    green = PIP
-    red = PIP.model_copy(update={"look": "a small red dragon", "color": "#e53935"})
+    green = PIP if "color" not in change else PIP.model_copy(update={"look": "a small dragon"})
+    red = PIP.model_copy(update=change)
     mia = MIA
 
     def page(pip: Character, name: str, characters: bool = True) -> np.ndarray:

@@ -1,13 +1,15 @@
 """The characters of the preview illustrations: a drawing per species (twenty of them, humans included),
 each on its own transparent sprite, stood side by side in the foreground of the page.
 
-A character's drawing depends only on its name, species and colour, so it looks the same on every page;
+A character's drawing depends only on its name, species and colour (its look's colour word, else
+``Character.color``), so it looks the same on every page;
 the seed moves only where the characters stand.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +33,23 @@ def _hex(color: str) -> RGB:
     return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
 
 
+# The colour words of a look (the writer's palette), so that "a small green dragon" is drawn green.
+LOOK_COLOURS = {
+    "green": "#4caf50", "red": "#e53935", "blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
+    "purple": "#8e24aa", "pink": "#f06292", "brown": "#8d6e63", "white": "#f5f5f5", "black": "#424242",
+    "gray": "#9e9e9e", "grey": "#9e9e9e", "golden": "#ffb300", "gold": "#ffb300", "silver": "#b0bec5",
+    "teal": "#26a69a",
+}  # fmt: skip
+_COLOUR_WORD = re.compile(r"\b(" + "|".join(LOOK_COLOURS) + r")\b")
+
+
+def main_colour(character: Character) -> str:
+    """A character's main colour: the first colour word of its look ("a small green dragon with golden wings":
+    green), else ``Character.color``. So a new look ("make the dragon green") recolours the character."""
+    found = _COLOUR_WORD.search(character.look.lower())
+    return LOOK_COLOURS[found.group(1)] if found else character.color
+
+
 @dataclass(frozen=True)
 class _Traits:
     """A character's colours and small variations, from its name, species and colour only (never the seed),
@@ -46,8 +65,9 @@ class _Traits:
 
     @classmethod
     def of(cls, character: Character) -> _Traits:
-        main = _hex(character.color)
-        key = stable_hash(character.name, character.species, character.color)
+        colour = main_colour(character)
+        main = _hex(colour)
+        key = stable_hash(character.name, character.species, colour)
         skin = SKINS[key % len(SKINS)]
         hairs = [h for h in HAIRS if abs(sum(h) - sum(skin)) > 150]  # hair that stands out from the skin
         return cls(
