@@ -1,9 +1,9 @@
-"""The characters of the preview illustrations: a drawing per species (twenty of them, humans included),
-each on its own transparent sprite, stood side by side in the foreground of the page.
+"""The characters of the preview illustrations: a drawing per species (thirty-three animals, a generic
+creature for any other species, and the humans), each on its own transparent sprite, stood side by side in
+the foreground of the page, turned towards each other.
 
 A character's drawing depends only on its name, species and colour (its look's colour word, else
-``Character.color``), so it looks the same on every page;
-the seed moves only where the characters stand.
+``Character.color``), so it looks the same on every page; the seed moves only where the characters stand.
 """
 
 from __future__ import annotations

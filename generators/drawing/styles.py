@@ -114,9 +114,9 @@ def _pencil(pixels: np.ndarray) -> np.ndarray:
     luma = _luma(pixels.astype(np.float32)) / 255
     scale = max(1, round(min(h, w) / 180))
     dark = 1 - luma
-    hatch = np.maximum(_hatch(h, w, 4.0 * scale, 45) * (dark > 0.35), _hatch(h, w, 4.0 * scale, -45) * (dark > 0.6))
+    hatch = np.maximum(_hatch(h, w, 5.0 * scale, 45) * (dark > 0.45), _hatch(h, w, 5.0 * scale, -45) * (dark > 0.7))
     edges = _edges(pixels)
-    tone = 1 - 0.28 * dark - 0.35 * hatch * dark - 0.75 * edges
+    tone = 1 - 0.28 * dark - 0.25 * hatch * dark - 0.75 * edges
     paper = np.array([250, 248, 240], np.float32)
     graphite = np.array([70, 70, 80], np.float32)
     tone = np.clip(tone, 0, 1)[..., None]
@@ -125,15 +125,19 @@ def _pencil(pixels: np.ndarray) -> np.ndarray:
     return sketch * 0.88 + (0.5 * colour + 0.5 * paper) * 0.12 * tone  # a faint wash of the colours
 
 
-def _quantized(pixels: np.ndarray, colours: int, smooth: int) -> np.ndarray:
+def _quantized(pixels: np.ndarray, levels: int, smooth: int) -> np.ndarray:
+    """Flat colours: the page smoothed (a mode filter of ``smooth`` pixels), then each channel rounded to
+    ``levels`` levels, so every colour keeps its hue (a palette for the whole page would give a small
+    character's colour away to the scenery's)."""
     image = Image.fromarray(pixels).filter(ImageFilter.ModeFilter(smooth)) if smooth > 1 else Image.fromarray(pixels)
-    return np.asarray(image.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).convert("RGB"))
+    step = 255 / (levels - 1)
+    return np.round(np.asarray(image, np.float32) / step) * step
 
 
 def _cutout(pixels: np.ndarray) -> np.ndarray:
     h, w = pixels.shape[:2]
     scale = max(1, round(min(h, w) / 120))
-    flat = _quantized(pixels, 40, 3 if min(h, w) >= 60 else 1).astype(np.float32)
+    flat = _quantized(pixels, 8, 3 if min(h, w) >= 60 else 1)
     # each piece of paper lies on the one above-left of it: a shadow where the piece changes
     d = scale
     shifted = np.roll(np.roll(flat, d, axis=0), d, axis=1)
@@ -144,7 +148,7 @@ def _cutout(pixels: np.ndarray) -> np.ndarray:
 
 
 def _vector(pixels: np.ndarray) -> np.ndarray:
-    flat = _quantized(pixels, 28, 3 if min(pixels.shape[:2]) >= 60 else 1).astype(np.float32)
+    flat = _quantized(pixels, 9, 5 if min(pixels.shape[:2]) >= 60 else 1)
     grey = _luma(flat)[..., None]
     return grey + (flat - grey) * 1.15
 
