@@ -389,7 +389,7 @@ def shop(rng: np.random.Generator, frames: int) -> np.ndarray:
 
 def library(rng: np.random.Generator, frames: int) -> np.ndarray:
     """A quiet library: the hush of a big room, a clock ticking, and a page turned now and then."""
-    out = 0.08 * _filter(_noise(rng, frames), "lowpass", 500.0)
+    out = 0.3 * _filter(_noise(rng, frames), "lowpass", 500.0)
     tick = _filter(rng.standard_normal(round(0.006 * SAMPLE_RATE)), "bandpass", (2000.0, 5000.0)) * _decay(
         0.0015, 0.006, attack=0.0002
     )
@@ -439,7 +439,7 @@ def snow(rng: np.random.Generator, frames: int) -> np.ndarray:
         n = round(0.16 * SAMPLE_RATE)
         crunch = _filter(rng.standard_normal(n), "bandpass", (600.0, 4000.0)) * _decay(0.05, 0.16, attack=0.01)
         crunch *= rng.uniform(0.3, 1.0, n) > 0.55  # crackly grains of snow
-        _add(out, round(time * SAMPLE_RATE), crunch, 0.6, rng.uniform(-0.3, 0.3))
+        _add(out, round(time * SAMPLE_RATE), crunch, 0.3, rng.uniform(-0.3, 0.3))
         time += rng.uniform(0.6, 0.9) if rng.random() < 0.8 else rng.uniform(2.0, 4.0)
     return out
 
