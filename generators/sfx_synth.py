@@ -431,8 +431,8 @@ def snow(rng: np.random.Generator, frames: int) -> np.ndarray:
     """A snowfield: a thin cold wind whistling over the snow, muffled and still, and now and then the
     crunch of a step in the snow."""
     gust = _slow(rng, frames, 0.15, 0.1, 0.7) ** 1.5
-    air = _filter(_noise(rng, frames, 0.8), "bandpass", (300.0, 1600.0)) * gust[:, None]
-    whistle = _filter(_noise(rng, frames, 0.4), "bandpass", (1150.0, 1200.0)) * (gust**2)[:, None]
+    air = _filter(_noise(rng, frames, 0.8), "bandpass", (900.0, 3500.0)) * gust[:, None]
+    whistle = _filter(_noise(rng, frames, 0.4), "bandpass", (1700.0, 1760.0)) * (gust**2)[:, None]
     out = 0.6 * air + 1.2 * whistle
     time = rng.uniform(0.5, 2.0)
     while time < frames / SAMPLE_RATE:

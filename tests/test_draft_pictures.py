@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from storyreel.generators.base import ImageRequest, SfxRequest
 from storyreel.generators.drawing.canvas import Look, Painter
-from storyreel.generators.drawing.characters import HUMANS, SPECIES, _sprite, species_drawing
+from storyreel.generators.drawing.characters import HUMANS, SPECIES, _sprite, main_colour, species_drawing
 from storyreel.generators.drawing.settings import SETTING_PAINTERS
 from storyreel.generators.drawing.styles import STYLES, style_of
 from storyreel.generators.preview_image import PreviewIllustrator, _paint_weather, _scenery_words
@@ -240,3 +240,25 @@ def test_the_scenery_ignores_the_style_and_the_looks_in_the_prompt() -> None:
     assert _scenery_words(one) == _scenery_words(two)
     other_page = one.model_copy(update={"prompt": "crayon style. Pip sleeps. Pip: a green dragon."})
     assert _scenery_words(other_page) != _scenery_words(one)
+
+
+def test_the_colour_a_look_gives_the_character_itself() -> None:
+    def colour(look: str, species: str, color: str = "#123456") -> str:
+        return main_colour(Character(name="X", look=look, species=species, color=color))
+
+    assert colour("a small green dragon with golden wings", "dragon") == "#4caf50"
+    assert colour("a curious purple squid", "squid") == "#8e24aa"
+    assert colour("a girl in a red coat", "girl") == "#123456"  # the coat is red, not the girl
+    assert colour("a tall dragon", "dragon") == "#123456"
+
+
+def test_the_default_page_is_painted_as_before(tmp_path: Path) -> None:
+    # watercolour, looks that give no colour of their own: the page of backend version 1, byte for byte
+    # (the digest of a render made before issue 14's changes)
+    import hashlib
+
+    scene = Scene(setting="room", time_of_day="dusk")
+    out = tmp_path / "room.png"
+    request = ImageRequest(prompt="Pip and Mia play", width=320, height=180, seed=4, scene=scene, characters=[PIP, MIA])
+    PreviewIllustrator().generate(request, out)
+    assert hashlib.md5(out.read_bytes()).hexdigest() == "ba0da32aa40a92058fd4ad40045776e4"

@@ -44,10 +44,13 @@ _COLOUR_WORD = re.compile(r"\b(" + "|".join(LOOK_COLOURS) + r")\b")
 
 
 def main_colour(character: Character) -> str:
-    """A character's main colour: the first colour word of its look ("a small green dragon with golden wings":
-    green), else ``Character.color``. So a new look ("make the dragon green") recolours the character."""
-    found = _COLOUR_WORD.search(character.look.lower())
-    return LOOK_COLOURS[found.group(1)] if found else character.color
+    """A character's main colour: the colour word its look gives the species itself ("a small green dragon
+    with golden wings": green; "a girl in a red coat": none, the coat is not the girl), else
+    ``Character.color``. So a new look ("make the dragon green") recolours the character, and only it."""
+    species = character.species.lower().split()[-1:] or ["creature"]
+    look = character.look.lower()
+    named = re.search(rf"{_COLOUR_WORD.pattern}(?:[\s,-]+[a-z]+){{0,2}}?[\s,-]+{re.escape(species[0])}", look)
+    return LOOK_COLOURS[named.group(1)] if named else character.color
 
 
 @dataclass(frozen=True)
