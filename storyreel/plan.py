@@ -31,7 +31,7 @@ Setting = Literal[
     "school",
     "snowfield",
     "desert",
-    "space",  # fmt: skip
+    "space",
 ]
 TimeOfDay = Literal["dawn", "day", "dusk", "night"]
 Weather = Literal["clear", "cloudy", "rain", "snow", "wind", "fog", "storm"]
