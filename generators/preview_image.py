@@ -8,7 +8,8 @@ The page is painted back to front, like layers of cut paper:
   4. the setting in three layers (far, mid, near); the farther a layer, the more it takes the sky's colour
   5. the characters in the foreground, each with a soft shadow
   6. the weather in front: rain, snow, wind, fog, lightning
-  7. finish: downsampling (anti-aliasing), saturation, vignette, paper grain
+  7. finish: downsampling (anti-aliasing), the style (watercolour, crayon, pencil, paper cut-out, flat vector,
+     night-light pastel: ``drawing.styles``, read from the request's style), saturation, vignette, paper grain
 
 This file is the backend and steps 1-3, 6 and 7. The drawing toolkit (the scene's light and a painter that works
 in fractions of the frame), the setting painters (step 4) and the characters (step 5) are the package
@@ -31,6 +32,7 @@ from storyreel.generators.base import ImageRequest
 from storyreel.generators.drawing.canvas import WHITE, Look, Painter, cloud, mix, stable_hash
 from storyreel.generators.drawing.characters import paint_characters
 from storyreel.generators.drawing.settings import SETTING_PAINTERS, Stage
+from storyreel.generators.drawing.styles import apply_style, grain_of, style_of
 from storyreel.plan import Scene
 
 # --- the backend --------------------------------------------------------------------------------
@@ -43,7 +45,7 @@ class PreviewIllustrator:
     """
 
     name = "preview"
-    version = "1"
+    version = "2"  # 2: styles drawn; the scenery no longer moves when a look or the style changes
     summary = "procedural picture-book illustrations, CPU"
     requires = ("PIL", "numpy")  # importable modules it needs
 
@@ -63,8 +65,10 @@ class PreviewIllustrator:
         scene = request.scene
         ss = max(1, min(self.options.supersample, 4096 // max(request.width, request.height)))  # memory
         look = Look.of(scene)
-        # the prompt takes part so that pages sharing a seed still differ; seeds may be negative
-        key = stable_hash(scene.setting, scene.time_of_day, scene.weather, request.prompt)
+        # the prompt takes part so that pages sharing a seed still differ, but without the style and the
+        # characters' looks that it repeats: a new look or style must not move the trees or recolour the
+        # curtains (only the character, or the rendering). Seeds may be negative.
+        key = stable_hash(scene.setting, scene.time_of_day, scene.weather, _scenery_words(request))
         rng = np.random.default_rng([request.seed % 2**64, key])
         canvas = _sky_gradient(look, request.width * ss, request.height * ss)
         p = Painter(canvas, look, rng)
@@ -86,8 +90,18 @@ class PreviewIllustrator:
 
         # 7. finish at the output size
         image = canvas.reduce(ss) if ss > 1 else canvas
-        pixels = _finish(np.asarray(image), self.options)
+        style = style_of(request.style)
+        pixels = _finish(apply_style(np.asarray(image), style), self.options, grain=grain_of(style))
         Image.fromarray(pixels).save(out, format="PNG", compress_level=1)  # fast; these are working files
+
+
+def _scenery_words(request: ImageRequest) -> str:
+    """The prompt without the style and the looks of the characters (which it repeats verbatim)."""
+    text = request.prompt
+    for part in sorted([request.style, *(c.look for c in request.characters)], key=len, reverse=True):
+        if part.strip():
+            text = text.replace(part, "")
+    return text
 
 
 # --- 1-3. sky -------------------------------------------------------------------------------------
@@ -240,13 +254,13 @@ def _paint_weather(p: Painter, scene: Scene, stage: Stage) -> None:
 # --- 7. finish ------------------------------------------------------------------------------------
 
 
-def _finish(pixels: np.ndarray, options: PreviewIllustrator.Options) -> np.ndarray:
+def _finish(pixels: np.ndarray, options: PreviewIllustrator.Options, grain: bool = True) -> np.ndarray:
     """Saturation, a soft vignette and paper grain. The grain is the same sheet of paper on every page."""
     image = pixels.astype(np.float32)
     if options.saturation != 1.0:
         grey = image @ np.array([0.299, 0.587, 0.114], np.float32)
         image = grey[..., None] + (image - grey[..., None]) * options.saturation
-    if options.texture:
+    if options.texture and grain:
         h, w = image.shape[:2]
         yy = np.linspace(-1, 1, h, dtype=np.float32)[:, None]
         xx = np.linspace(-1, 1, w, dtype=np.float32)[None, :]

@@ -1,5 +1,6 @@
 """Sound effects synthesised with numpy: wind, rain, sea, fire, birds, footsteps, thunder, a stream,
-crickets, magic sparkles and a heartbeat, offline and fast.
+crickets, magic sparkles and a heartbeat, and the ambiences of places: under the sea, a shop, a library, a
+school, a snowfield, a desert and outer space; offline and fast.
 
 Each effect is a small recipe of filtered noise, enveloped sines and random events (rain drops, fire
 crackles, chirps), drawn from a generator seeded by the request, so a cue always sounds the same. The
@@ -332,6 +333,130 @@ def heartbeat(rng: np.random.Generator, frames: int) -> np.ndarray:
     return out
 
 
+# --- the ambiences of the settings of issue 14 ---------------------------------------------------------
+
+
+def underwater(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """Under the sea: a deep muffled swell, and bubbles rising in little trains, each a gliding blip."""
+    swell = _filter(_noise(rng, frames, 0.6), "lowpass", 220.0, order=4) * _slow(rng, frames, 0.15, 0.4, 1.0)[:, None]
+    blips = []
+    for _ in range(10):
+        f = rng.uniform(300.0, 900.0)
+        blips.append(_chirp(f, f * rng.uniform(1.6, 2.6), rng.uniform(0.03, 0.07)))
+    starts = []
+    for train in _events(rng, frames, 0.8):  # bubbles come up in trains
+        starts += [train + at for at in np.cumsum(rng.uniform(0.04, 0.12, rng.integers(3, 9))) * SAMPLE_RATE]
+    starts = np.asarray(starts, dtype=int)
+    bubbles = _scatter(rng, frames, starts, blips, rng.uniform(0.2, 0.6, starts.size), spread=0.7)
+    return 3.0 * swell + _filter(bubbles, "lowpass", 2500.0)  # high sounds do not carry under water
+
+
+def _bell(f: float, seconds: float, partials: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """A struck bell: inharmonic partials (ratio, level), each decaying, the higher ones faster."""
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    tone = sum(level * np.sin(2 * np.pi * f * ratio * t) * np.exp(-t * (1.5 + ratio)) for ratio, level in partials)
+    return tone * np.minimum(t / 0.002, 1.0)
+
+
+def _murmur(rng: np.random.Generator, frames: int, band: tuple[float, float], rate: float) -> np.ndarray:
+    """Voices too far away to make out: band-passed noise that rises and falls at the pace of syllables."""
+    syllables = _slow(rng, frames, rate, 0.0, 1.0) ** 2 * _slow(rng, frames, 0.3, 0.3, 1.0)
+    return _filter(_noise(rng, frames, 0.6), "bandpass", band) * syllables[:, None]
+
+
+def shop(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A little shop: a low murmur of customers, and the bell over the door tinkling now and then."""
+    out = 0.5 * _murmur(rng, frames, (250.0, 1800.0), 5.0)
+    tinkle = _bell(2200.0, 0.8, ((1.0, 1.0), (2.4, 0.4), (3.9, 0.2)))
+    time = rng.uniform(0.1, 0.6)
+    while time < frames / SAMPLE_RATE:
+        for k in range(int(rng.integers(2, 5))):  # the bell swings a few times
+            pan_add(out, round((time + 0.09 * k) * SAMPLE_RATE), tinkle, 0.35 * 0.7**k, 0.3)
+        time += rng.uniform(5.0, 10.0)
+    return out
+
+
+def library(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A quiet library: the hush of a big room, a clock ticking, and a page turned now and then."""
+    out = 0.3 * _filter(_noise(rng, frames), "lowpass", 500.0)
+    tick = _filter(rng.standard_normal(round(0.006 * SAMPLE_RATE)), "bandpass", (2000.0, 5000.0)) * _decay(
+        0.0015, 0.006, attack=0.0002
+    )
+    time = rng.uniform(0.0, 1.0)
+    while time < frames / SAMPLE_RATE:  # tick, tock: one a second, the tock a little lower
+        pan_add(out, round(time * SAMPLE_RATE), tick, 0.5 if round(time) % 2 else 0.35, -0.5)
+        time += 1.0
+    for start in _events(rng, frames, 0.25):  # a page turned: a soft swish of paper
+        n = round(rng.uniform(0.25, 0.4) * SAMPLE_RATE)
+        swish = _filter(rng.standard_normal(n), "bandpass", (1500.0, 7000.0)) * np.sin(np.pi * np.arange(n) / n) ** 2
+        pan_add(out, int(start), swish, 0.25, rng.uniform(-0.3, 0.3))
+    return out
+
+
+def school(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A school: the bell rung once at the start, then children at play in the distance."""
+    out = 0.6 * _murmur(rng, frames, (400.0, 3000.0), 7.0)
+    for k in range(6):  # a hand bell, rung back and forth
+        pan_add(
+            out,
+            round((0.05 + 0.22 * k) * SAMPLE_RATE),
+            _bell(880.0, 1.4, ((1.0, 1.0), (2.0, 0.5), (2.76, 0.3))),
+            0.5,
+            0.0,
+        )
+    for start in _events(rng, frames, 0.6):  # a shout or a laugh: a short voiced glide
+        f = rng.uniform(350.0, 650.0)
+        pan_add(
+            out,
+            int(start),
+            _chirp(f, f * rng.uniform(0.7, 1.4), rng.uniform(0.15, 0.35), (1.0, 0.5, 0.3)),
+            0.15,
+            rng.uniform(-0.8, 0.8),
+        )
+    return out
+
+
+def snow(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A snowfield: a thin cold wind whistling over the snow, muffled and still, and now and then the
+    crunch of a step in the snow."""
+    gust = _slow(rng, frames, 0.15, 0.1, 0.7) ** 1.5
+    air = _filter(_noise(rng, frames, 0.8), "bandpass", (900.0, 3500.0)) * gust[:, None]
+    whistle = _filter(_noise(rng, frames, 0.4), "bandpass", (1700.0, 1760.0)) * (gust**2)[:, None]
+    out = 0.6 * air + 1.2 * whistle
+    time = rng.uniform(0.5, 2.0)
+    while time < frames / SAMPLE_RATE:
+        n = round(0.16 * SAMPLE_RATE)
+        crunch = _filter(rng.standard_normal(n), "bandpass", (600.0, 4000.0)) * _decay(0.05, 0.16, attack=0.01)
+        crunch *= rng.uniform(0.3, 1.0, n) > 0.55  # crackly grains of snow
+        pan_add(out, round(time * SAMPLE_RATE), crunch, 0.3, rng.uniform(-0.3, 0.3))
+        time += rng.uniform(0.6, 0.9) if rng.random() < 0.8 else rng.uniform(2.0, 4.0)
+    return out
+
+
+def desert(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A desert: a dry hot wind, and sand hissing across the dunes when it gusts."""
+    gust = _slow(rng, frames, 0.2, 0.1, 1.0) ** 2
+    rush = _filter(_noise(rng, frames), "bandpass", (80.0, 500.0)) * (0.3 + gust)[:, None]
+    grains = _filter(_noise(rng, frames, 0.95), "highpass", 4000.0) * (gust**2)[:, None]
+    grains *= _filter(np.abs(rng.standard_normal((frames, 1))), "lowpass", 300.0) * 3.0  # grainy, not smooth
+    return rush + 0.5 * grains
+
+
+def space(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """Outer space as films sound it: a low drone of two slightly detuned tones beating slowly, a soft
+    shimmer high above, and nothing else."""
+    t = np.arange(frames) / SAMPLE_RATE
+    base = rng.uniform(55.0, 70.0)
+    drone = np.zeros((frames, 2))
+    for side, detune in enumerate((1.0, 1.0 + rng.uniform(0.004, 0.01))):
+        drone[:, side] = np.sin(2 * np.pi * base * detune * t) + 0.5 * np.sin(2 * np.pi * 1.5 * base * detune * t)
+    drone *= _slow(rng, frames, 0.1, 0.6, 1.0)[:, None]
+    shimmer = (
+        _filter(_noise(rng, frames, 0.9), "bandpass", (3000.0, 3400.0)) * _slow(rng, frames, 0.3, 0.0, 1.0)[:, None]
+    )
+    return drone + 2.0 * shimmer
+
+
 RECIPES: dict[str, Recipe] = {
     "wind": wind,
     "rain": rain,
@@ -345,6 +470,13 @@ RECIPES: dict[str, Recipe] = {
     "crickets": crickets,
     "magic": magic,
     "heartbeat": heartbeat,
+    "underwater": underwater,
+    "shop": shop,
+    "library": library,
+    "school": school,
+    "snow": snow,
+    "desert": desert,
+    "space": space,
 }
 
 KEYWORDS = SOUND_WORDS  # the words that name each sound: storyreel.vocab

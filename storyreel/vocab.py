@@ -20,6 +20,7 @@ from typing import Literal
 
 Setting = Literal[
     "forest", "beach", "sea", "meadow", "mountain", "cave", "castle", "village", "city", "room", "sky", "garden",
+    "underwater", "shop", "library", "school", "snowfield", "desert", "space",
 ]  # fmt: skip
 TimeOfDay = Literal["dawn", "day", "dusk", "night"]
 Weather = Literal["clear", "cloudy", "rain", "snow", "wind", "fog", "storm"]
@@ -27,7 +28,7 @@ Camera = Literal["pan_left", "pan_right", "zoom_in", "zoom_out", "parallax", "ti
 Mood = Literal["calm", "gentle", "playful", "mysterious", "tense", "sad", "triumphant", "adventurous", "scary"]
 Sound = Literal[
     "wind", "rain", "waves", "fire", "birds", "footsteps", "thunder", "storm", "stream", "crickets", "magic",
-    "heartbeat",
+    "heartbeat", "underwater", "shop", "library", "school", "snow", "desert", "space",
 ]  # fmt: skip
 
 SETTINGS: tuple[str, ...] = Setting.__args__  # type: ignore[attr-defined]
@@ -139,4 +140,11 @@ SOUND_WORDS: dict[str, str] = {
     "crickets": r"\b(crickets?|cicadas?|night (sounds|ambience|insects)|insects)",
     "magic": r"\b(magic|sparkl|chime|twinkl|shimmer|glitter|fair(y|ies)\b|spells?\b)",
     "heartbeat": r"\b(heart ?beats?|heart\b|pulses?\b|thump)",
+    "underwater": r"\b(underwater|under ?the ?sea|undersea|seabed|sea ?floor|reef|kelp)",
+    "shop": r"\b(shops?\b|shopping|store\b|market|bakery)",
+    "library": r"\b(library|libraries|pages? turn|turning pages|ticking|clock)",
+    "school": r"\b(school|playground|classroom)",
+    "snow": r"\b(snow\w*|blizzard|icy wind|frost)",
+    "desert": r"\b(desert|sand ?storm|dunes?\b)",
+    "space": r"\b(space\b|outer space|spaceship|rocket|cosmic)",
 }

@@ -84,7 +84,7 @@ def test_seeds_and_scenes_change_the_picture(tmp_path: Path) -> None:
 
 
 def test_every_setting_time_and_weather_renders(tmp_path: Path) -> None:
-    # 12 settings, each with a different time of day and weather, so all of them are drawn at least once
+    # every setting, each with a different time of day and weather, so all of them are drawn at least once
     for i, setting in enumerate(SETTINGS):
         scene = Scene(setting=setting, time_of_day=TIMES_OF_DAY[i % 4], weather=WEATHERS[i % len(WEATHERS)])
         image = pixels(illustrate(tmp_path, f"{setting}.png", scene=scene, characters=[PIP, MIA]))

@@ -1,13 +1,15 @@
-"""The characters of the preview illustrations: a drawing per species (twenty of them, humans included),
-each on its own transparent sprite, stood side by side in the foreground of the page.
+"""The characters of the preview illustrations: a drawing per species (thirty-three animals, a generic
+creature for any other species, and the humans), each on its own transparent sprite, stood side by side in
+the foreground of the page, turned towards each other.
 
-A character's drawing depends only on its name, species and colour, so it looks the same on every page;
-the seed moves only where the characters stand.
+A character's drawing depends only on its name, species and colour (its look's colour word, else
+``Character.color``), so it looks the same on every page; the seed moves only where the characters stand.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +33,26 @@ def _hex(color: str) -> RGB:
     return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
 
 
+# The colour words of a look (the writer's palette), so that "a small green dragon" is drawn green.
+LOOK_COLOURS = {
+    "green": "#4caf50", "red": "#e53935", "blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
+    "purple": "#8e24aa", "pink": "#f06292", "brown": "#8d6e63", "white": "#f5f5f5", "black": "#424242",
+    "gray": "#9e9e9e", "grey": "#9e9e9e", "golden": "#ffb300", "gold": "#ffb300", "silver": "#b0bec5",
+    "teal": "#26a69a",
+}  # fmt: skip
+_COLOUR_WORD = re.compile(r"\b(" + "|".join(LOOK_COLOURS) + r")\b")
+
+
+def main_colour(character: Character) -> str:
+    """A character's main colour: the colour word its look gives the species itself ("a small green dragon
+    with golden wings": green; "a girl in a red coat": none, the coat is not the girl), else
+    ``Character.color``. So a new look ("make the dragon green") recolours the character, and only it."""
+    species = character.species.lower().split()[-1:] or ["creature"]
+    look = character.look.lower()
+    named = re.search(rf"{_COLOUR_WORD.pattern}(?:[\s,-]+[a-z]+){{0,2}}?[\s,-]+{re.escape(species[0])}", look)
+    return LOOK_COLOURS[named.group(1)] if named else character.color
+
+
 @dataclass(frozen=True)
 class _Traits:
     """A character's colours and small variations, from its name, species and colour only (never the seed),
@@ -46,8 +68,9 @@ class _Traits:
 
     @classmethod
     def of(cls, character: Character) -> _Traits:
-        main = _hex(character.color)
-        key = stable_hash(character.name, character.species, character.color)
+        colour = main_colour(character)
+        main = _hex(colour)
+        key = stable_hash(character.name, character.species, colour)
         skin = SKINS[key % len(SKINS)]
         hairs = [h for h in HAIRS if abs(sum(h) - sum(skin)) > 150]  # hair that stands out from the skin
         return cls(
@@ -253,6 +276,10 @@ def _human(sp: _Sprite, t: _Traits, kind: str) -> None:
         top = hy + r * 0.7
         sp.polygon([(hx - 0.26, top), (hx + 0.26, top), (hx - 0.02, top + 0.4)], t.dark)
         sp.ellipse(hx, top + 0.14, 0.025, 0.025, GOLD, line=False)
+    elif kind == "knight":  # a helmet with a visor slit and a plume
+        sp.chord(hx, hy + 0.05 * r, 1.08 * r, 1.1 * r, 180, 360, (176, 180, 196))
+        sp.rect(hx - 0.2 * r, hy + 0.05 * r, hx + 1.0 * r, hy + 0.18 * r, (150, 154, 170))
+        sp.tube([(hx, hy + 1.1 * r), (hx - 0.5 * r, hy + 1.5 * r), (hx - 1.0 * r, hy + 1.3 * r)], 0.05, t.main)
     elif kind == "pirate":
         top = hy + r * 0.75
         sp.polygon([(hx - 0.24, top), (hx + 0.24, top), (hx + 0.12, top + 0.16), (hx - 0.12, top + 0.16)], (40, 36, 44))
@@ -457,10 +484,13 @@ def _turtle(sp: _Sprite, t: _Traits) -> None:
     sp.rect(-0.34, 0.07, 0.34, 0.12, t.dark, radius=0.03)
 
 
-def _unicorn(sp: _Sprite, t: _Traits, horn: bool = True) -> None:
-    mane = RAINBOW if horn else (t.dark,) * 5
-    for i, c in enumerate(mane):  # tail
+def _unicorn(sp: _Sprite, t: _Traits, horn: bool = True, mane: bool = True) -> None:
+    """A unicorn; without its horn, a horse; without horn and mane (and a short tail), the body of a deer."""
+    colours = RAINBOW if horn else (t.dark,) * 5 if mane else ()
+    for i, c in enumerate(colours):  # tail
         sp.tube([(-0.28, 0.5), (-0.38 - 0.015 * i, 0.36 - 0.03 * i), (-0.36, 0.18 - 0.02 * i)], 0.03, c)
+    if not mane:
+        sp.oval(-0.31, 0.52, 0.035, 0.06, 60, t.light)
     for x in (-0.18, 0.16):  # far legs
         sp.rect(x - 0.035, 0.02, x + 0.035, 0.38, t.dark, radius=0.02)
     sp.polygon([(0.1, 0.48), (0.24, 0.44), (0.38, 0.76), (0.24, 0.82)], t.main)  # neck
@@ -477,7 +507,7 @@ def _unicorn(sp: _Sprite, t: _Traits, horn: bool = True) -> None:
     sp.ellipse(0.36, 0.83, 0.025, 0.035, INK, line=False)
     sp.ellipse(0.365, 0.845, 0.01, 0.01, WHITE, line=False)
     sp.ellipse(0.38, 0.75, 0.03, 0.02, mix(t.main, PINK, 0.55), line=False)
-    for i, c in enumerate(mane):  # mane down the neck
+    for i, c in enumerate(colours):  # mane down the neck
         sp.ellipse(0.25 - 0.02 * i, 0.86 - 0.08 * i, 0.05, 0.05, c)
 
 
@@ -503,26 +533,331 @@ def _robot(sp: _Sprite, t: _Traits) -> None:
     sp.arc(0.045, 0.67, 0.05, 0.03, 20, 160, (120, 240, 250))
 
 
+# --- more species (issue 14): each its own silhouette ----------------------------------------------
+
+BLACK: RGB = (52, 50, 62)
+ORANGE: RGB = (246, 150, 50)
+
+
+def _tentacle(sp: _Sprite, x: float, y: float, dx: float, curl: float, length: float, width: float, t: _Traits) -> None:
+    """An arm from (x, y) out along ``dx`` (+-1 sideways), down to the ground and curling up at its tip,
+    with a row of suckers on its underside."""
+    up = 0.06 + 0.05 * curl  # how high the tip curls back up
+    pts = [(x, y), (x + dx * length * 0.35, 0.14), (x + dx * length * 0.7, 0.04), (x + dx * length, 0.05),
+           (x + dx * length * 1.08, up + 0.05), (x + dx * length * 0.9, up + 0.08)]  # fmt: skip
+    sp.taper(pts, width, width * 0.25, t.main)
+    for k in (1, 2, 3):
+        px, py = pts[k]
+        sp.ellipse(px, py - width * 0.2, width * 0.14, width * 0.1, t.light, line=False)
+
+
+def _octopus(sp: _Sprite, t: _Traits) -> None:
+    """A round head over eight curling arms spread on the ground."""
+    for i, (dx, length) in enumerate(((-1, 0.42), (1, 0.42), (-1, 0.3), (1, 0.3), (-1, 0.2), (1, 0.22))):
+        _tentacle(sp, dx * 0.05 * (i % 3), 0.3, dx, 1.0 if i % 2 else -1.0, length, 0.12, t)
+    sp.ellipse(0.02, 0.55, 0.27, 0.3, t.main)  # the head (the mantle)
+    sp.ellipse(-0.06, 0.66, 0.08, 0.06, t.light, line=False)
+    for x in (-0.1, 0.06, 0.16):
+        sp.ellipse(x, 0.44, 0.025, 0.02, t.dark, line=False)
+    _tentacle(sp, -0.06, 0.3, -0.5, 1.0, 0.12, 0.11, t)
+    _tentacle(sp, 0.1, 0.3, 0.5, -1.0, 0.14, 0.11, t)
+    _face(sp, 0.0, 0.52, 0.24, t.main)
+
+
+def _squid(sp: _Sprite, t: _Traits) -> None:
+    """A tall pointed mantle with fins at its top, big eyes, short arms and two long curling tentacles."""
+    for dx in (-1, 1):  # the two long tentacles, with a club at each end
+        end = (dx * 0.42, 0.08)
+        sp.taper([(dx * 0.05, 0.32), (dx * 0.2, 0.12), (dx * 0.34, 0.04), end], 0.05, 0.03, t.main)
+        sp.oval(end[0], end[1] + 0.04, 0.05, 0.07, -dx * 50, t.main)
+    for k, dx in enumerate((-0.16, -0.08, 0.0, 0.08, 0.16, 0.24)):  # the short arms
+        sp.taper([(dx * 0.6, 0.32), (dx, 0.14), (dx * 1.2 + (0.03 if k % 2 else -0.03), 0.02)], 0.07, 0.025, t.main)
+    sp.polygon([(-0.14, 0.92), (0.0, 1.12), (0.16, 0.92), (0.0, 0.84)], t.dark)  # the fins
+    sp.polygon([(-0.17, 0.38), (-0.12, 0.9), (0.0, 1.06), (0.14, 0.9), (0.19, 0.38)], t.main)  # the mantle
+    sp.ellipse(0.01, 0.36, 0.2, 0.08, t.main)
+    for y in (0.6, 0.72, 0.84):
+        sp.ellipse(-0.05, y, 0.025, 0.02, t.dark, line=False)
+    _face(sp, -0.04, 0.44, 0.22, t.main)
+
+
 def _creature(sp: _Sprite, t: _Traits) -> None:
-    """Anything else: a round, friendly blob with little horns or ears, spots and big eyes."""
+    """Anything else: a clearly made-up creature, not another animal. A soft gumdrop of a body with no ears,
+    a single curl of a tuft, stubby arms and feet, spots and big eyes."""
     for dx in (-0.1, 0.12):
-        sp.ellipse(dx, 0.04, 0.09, 0.05, t.dark)
-    if t.variant % 3 == 0:
-        for x in (-0.12, 0.14):
-            sp.stroke([(x, 0.66), (x * 1.4, 0.84)], sp.ink, 0.012)
-            sp.ellipse(x * 1.4, 0.85, 0.035, 0.035, t.light)
-    else:
-        for x in (-0.15, 0.17):
-            sp.ellipse(x, 0.66, 0.07, 0.08, t.main if t.variant % 3 == 1 else t.light)
-    sp.oval(-0.26, 0.34, 0.05, 0.1, -30, t.dark)
-    sp.ellipse(0.0, 0.37, 0.28, 0.34, t.main)
-    sp.ellipse(0.05, 0.28, 0.17, 0.18, t.light, line=False)
+        sp.ellipse(dx, 0.04, 0.08, 0.045, t.dark)
+    sp.oval(-0.27, 0.3, 0.045, 0.09, -40, t.dark)
+    body = [(-0.3, 0.08), (-0.3, 0.3), (-0.2, 0.56), (0.0, 0.66), (0.2, 0.56), (0.3, 0.3), (0.3, 0.08)]
+    sp.polygon(_smooth(body, rounds=3, closed=True), t.main)
+    sp.ellipse(0.05, 0.22, 0.17, 0.14, t.light, line=False)
+    sp.stroke([(0.0, 0.62), (0.03, 0.74), (0.1, 0.77), (0.12, 0.71), (0.07, 0.69)], sp.ink, 0.02)  # the curl
     spots = np.random.default_rng(t.variant).uniform(-1, 1, (4, 2))
     for sx, sy in spots:
         if sx < 0.2:  # keep spots off the face
-            sp.ellipse(-0.12 + 0.08 * sx, 0.4 + 0.2 * sy, 0.03, 0.025, t.dark, line=False)
-    sp.oval(0.26, 0.34, 0.05, 0.1, 30, t.main)
-    _face(sp, 0.0, 0.5, 0.26, t.main)
+            sp.ellipse(-0.16 + 0.06 * sx, 0.3 + 0.12 * sy, 0.03, 0.025, t.dark, line=False)
+    sp.oval(0.29, 0.3, 0.045, 0.09, 40, t.main)
+    _face(sp, 0.0, 0.4, 0.26, t.main)
+
+
+def _duck(sp: _Sprite, t: _Traits) -> None:
+    for dx in (-0.04, 0.08):  # webbed orange feet
+        sp.polygon([(dx - 0.02, 0.12), (dx - 0.05, 0.0), (dx + 0.1, 0.0), (dx + 0.02, 0.12)], ORANGE)
+    sp.polygon([(-0.26, 0.32), (-0.4, 0.44), (-0.3, 0.26)], t.main)  # a turned-up tail
+    sp.ellipse(-0.02, 0.26, 0.28, 0.16, t.main)
+    sp.oval(-0.06, 0.3, 0.15, 0.08, 10, t.dark)  # the wing
+    sp.tube([(0.14, 0.32), (0.16, 0.5)], 0.1, t.main)  # the neck
+    sp.ellipse(0.16, 0.56, 0.13, 0.11, t.main)
+    sp.polygon([(0.24, 0.56), (0.42, 0.53), (0.42, 0.5), (0.24, 0.49)], ORANGE)  # a flat bill
+    sp.ellipse(0.2, 0.59, 0.025, 0.032, INK, line=False)
+    sp.ellipse(0.205, 0.6, 0.01, 0.01, WHITE, line=False)
+
+
+def _penguin(sp: _Sprite, t: _Traits) -> None:
+    back = mix(t.main, BLACK, 0.6)
+    for dx in (-0.06, 0.08):
+        sp.ellipse(dx, 0.03, 0.07, 0.03, ORANGE)
+    sp.oval(0.0, 0.34, 0.2, 0.32, 0, back)
+    sp.ellipse(0.05, 0.3, 0.14, 0.24, WHITE, line=False)
+    sp.oval(-0.18, 0.36, 0.05, 0.16, -20, back)  # flippers
+    sp.oval(0.2, 0.34, 0.05, 0.15, 35, back)
+    sp.ellipse(0.03, 0.66, 0.15, 0.13, back)
+    sp.ellipse(0.08, 0.64, 0.09, 0.08, WHITE, line=False)
+    sp.polygon([(0.15, 0.64), (0.26, 0.61), (0.15, 0.58)], ORANGE)
+    sp.ellipse(0.1, 0.67, 0.022, 0.03, INK, line=False)
+    sp.ellipse(0.105, 0.68, 0.008, 0.008, WHITE, line=False)
+    sp.ellipse(0.07, 0.6, 0.03, 0.02, PINK, line=False)
+
+
+def _whale(sp: _Sprite, t: _Traits) -> None:
+    y = 0.3
+    sp.taper([(-0.2, y), (-0.38, y + 0.06), (-0.5, y + 0.2)], 0.16, 0.06, t.main)  # the tail, raised
+    sp.polygon([(-0.5, y + 0.2), (-0.62, y + 0.3), (-0.5, y + 0.26), (-0.4, y + 0.32)], t.main)  # flukes
+    sp.ellipse(0.0, y, 0.38, 0.22, t.main)
+    sp.chord(0.02, y - 0.02, 0.34, 0.18, 20, 160, t.light)  # the pale belly with its grooves
+    for x in (-0.1, 0.0, 0.1):
+        sp.stroke([(x, y - 0.12), (x + 0.06, y - 0.14)], mix(t.light, INK, 0.3))
+    sp.oval(0.0, y - 0.1, 0.05, 0.1, 70, t.dark)  # a flipper
+    sp.ellipse(0.2, y + 0.04, 0.03, 0.038, INK, line=False)
+    sp.ellipse(0.205, y + 0.05, 0.01, 0.01, WHITE, line=False)
+    sp.arc(0.27, y - 0.05, 0.07, 0.04, 20, 160, sp.ink)
+    for a in (-30, 0, 30):  # the spout
+        r = math.radians(a)
+        sp.stroke([(0.05, y + 0.22), (0.05 + 0.1 * math.sin(r), y + 0.38)], (180, 220, 250), 0.02)
+
+
+def _elephant(sp: _Sprite, t: _Traits) -> None:
+    grey = t.main
+    for x in (-0.2, 0.12):  # far legs
+        sp.rect(x - 0.05, 0.0, x + 0.05, 0.3, t.dark, radius=0.03)
+    sp.tube([(-0.32, 0.42), (-0.4, 0.3)], 0.02, grey)  # a thin tail
+    sp.ellipse(-0.04, 0.42, 0.32, 0.22, grey)
+    for x in (-0.26, 0.06):  # near legs
+        sp.rect(x - 0.055, 0.0, x + 0.055, 0.32, grey, radius=0.03)
+    sp.oval(0.18, 0.56, 0.13, 0.17, 10, t.dark)  # the big ear
+    sp.ellipse(0.3, 0.56, 0.16, 0.15, grey)
+    sp.taper([(0.4, 0.5), (0.48, 0.36), (0.5, 0.2), (0.56, 0.14)], 0.09, 0.05, grey)  # the trunk
+    sp.polygon([(0.36, 0.44), (0.44, 0.38), (0.38, 0.46)], WHITE)  # a tusk
+    _face(sp, 0.24, 0.6, 0.16, grey, mouth=False)
+
+
+def _lion(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.04, 0.62, 0.2
+    sp.taper([(-0.14, 0.14), (-0.32, 0.1), (-0.42, 0.22)], 0.05, 0.02, t.main)
+    sp.ellipse(-0.44, 0.25, 0.045, 0.045, t.dark)  # the tuft
+    _body(sp, t, rx=0.2, ry=0.25)
+    mane = mix(t.main, (150, 70, 30), 0.55)
+    petals = [(hx + 0.32 * math.cos(a), hy + 0.3 * math.sin(a)) for a in np.linspace(0, 2 * np.pi, 13)[:-1]]
+    for x, y in petals:
+        sp.ellipse(x, y, 0.1, 0.1, mane)
+    sp.ellipse(hx, hy, 0.3, 0.28, mane, line=False)
+    for x in (hx - 0.13, hx + 0.12):
+        sp.ellipse(x, hy + 0.17, 0.05, 0.05, t.main)
+    sp.ellipse(hx, hy, r, r * 0.95, t.main)
+    sp.ellipse(hx + 0.1, hy - 0.08, 0.1, 0.07, t.light, line=False)
+    sp.ellipse(hx + 0.14, hy - 0.05, 0.035, 0.025, INK, line=False)
+    _face(sp, hx - 0.02, hy, r, t.main)
+
+
+def _tiger(sp: _Sprite, t: _Traits) -> None:
+    """On all fours, striped, with a long tail held up in a curve."""
+    stripe = mix(t.main, BLACK, 0.75)
+    sp.taper([(-0.3, 0.36), (-0.46, 0.44), (-0.5, 0.62), (-0.42, 0.72)], 0.06, 0.04, t.main)
+    for x in (-0.22, 0.16):
+        sp.rect(x - 0.045, 0.0, x + 0.045, 0.26, t.dark, radius=0.03)
+    sp.ellipse(-0.04, 0.34, 0.32, 0.14, t.main)
+    sp.ellipse(-0.02, 0.28, 0.22, 0.07, t.light, line=False)
+    for x in (-0.26, -0.14, -0.02, 0.1):
+        sp.stroke([(x, 0.46), (x + 0.03, 0.36), (x, 0.3)], stripe, 0.02)
+    for x in (-0.28, 0.2):
+        sp.rect(x - 0.05, 0.0, x + 0.05, 0.28, t.main, radius=0.03)
+    hx, hy = 0.3, 0.44
+    for x in (hx - 0.1, hx + 0.08):
+        sp.ellipse(x, hy + 0.14, 0.05, 0.05, t.main)
+    sp.ellipse(hx, hy, 0.17, 0.15, t.main)
+    for dx in (-0.06, 0.0, 0.06):
+        sp.stroke([(hx + dx, hy + 0.15), (hx + dx, hy + 0.08)], stripe, 0.016)
+    sp.ellipse(hx + 0.08, hy - 0.06, 0.09, 0.06, WHITE, line=False)
+    sp.ellipse(hx + 0.12, hy - 0.04, 0.03, 0.022, INK, line=False)
+    _whiskers(sp, hx + 0.14, hy - 0.06, 0.08)
+    _face(sp, hx - 0.04, hy, 0.16, t.main, mouth=False)
+
+
+def _wolf(sp: _Sprite, t: _Traits) -> None:
+    """Sitting, its long snout raised, tall pointed ears and a low straight tail."""
+    hx, hy, r = 0.06, 0.66, 0.19
+    sp.taper([(-0.12, 0.14), (-0.34, 0.06), (-0.5, 0.04)], 0.12, 0.05, t.main)
+    _body(sp, t, rx=0.19, ry=0.27)
+    for x in (hx - 0.12, hx + 0.04):
+        sp.polygon([(x - 0.05, hy + 0.12), (x + 0.0, hy + 0.4), (x + 0.06, hy + 0.12)], t.main)
+        sp.polygon([(x - 0.02, hy + 0.15), (x + 0.0, hy + 0.3), (x + 0.03, hy + 0.15)], t.dark, line=False)
+    sp.ellipse(hx, hy, r, r, t.main)
+    sp.polygon([(hx + 0.1, hy + 0.06), (hx + 0.36, hy - 0.02), (hx + 0.34, hy - 0.08), (hx + 0.1, hy - 0.12)], t.main)
+    sp.polygon([(hx + 0.12, hy - 0.05), (hx + 0.33, hy - 0.07), (hx + 0.12, hy - 0.11)], t.light, line=False)
+    sp.ellipse(hx + 0.35, hy - 0.04, 0.03, 0.025, INK, line=False)
+    _face(sp, hx - 0.06, hy + 0.02, r, t.main, mouth=False)
+
+
+def _monkey(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.03, 0.64, 0.2
+    face = mix(t.main, (250, 220, 190), 0.6)
+    sp.stroke([(-0.14, 0.16), (-0.34, 0.2), (-0.42, 0.4), (-0.32, 0.52), (-0.24, 0.44)], t.main, 0.04)
+    for dx in (-0.09, 0.1):
+        sp.ellipse(dx + 0.02, 0.04, 0.07, 0.04, face)
+    sp.tube([(-0.14, 0.42), (-0.24, 0.26), (-0.22, 0.14)], 0.06, t.dark)  # long arms
+    sp.ellipse(0.0, 0.28, 0.17, 0.22, t.main)
+    sp.ellipse(0.04, 0.26, 0.1, 0.14, face, line=False)
+    sp.tube([(0.14, 0.42), (0.3, 0.5), (0.36, 0.64)], 0.06, t.main)  # one arm waving
+    for x in (hx - 0.22, hx + 0.22):  # ears on the sides of the head
+        sp.ellipse(x, hy, 0.07, 0.07, t.main)
+        sp.ellipse(x, hy, 0.04, 0.04, face, line=False)
+    sp.ellipse(hx, hy, r, r, t.main)
+    sp.ellipse(hx + 0.05, hy - 0.04, 0.14, 0.13, face, line=False)
+    _face(sp, hx - 0.03, hy, r, face)
+
+
+def _pig(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.06, 0.52, 0.21
+    sp.stroke([(-0.24, 0.3), (-0.32, 0.34), (-0.3, 0.4), (-0.26, 0.36)], sp.ink, 0.02)  # a curly tail
+    for x in (-0.16, 0.12):
+        sp.rect(x - 0.04, 0.0, x + 0.04, 0.2, t.dark, radius=0.02)
+    sp.ellipse(-0.02, 0.3, 0.27, 0.19, t.main)
+    for x in (-0.2, 0.16):
+        sp.rect(x - 0.045, 0.0, x + 0.045, 0.2, t.main, radius=0.02)
+    sp.ellipse(hx + 0.1, hy, r, r * 0.9, t.main)
+    for x in (hx - 0.02, hx + 0.16):  # triangle ears flopping forward
+        sp.polygon([(x - 0.06, hy + 0.12), (x, hy + 0.26), (x + 0.07, hy + 0.1)], t.dark)
+    sp.ellipse(hx + 0.28, hy - 0.04, 0.07, 0.06, t.light)  # the snout
+    for dx in (-0.02, 0.02):
+        sp.ellipse(hx + 0.28 + dx, hy - 0.04, 0.012, 0.018, t.dark, line=False)
+    _face(sp, hx + 0.02, hy + 0.04, r, t.main, mouth=False)
+
+
+def _squirrel(sp: _Sprite, t: _Traits) -> None:
+    hx, hy, r = 0.06, 0.5, 0.15
+    tail = [(-0.1, 0.08), (-0.34, 0.16), (-0.4, 0.44), (-0.3, 0.72), (-0.12, 0.78), (-0.06, 0.66)]
+    sp.taper(tail, 0.12, 0.2, t.main)  # the big bushy tail, curling over the back
+    sp.ellipse(0.0, 0.2, 0.14, 0.18, t.main)
+    sp.ellipse(0.04, 0.18, 0.08, 0.12, t.light, line=False)
+    for dx in (-0.05, 0.08):
+        sp.ellipse(dx, 0.03, 0.06, 0.03, t.dark)
+    sp.oval(0.14, 0.3, 0.04, 0.06, 40, t.dark)  # paws holding an acorn
+    sp.ellipse(0.2, 0.32, 0.04, 0.045, (170, 110, 60))
+    for x in (hx - 0.06, hx + 0.05):
+        sp.polygon([(x - 0.035, hy + 0.1), (x, hy + 0.22), (x + 0.035, hy + 0.1)], t.main)
+    sp.ellipse(hx, hy, r, r * 0.92, t.main)
+    _face(sp, hx - 0.02, hy, r, t.main)
+
+
+def _hedgehog(sp: _Sprite, t: _Traits) -> None:
+    spines = []
+    for k in range(15):  # a zigzag dome of spines
+        a = math.pi * k / 14
+        rr = 0.3 if k % 2 == 0 else 0.22
+        spines.append((-0.04 - rr * math.cos(a) * 1.05, 0.05 + rr * math.sin(a) * 0.95))
+    sp.polygon([(0.22, 0.05), *spines[::-1], (-0.38, 0.05)][::-1], t.dark)
+    face = mix(t.main, (250, 230, 200), 0.6)
+    sp.polygon([(0.1, 0.05), (0.12, 0.24), (0.36, 0.1), (0.34, 0.05)], face)  # the pointed face
+    sp.ellipse(0.36, 0.09, 0.025, 0.022, INK, line=False)
+    sp.ellipse(0.2, 0.16, 0.02, 0.025, INK, line=False)
+    sp.ellipse(0.205, 0.17, 0.007, 0.007, WHITE, line=False)
+    for dx in (-0.1, 0.1):
+        sp.ellipse(dx, 0.03, 0.04, 0.025, face)
+
+
+def _deer(sp: _Sprite, t: _Traits) -> None:
+    _unicorn(sp, t, horn=False, mane=False)
+    for side in (-1, 1):  # antlers
+        bx = 0.32 + 0.03 * side
+        sp.stroke([(bx, 0.9), (bx + 0.05 * side, 1.04), (bx + 0.02 * side, 1.14)], (150, 110, 70), 0.018)
+        sp.stroke([(bx + 0.04 * side, 1.0), (bx + 0.1 * side, 1.06)], (150, 110, 70), 0.015)
+    for x, y in ((-0.12, 0.5), (0.0, 0.52), (0.1, 0.48), (-0.06, 0.44)):
+        sp.ellipse(x, y, 0.02, 0.016, WHITE, line=False)
+
+
+def _snail(sp: _Sprite, t: _Traits) -> None:
+    body = mix(t.main, (230, 220, 180), 0.55)
+    sp.taper([(-0.3, 0.04), (0.0, 0.06), (0.26, 0.08), (0.34, 0.14)], 0.08, 0.1, body)
+    for dx in (0.0, 0.05):  # eye stalks
+        sp.stroke([(0.3 + dx, 0.16), (0.34 + dx * 1.6, 0.32)], body, 0.015)
+        sp.ellipse(0.34 + dx * 1.6, 0.33, 0.02, 0.02, INK)
+    sp.ellipse(-0.04, 0.26, 0.2, 0.2, t.main)  # the shell, with its spiral
+    pts = [
+        (-0.04 + 0.17 * (1 - a / 12) * math.cos(a), 0.26 + 0.17 * (1 - a / 12) * math.sin(a))
+        for a in np.linspace(0, 11, 40)
+    ]
+    sp.stroke(pts, t.dark, 0.02)
+    sp.arc(0.32, 0.1, 0.03, 0.02, 20, 160, sp.ink)
+
+
+def _bee(sp: _Sprite, t: _Traits) -> None:
+    """A round striped bee hovering over the ground, wings up."""
+    y = 0.45
+    for angle, dx in ((20, -0.08), (-10, 0.04)):
+        sp.oval(dx, y + 0.2, 0.08, 0.15, angle, (220, 240, 255))
+    sp.polygon([(-0.24, y), (-0.32, y - 0.02), (-0.24, y - 0.04)], BLACK)  # the sting
+    sp.ellipse(0.0, y, 0.24, 0.17, t.main)
+    for x in (-0.12, 0.0):
+        sp.chord(x, y, 0.05, 0.17, 270, 90, BLACK)
+    sp.ellipse(0.2, y + 0.02, 0.12, 0.12, BLACK)
+    for dx in (0.0, 0.06):
+        sp.stroke([(0.22 + dx, y + 0.12), (0.28 + dx, y + 0.24)], sp.ink, 0.012)
+        sp.ellipse(0.28 + dx, y + 0.25, 0.018, 0.018, BLACK)
+    sp.ellipse(0.25, y + 0.04, 0.028, 0.035, WHITE, line=False)
+    sp.ellipse(0.26, y + 0.045, 0.015, 0.02, INK, line=False)
+
+
+def _ladybug(sp: _Sprite, t: _Traits) -> None:
+    for k in range(3):  # legs
+        x = -0.12 + 0.12 * k
+        sp.stroke([(x, 0.1), (x - 0.04, 0.0)], BLACK, 0.015)
+    sp.ellipse(0.24, 0.16, 0.1, 0.09, BLACK)
+    for dx in (0.0, 0.05):
+        sp.stroke([(0.28 + dx, 0.22), (0.34 + dx, 0.34)], BLACK, 0.012)
+    sp.chord(0.0, 0.06, 0.26, 0.26, 180, 360, t.main)  # the red dome
+    sp.stroke([(0.0, 0.32), (0.0, 0.06)], BLACK, 0.012)
+    for x, y in ((-0.14, 0.16), (-0.08, 0.25), (0.08, 0.22), (0.14, 0.12), (-0.02, 0.12)):
+        sp.ellipse(x, y, 0.035, 0.035, BLACK, line=False)
+    sp.ellipse(0.28, 0.18, 0.02, 0.025, WHITE, line=False)
+
+
+def _troll(sp: _Sprite, t: _Traits) -> None:
+    """A big lumpy fellow with a long nose, pointed ears, a tuft of hair and a club."""
+    skin = t.main
+    for dx in (-0.12, 0.12):
+        sp.ellipse(dx, 0.05, 0.1, 0.05, t.dark)
+    sp.tube([(-0.2, 0.5), (-0.3, 0.3)], 0.09, skin)
+    sp.polygon(
+        _smooth([(-0.26, 0.06), (-0.3, 0.4), (-0.2, 0.66), (0.2, 0.66), (0.3, 0.4), (0.26, 0.06)], closed=True), skin
+    )
+    sp.rect(-0.24, 0.06, 0.24, 0.26, (130, 100, 70), radius=0.05)  # a sack of a tunic
+    sp.polygon([(0.3, 0.62), (0.5, 0.86), (0.6, 0.8), (0.38, 0.56)], (130, 90, 60))  # the club
+    sp.tube([(0.2, 0.5), (0.34, 0.6)], 0.09, skin)
+    for side in (-1, 1):
+        sp.polygon([(side * 0.16, 0.8), (side * 0.32, 0.9), (side * 0.18, 0.74)], skin)
+    sp.ellipse(0.0, 0.8, 0.2, 0.18, skin)
+    sp.stroke([(-0.02, 0.96), (0.0, 1.06), (0.04, 0.98)], t.dark, 0.03)
+    sp.oval(0.16, 0.74, 0.05, 0.1, -70, mix(skin, PINK, 0.3))  # the nose
+    _face(sp, -0.04, 0.82, 0.18, skin, mouth=False)
+    sp.arc(0.06, 0.68, 0.06, 0.03, 20, 160, sp.ink)
 
 
 # --- from a species word to a drawing, and onto the page -------------------------------------------
@@ -532,18 +867,24 @@ SPECIES: dict[str, tuple[Callable[[_Sprite, _Traits], None], float]] = {  # draw
     "rabbit": (_rabbit, 0.72), "mouse": (_mouse, 0.55), "frog": (_frog, 0.55), "owl": (_owl, 0.66),
     "bird": (_bird, 0.5), "fish": (_fish, 0.55), "turtle": (_turtle, 0.55), "unicorn": (_unicorn, 1.05),
     "horse": (lambda sp, t: _unicorn(sp, t, horn=False), 1.05), "robot": (_robot, 0.92),
-    "creature": (_creature, 0.75),
+    "squid": (_squid, 0.8), "octopus": (_octopus, 0.75), "duck": (_duck, 0.5), "penguin": (_penguin, 0.62),
+    "whale": (_whale, 0.9), "elephant": (_elephant, 1.2), "lion": (_lion, 0.95), "tiger": (_tiger, 0.95),
+    "wolf": (_wolf, 0.9), "monkey": (_monkey, 0.72), "pig": (_pig, 0.7), "squirrel": (_squirrel, 0.55),
+    "hedgehog": (_hedgehog, 0.5), "deer": (_deer, 1.0), "snail": (_snail, 0.45), "bee": (_bee, 0.45),
+    "ladybug": (_ladybug, 0.42), "troll": (_troll, 1.1), "creature": (_creature, 0.75),
 }  # fmt: skip
 HUMANS = {
     "girl", "boy", "child", "kid", "baby", "person", "human", "man", "woman", "grandma", "grandpa", "princess",
-    "prince", "king", "queen", "wizard", "witch", "knight", "pirate", "fairy", "elf", "mermaid",
+    "prince", "king", "queen", "wizard", "witch", "knight", "pirate", "fairy", "elf", "mermaid", "giant",
 }  # fmt: skip
 ALIASES = {
-    "kitten": "cat", "kitty": "cat", "puppy": "dog", "wolf": "fox", "bunny": "rabbit", "hare": "rabbit",
+    "kitten": "cat", "kitty": "cat", "puppy": "dog", "bunny": "rabbit", "hare": "rabbit",
     "rat": "mouse", "hamster": "mouse", "toad": "frog", "tortoise": "turtle", "pony": "horse",
-    "dinosaur": "dragon", "dino": "dragon", "duck": "bird", "chick": "bird", "penguin": "bird", "parrot": "bird",
-    "robin": "bird", "sparrow": "bird", "whale": "fish", "dolphin": "fish", "goldfish": "fish", "teddy": "bear",
-    "panda": "bear", "lion": "cat", "tiger": "cat", "girls": "girl", "boys": "boy", "children": "child",
+    "dinosaur": "dragon", "dino": "dragon", "duckling": "duck", "chick": "bird", "parrot": "bird",
+    "robin": "bird", "sparrow": "bird", "dolphin": "whale", "goldfish": "fish", "teddy": "bear",
+    "panda": "bear", "cub": "bear", "girls": "girl", "boys": "boy", "children": "child", "piglet": "pig",
+    "ape": "monkey", "cuttlefish": "squid", "fawn": "deer", "reindeer": "deer", "bumblebee": "bee",
+    "ladybird": "ladybug", "ogre": "troll", "goblin": "troll", "octopi": "octopus", "octopuses": "octopus",
 }  # fmt: skip
 
 
@@ -555,7 +896,7 @@ def species_drawing(species: str) -> tuple[str, float]:
         for singular in (word, word.removesuffix("s"), word.removesuffix("es")):  # 'cats', 'foxes'
             singular = ALIASES.get(singular, singular)
             if singular in HUMANS:
-                return singular, 1.0
+                return singular, 1.35 if singular == "giant" else 1.0
             if singular in SPECIES:
                 return singular, SPECIES[singular][1]
     return "creature", SPECIES["creature"][1]
