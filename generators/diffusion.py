@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-    from storyreel.generators.base import KeyframeRequest
+    from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 
 
 class DiffusionOptions(runtime.PipelineOptions):
@@ -91,6 +91,25 @@ def owner(backend: str, options: DiffusionOptions) -> _Owner:
     fields = {name: getattr(options, name) for name in options.load_fields}
     key = f"{backend}:{json.dumps(fields, sort_keys=True, default=str)}"
     return _owners.setdefault(key, _Owner(key))
+
+
+class VideoModel:
+    """What a video model's keyframe and interpolation backends share: their options, and one resident
+    pipeline for both (``family`` names the model; ``_load`` loads it)."""
+
+    family: ClassVar[str]
+    Options: ClassVar[type[DiffusionOptions]]
+    uses_gpu: ClassVar[bool] = True  # the flow runs it under the GPU concurrency limit
+
+    def __init__(self, options: DiffusionOptions | None = None):
+        self.options: Any = options or self.Options()
+
+    def _pipeline(self) -> Any:
+        """The resident pipeline (shared with the model's other backend when the model options are the same)."""
+        return runtime.pipeline(owner(self.family, self.options), self._load)
+
+    def _load(self) -> Loaded:
+        raise NotImplementedError
 
 
 def load_pipeline(
@@ -187,6 +206,40 @@ def page_keyframes(
     # 4. resize to the film size; keyframe 0 is the illustration itself
     keyframes = [first] + [frames.resize(video[p], request.width, request.height) for p in picks[1:]]
     frames.write_keyframes(keyframes, out)
+
+
+def interpolated_clip(
+    request: InterpolationRequest,
+    out: Path,
+    pipeline: contextlib.AbstractContextManager[Loaded],
+    frames_per_call: Callable[[Loaded], tuple[int, int]],
+    make_frames: Callable[[Loaded, list[np.ndarray], list[tuple[int, int]], int], Iterator[np.ndarray]],
+    setting: str,
+) -> None:
+    """A clip of exactly ``request.num_frames`` frames (H.264 in ``out``) whose frame ``indices[i]`` is
+    ``keyframes[i]``, the frames between them generated.
+
+    Args:
+        request: the interpolation request (keyframes and their indices, frame count, film size and rate).
+        pipeline: the backend's resident pipeline, entered while generating.
+        frames_per_call: (temporal multiple, most frames per call) of the loaded model.
+        make_frames: ``(loaded, keyframes, windows, multiple) -> frames``: every frame of the clip in order, at
+            the film size; ``windows`` are (first, last) keyframe numbers that fit one call each.
+        setting: where the model's options are set, for the message when a gap is longer than one call.
+    """
+    from storyreel.media import write_video
+
+    # 1. the keyframes at the film size (they are pasted back exactly)
+    keyframes = [frames.read_rgb(p, request.width, request.height) for p in request.keyframes]
+    # 2. generate window by window, streaming frames into the encoder
+    with pipeline as loaded:
+        multiple, max_frames = frames_per_call(loaded)
+        spans = frames.windows(request.indices, max_frames, multiple, setting)
+        count = write_video(
+            make_frames(loaded, keyframes, spans, multiple), out, request.fps, request.width, request.height
+        )
+    if count != request.num_frames:  # an internal invariant: the windows cover the clip exactly
+        raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 
 
 CAMERA_WORDS = {

@@ -34,7 +34,6 @@ from pydantic import Field
 from storyreel import runtime
 from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
-from storyreel.media import write_video
 
 SETTING = "video.options"
 PIPELINES = ("LTXConditionPipeline", "LTXPipeline", "LTXImageToVideoPipeline")
@@ -69,21 +68,14 @@ class LTXOptions(diffusion.DiffusionOptions):
     upsample_denoise: float = Field(0.4, gt=0.0, le=1.0, description="share of the refinement schedule that runs")
 
 
-class _LTX:
+class _LTX(diffusion.VideoModel):
     """What the two LTX backends share: options, the resident pipeline, one generation."""
 
+    family = "ltx"
     version = "1"
     requires = ("torch", "diffusers", "transformers", "cv2")  # importable modules it needs
     install = "pip install torch diffusers transformers accelerate"
-    uses_gpu = True  # the flow runs it under the GPU concurrency limit
     Options = LTXOptions
-
-    def __init__(self, options: LTXOptions | None = None):
-        self.options = options or LTXOptions()
-
-    def _pipeline(self) -> Any:
-        """The resident pipeline (shared with the other LTX backend when the model options are the same)."""
-        return runtime.pipeline(diffusion.owner("ltx", self.options), self._load)
 
     def _load(self) -> diffusion.Loaded:
         from diffusers import LTXConditionPipeline, LTXLatentUpsamplePipeline
@@ -214,16 +206,13 @@ class LTXInterpolator(_LTX):
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""
-        # 1. the keyframes at the film size (they are pasted back exactly)
-        keyframes = [frames.read_rgb(p, request.width, request.height) for p in request.keyframes]
-        # 2. generate window by window, streaming frames into the encoder
-        with self._pipeline() as loaded:
-            multiple, max_frames = self._frames_per_call(loaded)
-            spans = frames.windows(request.indices, max_frames, multiple, SETTING)
-            clip = self._frames(loaded, request, keyframes, spans, multiple)
-            count = write_video(clip, out, request.fps, request.width, request.height)
-        if count != request.num_frames:  # an internal invariant: windows cover the clip exactly
-            raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
+
+        def make_frames(
+            loaded: diffusion.Loaded, keyframes: list[np.ndarray], spans: list[tuple[int, int]], multiple: int
+        ) -> Iterator[np.ndarray]:
+            return self._frames(loaded, request, keyframes, spans, multiple)
+
+        diffusion.interpolated_clip(request, out, self._pipeline(), self._frames_per_call, make_frames, SETTING)
 
     def _frames(
         self,

@@ -31,7 +31,6 @@ from pydantic import Field
 from storyreel import runtime
 from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
-from storyreel.media import write_video
 
 SETTING = "video.options"
 PIPELINES = ("WanImageToVideoPipeline",)
@@ -68,21 +67,14 @@ def pipeline_class() -> type:
     return WanPipeline
 
 
-class _Wan:
+class _Wan(diffusion.VideoModel):
     """What the two Wan backends share: options, the resident pipeline, one generation."""
 
+    family = "wan"
     version = "1"
     requires = ("torch", "diffusers", "transformers", "ftfy")  # importable modules it needs
     install = "pip install 'storyreel[video]' (ftfy)"
-    uses_gpu = True  # the flow runs it under the GPU concurrency limit
     Options = WanOptions
-
-    def __init__(self, options: WanOptions | None = None):
-        self.options = options or WanOptions()
-
-    def _pipeline(self) -> Any:
-        """The resident pipeline (shared with the other Wan backend when the model options are the same)."""
-        return runtime.pipeline(diffusion.owner("wan", self.options), self._load)
 
     def _load(self) -> diffusion.Loaded:
         opts = self.options
@@ -169,17 +161,15 @@ class WanInterpolator(_Wan):
     summary = "Wan first/last-frame interpolation between neighbouring keyframes"
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
-        """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""
-        # 1. the keyframes at the film size (they are pasted back exactly)
-        keyframes = [frames.read_rgb(p, request.width, request.height) for p in request.keyframes]
-        # 2. one generation per pair of keyframes, streamed into the encoder
-        with self._pipeline() as loaded:
-            multiple, max_frames = self._frames_per_call(loaded)
-            frames.windows(request.indices, max_frames, multiple, SETTING)  # every gap fits one call
-            clip = self._frames(loaded, request, keyframes, multiple)
-            count = write_video(clip, out, request.fps, request.width, request.height)
-        if count != request.num_frames:  # an internal invariant: the pairs cover the clip exactly
-            raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
+        """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``.
+        One generation per pair of keyframes (every gap fits one call: the windows are checked, not used)."""
+
+        def make_frames(
+            loaded: diffusion.Loaded, keyframes: list[np.ndarray], spans: list[tuple[int, int]], multiple: int
+        ) -> Iterator[np.ndarray]:
+            return self._frames(loaded, request, keyframes, multiple)
+
+        diffusion.interpolated_clip(request, out, self._pipeline(), self._frames_per_call, make_frames, SETTING)
 
     def _frames(
         self, loaded: diffusion.Loaded, request: InterpolationRequest, keyframes: list[np.ndarray], multiple: int
