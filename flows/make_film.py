@@ -127,6 +127,7 @@ def agent_task(name: str) -> Callable[[Callable[..., Any]], Any]:
     """A task that asks an LLM agent: never cached by Prefect, retried twice on errors that may pass."""
     return task(
         name=name,
+        task_run_name=name,  # one run per flow run: its name needs no suffix
         cache_policy=NO_CACHE,
         persist_result=False,
         retries=2,
@@ -156,7 +157,7 @@ def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
     progress.start("story", brief.pages + 2)  # a tick per page written, then the review and the direction
     llm = agent_model(config.llm, seed=brief.seed)
     draft = write_story(llm, brief, config.llm)  # the offline writer ticks each page as it writes it
-    progress.catch_up("story", brief.pages, f"{len(draft.pages)} pages written")  # a chat model writes all at once
+    progress.catch_up("story", brief.pages, "page {n} written")  # a chat model writes all at once
     draft, reviews = refine(llm, brief, draft, config.llm)
     progress.advance("story", f"reviewed ({len(reviews)} round(s))")
     direction = direct(llm, brief, draft, config.llm)
@@ -309,7 +310,7 @@ def make_sfx(
     return str(path) if path else None
 
 
-@task(name="mix", cache_policy=NO_CACHE, persist_result=False)
+@task(name="mix", task_run_name="mix", cache_policy=NO_CACHE, persist_result=False)
 def mix_audio(
     run_path: str, narration: list[dict], music: list[dict], sfx: list[dict], duration: float, config: Config
 ) -> str:
@@ -323,7 +324,7 @@ def mix_audio(
     return str(path)
 
 
-@task(name="assemble", cache_policy=NO_CACHE, persist_result=False)
+@task(name="assemble", task_run_name="assemble", cache_policy=NO_CACHE, persist_result=False)
 def assemble(run_path: str, clips: list[str], audio: str, timeline: Timeline, config: Config) -> str:
     """The film: the clips in timeline order with the mix (and the subtitles); ``film.mp4`` is the current one."""
     from storyreel.generators.base import AssembleRequest

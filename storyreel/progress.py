@@ -142,9 +142,10 @@ def advance(stage: str, detail: str = "") -> None:
 
 
 def catch_up(stage: str, count: int, detail: str = "") -> None:
-    """Advance ``stage`` until it has ``count`` ticks since its start (those a callee gave count)."""
-    while _ticks.get(stage, 0) < count:
-        advance(stage, detail)
+    """Advance ``stage`` until it has ``count`` ticks since its start (those a callee gave count).
+    ``detail`` may hold ``{n}``, the number of the tick: ``"page {n} written"``."""
+    while (n := _ticks.get(stage, 0) + 1) <= count:
+        advance(stage, detail.format(n=n))
 
 
 def note(message: str) -> None:
