@@ -11,7 +11,7 @@ Run it from the repository:
     python examples/deploy_daily.py --pool storyreel      # or deploy for a work pool's workers, then:
     prefect worker start --pool storyreel
 
-    prefect deployment run film-from-list/make-film       # a film now, without waiting for 18:00
+    prefect deployment run film-from-list/film-from-list  # a film now, without waiting for 18:00
 
 The command line does the same: `storyreel deploy --cron "0 18 * * *" --prompts examples/bedtime.txt`.
 """
@@ -36,7 +36,7 @@ def main() -> None:
     #    too ("FREQ=WEEKLY;BYDAY=SA;BYHOUR=9" for Saturday mornings).
     evening = deployments.schedule_from(cron="0 18 * * *", timezone="Europe/Paris")
 
-    # 2. The make-film deployment. Its flow, `film-from-list`, re-reads the list at every run (edit it any
+    # 2. The film-from-list deployment (named after its flow) re-reads the list at every run (edit it any
     #    time), takes the next prompt (rotation "next": a counter in the output folder, safe when runs
     #    overlap or a day is missed) and makes the film. Settings go in as for `storyreel make --set`; here
     #    four pages. With several GPUs, `run.task_runner=dask` renders the pages of a film in parallel.

@@ -1,10 +1,14 @@
 """Deployments: a film on a schedule, one prompt of a list per run; revisions on demand.
 
-- ``make-film``: the flow ``film-from-list`` (``storyreel.flows.deployments.film_from_list``) reads a prompt
-  list, picks the next prompt and runs ``make-film`` on it as a subflow, which runs its tasks on the task
-  runner the config asks for (``run.task_runner``: thread, dask or ray). Cron, interval or RRule schedules.
-- ``revise-film``: the revision flow (``storyreel.flows.revise.revise_film``), run on demand with its
-  parameters; defined here once that module exists.
+- ``film-from-list/film-from-list``: the flow ``film-from-list`` (``storyreel.flows.deployments.film_from_list``)
+  reads a prompt list, picks the next prompt and runs the ``make-film`` flow on it as a subflow, which runs its
+  tasks on the task runner the config asks for (``run.task_runner``: thread, dask or ray). Cron, interval or
+  RRule schedules. Its runs are tagged ``scheduled``; the subflow run is named after its run folder.
+- ``revise-film/revise-film``: the revision flow (``storyreel.flows.revise.revise_film``), run on demand with
+  its parameters; defined here once that module exists.
+
+Each deployment has the name of the flow it runs, so the name in ``prefect deployment run <flow>/<deployment>``,
+the flow in the UI and the deployment are one word.
 
 Prefect schedules, queues and runs them: ``deploy(...)`` registers the deployments with a Prefect server
 for the workers of a work pool (``prefect worker start --pool storyreel``), ``serve`` runs them from this
@@ -33,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from filelock import FileLock
-from prefect import flow
+from prefect import flow, tags
 from prefect.deployments.runner import EntrypointType
 from prefect.schedules import Cron, Interval, RRule, Schedule
 
@@ -48,7 +52,7 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 DEFAULT_POOL = "storyreel"
-FILM_DEPLOYMENT = "make-film"
+FILM_DEPLOYMENT = "film-from-list"  # the name of the flow it runs
 REVISE_DEPLOYMENT = "revise-film"
 ROTATION_FILE = ".storyreel-rotation.json"
 ROTATIONS = ("next", "by-date")
@@ -155,15 +159,16 @@ def film_from_list(
     index, lap = pick_prompt(items, folder, rotation, run_key=flow_run.get_id() or "", when=_scheduled_start())
     get_run_logger().info("prompt %d of %d (pass %d): %s; %s", index + 1, len(items), lap + 1, items[index], note)
 
-    # 3. The film, as a subflow (on the task runner its config asks for)
-    return make_film(
-        prompt=items[index],
-        pages=pages,
-        style=style,
-        seed=config.story.seed + lap if seed is None else seed,
-        out=str(folder),
-        config=config,
-    )
+    # 3. The film, as a subflow (on the task runner its config asks for), tagged as a scheduled film
+    with tags("scheduled"):
+        return make_film(
+            prompt=items[index],
+            pages=pages,
+            style=style,
+            seed=config.story.seed + lap if seed is None else seed,
+            out=str(folder),
+            config=config,
+        )
 
 
 def _scheduled_start() -> datetime.datetime | None:
@@ -218,7 +223,7 @@ def film_deployment(
     out: str | Path | None = None,
     name: str = FILM_DEPLOYMENT,
 ) -> RunnerDeployment:
-    """The ``make-film`` deployment: one film per scheduled run, prompts taken in turn from a list.
+    """The ``film-from-list`` deployment: one film per scheduled run, prompts taken in turn from a list.
 
     Paths are made absolute here: a worker runs the flow in its own working directory."""
     parameters: dict[str, Any] = {"prompts_file": str(Path(prompts_file).resolve()), "rotation": rotation}
@@ -235,7 +240,7 @@ def film_deployment(
         schedules=[schedule] if schedule else None,
         parameters=parameters,
         description="A film from the next prompt of a list, on a schedule.",
-        tags=["storyreel"],
+        tags=["storyreel", "scheduled"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
 
@@ -252,7 +257,7 @@ def revise_deployment(schedule: Schedule | None = None, name: str = REVISE_DEPLO
         name=name,
         schedules=[schedule] if schedule else None,
         description="Revise a film: a change in words becomes a new plan version, then only what changed is redone.",
-        tags=["storyreel"],
+        tags=["storyreel", "revise"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -52,6 +52,41 @@ class FilmResult(BaseModel):
     reused: int
     seconds: float
     profile: str
+    flow_run: str = ""  # the flow run's name: the run folder's
+    url: str | None = None  # the flow run in the Prefect UI; None on Prefect's temporary server
+
+
+KINDS = ("make", "revise", "scheduled")  # the kind tags: what started the run (a revision, a schedule)
+
+
+def name_run(name: str, profile: str, kind: str | None = None) -> str | None:
+    """Name the current flow run ``name`` (its run folder) and tag it ``storyreel``, its kind and
+    ``profile:<profile>``. The kind is ``kind``, else the one of ``KINDS`` its caller tagged it with
+    (``with prefect.tags("revise")``), else ``make``. Returns the flow run's page in the Prefect UI when a
+    server is configured (``PREFECT_API_URL``); None on Prefect's temporary server (it has no UI to visit)."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext, TagsContext
+    from prefect.runtime import flow_run
+    from prefect.settings import PREFECT_API_URL
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return None
+    tags = {*context.flow_run.tags, *TagsContext.get().current_tags, "storyreel", f"profile:{profile}"}
+    if kind or not tags & set(KINDS):
+        tags.add(kind or "make")
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(context.flow_run.id, name=name, tags=sorted(tags))
+    context.flow_run.name, context.flow_run.tags = name, sorted(tags)
+    return flow_run.get_flow_run_ui_url() if PREFECT_API_URL.value() else None
+
+
+def _page_run_name(parameters: dict[str, Any]) -> str:
+    """Task run names for a segment's clip: ``clip-p03``, ``transition-p03-p04``."""
+    segment = parameters["segment"]
+    if segment.kind == "transition":
+        return f"transition-p{segment.page:02d}-p{segment.page + 1:02d}"
+    return f"clip-p{segment.page:02d}"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -92,6 +127,7 @@ def agent_task(name: str) -> Callable[[Callable[..., Any]], Any]:
     """A task that asks an LLM agent: never cached by Prefect, retried twice on errors that may pass."""
     return task(
         name=name,
+        task_run_name=name,  # one run per flow run: its name needs no suffix
         cache_policy=NO_CACHE,
         persist_result=False,
         retries=2,
@@ -118,10 +154,10 @@ def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
         plan = StoryPlan.load(existing)
         progress.note(f"using the plan in {existing} (v{plan.version})")
         return plan
-    progress.start("story", 3)
+    progress.start("story", brief.pages + 2)  # a tick per page written, then the review and the direction
     llm = agent_model(config.llm, seed=brief.seed)
-    draft = write_story(llm, brief, config.llm)
-    progress.advance("story", "written")
+    draft = write_story(llm, brief, config.llm)  # the offline writer ticks each page as it writes it
+    progress.catch_up("story", brief.pages, "page {n} written")  # a chat model writes all at once
     draft, reviews = refine(llm, brief, draft, config.llm)
     progress.advance("story", f"reviewed ({len(reviews)} round(s))")
     direction = direct(llm, brief, draft, config.llm)
@@ -133,7 +169,7 @@ def plan_story(run_path: str, brief: Brief, config: Config) -> StoryPlan:
     return plan
 
 
-@task(name="narrate", cache_policy=NO_CACHE, persist_result=False)
+@task(name="narrate", task_run_name="narrate-p{page.number:02d}", cache_policy=NO_CACHE, persist_result=False)
 def narrate(
     run_path: str, page: Page, config: Config, seed: int, voice: str = "", speakers: dict[str, str] | None = None
 ) -> tuple[str, float]:
@@ -154,7 +190,7 @@ def narrate(
     return str(path), audio_seconds(path)
 
 
-@task(name="illustrate", cache_policy=NO_CACHE, persist_result=False)
+@task(name="illustrate", task_run_name="illustrate-p{page.number:02d}", cache_policy=NO_CACHE, persist_result=False)
 def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config, user_image: str | None = None) -> str:
     """A page's illustration: made by the image backend, or the user's own picture (``user_image``) fitted."""
     from storyreel.generators.base import ImageRequest
@@ -184,7 +220,7 @@ def illustrate(run_path: str, plan: StoryPlan, page: Page, config: Config, user_
     return str(path)
 
 
-@task(name="keyframes", cache_policy=NO_CACHE, persist_result=False)
+@task(name="keyframes", task_run_name="keyframes-p{page.number:02d}", cache_policy=NO_CACHE, persist_result=False)
 def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: Config, seed: int) -> list[str]:
     """A page's sparse keyframes (``k*.png`` in a folder), the first derived from its illustration."""
     from storyreel.generators.base import KeyframeRequest
@@ -209,7 +245,7 @@ def make_keyframes(run_path: str, page: Page, image: str, frames: int, config: C
     return files
 
 
-@task(name="interpolate", cache_policy=NO_CACHE, persist_result=False)
+@task(name="interpolate", task_run_name=_page_run_name, cache_policy=NO_CACHE, persist_result=False)
 def interpolate(
     run_path: str,
     segment: Segment,
@@ -242,7 +278,7 @@ def interpolate(
     return str(path)
 
 
-@task(name="compose-music", cache_policy=NO_CACHE, persist_result=False)
+@task(name="compose-music", task_run_name="music-cue{index:02d}", cache_policy=NO_CACHE, persist_result=False)
 def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, config: Config, seed: int) -> str:
     """Music cue number ``index`` (1-based), ``duration`` seconds long."""
     from storyreel.generators.base import MusicRequest
@@ -255,7 +291,7 @@ def compose_music(run_path: str, index: int, cue: MusicCue, duration: float, con
     return str(path)
 
 
-@task(name="sound-effect", cache_policy=NO_CACHE, persist_result=False)
+@task(name="sound-effect", task_run_name="sfx-p{page:02d}-{index}", cache_policy=NO_CACHE, persist_result=False)
 def make_sfx(
     run_path: str, page: int, index: int, cue: SfxCue, duration: float, config: Config, seed: int, seed_page: int = 0
 ) -> str | None:
@@ -274,7 +310,7 @@ def make_sfx(
     return str(path) if path else None
 
 
-@task(name="mix", cache_policy=NO_CACHE, persist_result=False)
+@task(name="mix", task_run_name="mix", cache_policy=NO_CACHE, persist_result=False)
 def mix_audio(
     run_path: str, narration: list[dict], music: list[dict], sfx: list[dict], duration: float, config: Config
 ) -> str:
@@ -288,7 +324,7 @@ def mix_audio(
     return str(path)
 
 
-@task(name="assemble", cache_policy=NO_CACHE, persist_result=False)
+@task(name="assemble", task_run_name="assemble", cache_policy=NO_CACHE, persist_result=False)
 def assemble(run_path: str, clips: list[str], audio: str, timeline: Timeline, config: Config) -> str:
     """The film: the clips in timeline order with the mix (and the subtitles); ``film.mp4`` is the current one."""
     from storyreel.generators.base import AssembleRequest
@@ -416,7 +452,10 @@ def make_film(
         prompt, pages, style, seed, profile, settings, out, run, images, config, page_images
     )
     store = RunDir(run_dir)
-    progress.note(f"{note}\nrun directory: {run_dir}")
+    url = name_run(run_dir.name, config.profile)
+    progress.note(f"{note}\nrun directory: {run_dir}" + (f"\nPrefect UI: {url}" if url else ""))
+    logger = get_run_logger()
+    logger.info("run folder: %s (%s)", run_dir, note)
     with store.locked(), configured_tasks(config):  # tasks run where run.task_runner says
         store.reset_stats()
         write_json(run_dir / "config.json", config.model_dump(mode="json"))
@@ -425,8 +464,16 @@ def make_film(
         steps = STAGES.index(until) + 1
         tracker = create_progress_artifact(progress=0.0, description=f"{brief.prompt} -> {run_dir.name}")
 
+        logged = 0  # asset events already logged
+
         def stage_done(stage: str) -> None:
+            nonlocal logged
             update_progress_artifact(tracker, progress=100.0 * (STAGES.index(stage) + 1) / steps)
+            events = store.events()
+            made = [e.kind for e in events[logged:] if e.which == "made"]
+            reused = [e.kind for e in events[logged:] if e.which == "reused"]
+            logged = len(events)
+            logger.info("%s: made %d, reused %d (%s)", stage, len(made), len(reused), _kinds(made, reused))
 
         # 1. Story: writer, critic <-> reviser, art director -> plan.json
         plan = plan_story(str(run_dir), brief, config)
@@ -551,10 +598,18 @@ def _result(
     config: Config,
 ) -> FilmResult:
     manifest = store.manifest()
-    rows = [{"kind": r.kind, "path": r.path, "seconds": r.seconds, "key": k} for k, r in manifest.items()]
+    this_run = {e.path: e.which for e in store.events()}  # made or reused by this run; else kept from before
+    rows = [
+        {"kind": r.kind, "path": r.path, "this run": this_run.get(r.path, "kept"), "seconds": r.seconds, "key": k}
+        for k, r in manifest.items()
+    ]
     if rows:
         create_table_artifact(table=rows, key="assets", description=f"assets of {run_dir.name}")
     stats = store.stats()
+    from prefect.runtime import flow_run
+
+    if film:
+        get_run_logger().info("film: %s", film)
     return FilmResult(
         run_dir=str(run_dir),
         film=film,
@@ -564,4 +619,25 @@ def _result(
         reused=len(stats["reused"]),
         seconds=round(time.perf_counter() - started, 1),
         profile=config.profile,
+        flow_run=flow_run.get_name() or "",
+        url=_ui_url(),
     )
+
+
+def _ui_url() -> str | None:
+    from prefect.runtime import flow_run
+    from prefect.settings import PREFECT_API_URL
+
+    return flow_run.get_flow_run_ui_url() if PREFECT_API_URL.value() else None
+
+
+def _kinds(made: list[str], reused: list[str]) -> str:
+    """'made 2 image; reused 1 narration' -> the kinds of a stage's assets, for its log line."""
+    from collections import Counter
+
+    parts = [
+        f"{which} " + ", ".join(f"{n} {k}" for k, n in Counter(kinds).items())
+        for which, kinds in (("made", made), ("reused", reused))
+        if kinds
+    ]
+    return "; ".join(parts) or "nothing to do"

@@ -17,14 +17,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, tags
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
 from storyreel import progress
 from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
-from storyreel.flows.make_film import agent_task, make_film
+from storyreel.flows.make_film import agent_task, make_film, name_run
 from storyreel.plan import StoryPlan
 from storyreel.store import AssetEvent, RunDir, sha256_file, write_bytes
 from storyreel.versions import current_plan, new_version, record_film
@@ -131,6 +131,7 @@ def revise_film(
     run = Path(run_dir).resolve()
     config = saved_config(run, settings)
     plan = current_plan(run)
+    name_run(f"{run.name}-revise", config.profile, kind="revise")
     progress.note(f"revising {run} (plan v{plan.version}): {request or '(no request)'}")
 
     # 2. The reviser agent: the request as edits of the plan (a page that does not exist is refused here)
@@ -165,7 +166,8 @@ def revise_film(
 
     # 5. The film of the new version: make-film on the same run (on the run's task runner); the asset keys
     #    decide what is redone
-    result = make_film(run=str(run), settings=settings or [])
+    with tags("revise"):  # the film's run is tagged as a revision's
+        result = make_film(run=str(run), settings=settings or [])
 
     # 6. Keep its film as film.vN.mp4 and report what was redone and reused, page by page
     entry = record_film(run, entry, result.made, result.reused, film=bool(result.film))

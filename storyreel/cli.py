@@ -1,8 +1,13 @@
-"""The command line: ``storyreel make``, ``storyreel show``, ``storyreel backends``.
+"""The command line: ``storyreel make``, ``show``, ``revise``, ``history``, ``config``, ``backends`` and more.
 
 Heavy libraries (prefect, torch, moviepy) are imported only inside the commands that need them, so
 ``storyreel --help`` starts fast. Errors a user can fix print one line and exit 2; Ctrl-C exits 130
 and says how to resume.
+
+For scripts: results go to stdout, progress and errors to stderr. ``--json`` (``make``, ``show``,
+``history``, ``backends``, ``config``) prints one JSON object whose keys are listed in ``JSON_KEYS`` below.
+Exit codes (``EXIT_CODES``): 0 done, 1 an unexpected failure (a traceback: a bug to report), 2 an input or
+setting a user can fix (one line saying what), 130 interrupted (finished assets are kept).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import inspect
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,13 +32,75 @@ app = typer.Typer(
     name="storyreel",
     help="One prompt in, a short film out.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+EXIT_CODES = {
+    0: "done",
+    1: "an unexpected failure (a traceback: please report it)",
+    2: "an input or setting you can fix: one line on stderr says what",
+    130: "interrupted (Ctrl-C): finished assets are kept; resume with storyreel make --run RUN_DIR",
+}
+
+# The keys of each --json object, stable across releases (new keys may be added, none renamed or removed).
+JSON_KEYS = {
+    "make": {
+        "title": "the story's title",
+        "film": "path of film.mp4, or null when stopped early (--until)",
+        "stage": "the last stage done: plan, images, video, audio or film",
+        "run_dir": "the run directory",
+        "made": "assets made by this command",
+        "reused": "assets reused from earlier runs",
+        "seconds": "wall time of the command, Prefect's start included",
+        "profile": "the profile the film was made with",
+        "flow_run": "the Prefect flow run's name (the run folder's)",
+        "url": "the flow run in the Prefect UI, or null on Prefect's temporary server",
+    },
+    "show": {
+        "run_dir": "the run directory",
+        "title": "the story's title",
+        "version": "the plan's version",
+        "seed": "the base seed",
+        "characters": "[{name, look}]",
+        "pages": "[{number, text}]",
+        "assets": "{kind: count} of the assets in the manifest",
+        "film": "path of film.mp4, or null when not made yet",
+    },
+    "history": {
+        "run_dir": "the run directory",
+        "current": "the current plan version",
+        "versions": "[{version, action (make|revise), request, date, based_on, film, changes}]",
+        "reverts": "[{date, version, rebuilt}]",
+    },
+    "backends": {"backends": "[{kind, name, ready, missing, install, summary, origin}]"},
+    "config": {
+        "profile": "the profile picked",
+        "settings": "[{key, value, source}]: source is default, profile <name>, a storyreel.toml path, "
+        "env STORYREEL_<SECTION>__<KEY> or --set",
+    },
+}
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 STAGES = ("plan", "images", "video", "audio", "film")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout instead of text")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="auto, preview, sketch, tiny or gpu", show_default="$STORYREEL_PROFILE or auto", metavar="PROFILE"
+    ),
+]
+SetsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="override a setting (repeatable), e.g. video.fps=30", metavar="SECTION.KEY=VALUE"),
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="folder for run directories", show_default="run.out: runs", metavar="DIR")
+]
 
 
 def _quiet_libraries(verbose: bool) -> None:
@@ -58,6 +126,104 @@ def _mute_prefect_console(verbose: bool) -> None:
                 handler.setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
+def _clean_type_names() -> None:
+    """Help shows types as TEXT, INTEGER, PATH (``KEY=VALUE`` where an option names its metavar) and nothing for
+    flags, instead of Typer's ``<str>``, ``<bool>``, ``<list[str]>``."""
+    from typer.core import TyperArgument, TyperOption
+
+    def display(param: Any, ctx: Any) -> str | None:
+        if getattr(param, "is_flag", False):
+            return None
+        if param.metavar:
+            return param.metavar
+        label = param.display_type(ctx).strip("<>")
+        repeated = label.startswith("list[")
+        label = label.removeprefix("list[").removesuffix("]")
+        names = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "bool": "BOOLEAN"}
+        label = names.get(label.lower(), label.upper())
+        return f"{label} …" if repeated else label
+
+    TyperOption.display_type_rich = display  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = display  # type: ignore[method-assign]
+
+
+_clean_type_names()
+_started = time.perf_counter()  # when this command started (reset per invocation by the app callback)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"storyreel {version('storyreel')}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="print the version and exit"),
+    ] = None,
+) -> None:
+    """One prompt in, a short film out."""
+    global _started
+    _started = time.perf_counter()
+
+
+def _seconds() -> float:
+    """The wall time of this command so far."""
+    return round(time.perf_counter() - _started, 1)
+
+
+def _print_json(data: Any) -> None:
+    """One JSON object on stdout, nothing else (no markup, no wrapping)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _reporter() -> Any:
+    """Live bars on a terminal; plain timestamped lines when stderr is a file or a pipe."""
+    from storyreel import progress
+
+    return progress.RichReporter() if err.is_terminal else progress.PlainReporter()
+
+
+def _start_prefect() -> None:
+    """Say which Prefect server the run uses; start Prefect's temporary local one now (8-15 s), with a line
+    before and after, rather than silently inside the first flow call."""
+    from storyreel import progress
+
+    url = os.environ.get("PREFECT_API_URL") or _setting_url()
+    if url:
+        progress.note(f"Prefect: using the server at {url}")
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    started = time.perf_counter()
+    progress.note("Prefect: starting a temporary local server (no PREFECT_API_URL set)…")
+    SubprocessASGIServer().start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    progress.note(f"Prefect: ready in {time.perf_counter() - started:.1f} s")
+
+
+def _setting_url() -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or ""
+
+
+def _drain_prefect_logs() -> None:
+    """Send the flow's queued log lines to the server before this process (and a temporary server) ends,
+    so that Prefect's log worker never prints a connection traceback after a finished film."""
+    try:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)
+    except Exception:  # noqa: BLE001 - logs that cannot be sent must not turn a finished film into a failure
+        pass
+
+
 def _fail(message: str, code: int = 2) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # "storyreel[dask]" is not markup
     raise typer.Exit(code)
@@ -68,19 +234,31 @@ def make(
     prompt: Annotated[
         str, typer.Argument(help="the story idea, e.g. 'A little dragon who is afraid of the dark'")
     ] = "",
-    pages: Annotated[int | None, typer.Option("--pages", "-n", help="number of pages, 1-24 [default: 6]")] = None,
-    style: Annotated[str | None, typer.Option(help="visual style, e.g. 'watercolor picture book'")] = None,
-    seed: Annotated[int | None, typer.Option(help="base seed; the same seed makes the same film")] = None,
-    profile: Annotated[str | None, typer.Option(help="auto, preview, sketch, tiny or gpu [default: auto]")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for run directories [default: runs]")] = None,
-    until: Annotated[str, typer.Option(help="stop after: plan, images, video, audio or film")] = "film",
-    sets: Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")] = None,
-    run: Annotated[Path | None, typer.Option("--run", help="resume this run directory; redo nothing done")] = None,
-    image: Annotated[list[Path] | None, typer.Option("--image", help="reference image of a character")] = None,
-    page_image: Annotated[
-        list[str] | None, typer.Option("--page-image", help="your own picture for a page, animated: 3=drawing.png")
+    pages: Annotated[
+        int | None, typer.Option("--pages", "-n", help="number of pages, 1-24", show_default="story.pages: 6")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
+    style: Annotated[
+        str | None, typer.Option(help="visual style, e.g. 'watercolor picture book'", show_default="story.style")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="base seed; the same seed makes the same film", show_default="story.seed: 0")
+    ] = None,
+    profile: ProfileOpt = None,
+    out_dir: OutOpt = None,
+    until: Annotated[str, typer.Option(help="stop after this stage", metavar="plan|images|video|audio|film")] = "film",
+    sets: SetsOpt = None,
+    run: Annotated[
+        Path | None, typer.Option("--run", help="resume this run directory; redo nothing done", metavar="RUN_DIR")
+    ] = None,
+    image: Annotated[
+        list[Path] | None, typer.Option("--image", help="reference image of a character (repeatable)", metavar="FILE")
+    ] = None,
+    page_image: Annotated[
+        list[str] | None,
+        typer.Option("--page-image", help="your own picture for a page, animated (repeatable)", metavar="N=FILE"),
+    ] = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Make a film from a prompt (or resume one with --run)."""
     if until not in STAGES:
@@ -121,10 +299,11 @@ def make(
     except StoryreelError as exc:
         _fail(str(exc))
 
-    reporter = progress.RichReporter()
+    reporter = _reporter()
     previous = progress.use(reporter)
     try:
         with reporter:
+            _start_prefect()
             result = make_film(
                 prompt=prompt,
                 pages=pages,
@@ -146,19 +325,26 @@ def make(
         raise typer.Exit(130) from None
     finally:
         progress.use(previous)
-    out.print(f"[bold]{result.title}[/]")
+        _drain_prefect_logs()
+    result = result.model_copy(update={"seconds": _seconds()})  # the command's wall time, Prefect's start included
+    if as_json:
+        _print_json({key: getattr(result, key) for key in JSON_KEYS["make"]})
+        return
+    out.print(f"[bold]{escape(result.title)}[/]")
     if result.film:
-        out.print(f"film: {result.film}")
+        out.print(f"film: {result.film}", markup=False)
     else:
         out.print(f"stopped after: {result.stage}")
-    out.print(f"run directory: {result.run_dir}")
+    out.print(f"run directory: {result.run_dir}", markup=False)
+    if result.url:
+        out.print(f"Prefect UI: {result.url}", markup=False)
     out.print(
         f"made {result.made} asset(s), reused {result.reused}, in {result.seconds:.0f} s (profile {result.profile})"
     )
 
 
 @app.command()
-def show(run: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
+def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: JsonOpt = False) -> None:
     """Show a run: the story, its assets, the film."""
     from storyreel.plan import StoryPlan
     from storyreel.store import RunDir
@@ -167,24 +353,36 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
     if not plan_file.is_file():
         _fail(f"{run} has no plan.json: not a storyreel run directory, or it stopped before the story was written")
     plan = StoryPlan.load(plan_file)
-    out.print(f"[bold]{plan.title}[/]  (plan v{plan.version}, {len(plan.pages)} pages, seed {plan.brief.seed})")
-    for c in plan.characters:
-        out.print(f"  [cyan]{c.name}[/]: {c.look}")
-    for page in plan.pages:
-        out.print(f"  {page.number:>2}. {page.text}")
     manifest = RunDir(run).manifest()
     kinds: dict[str, int] = {}
     for record in manifest.values():
         kinds[record.kind] = kinds.get(record.kind, 0) + 1
-    out.print("assets: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none yet"))
     film = run / "film.mp4"
+    if as_json:
+        _print_json(
+            {
+                "run_dir": str(run.resolve()),
+                "title": plan.title,
+                "version": plan.version,
+                "seed": plan.brief.seed,
+                "characters": [{"name": c.name, "look": c.look} for c in plan.characters],
+                "pages": [{"number": p.number, "text": p.text} for p in plan.pages],
+                "assets": dict(sorted(kinds.items())),
+                "film": str(film.resolve()) if film.exists() else None,
+            }
+        )
+        return
+    out.print(f"[bold]{escape(plan.title)}[/]  (plan v{plan.version}, {len(plan.pages)} pages, seed {plan.brief.seed})")
+    for c in plan.characters:
+        out.print(f"  [cyan]{escape(c.name)}[/]: {escape(c.look)}")
+    for page in plan.pages:
+        out.print(f"  {page.number:>2}. {page.text}", markup=False)
+    out.print("assets: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none yet"))
     out.print(f"film: {film}" if film.exists() else "film: not made yet (resume with storyreel make --run)")
 
 
 @app.command()
-def backends(
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
-) -> None:
+def backends(as_json: JsonOpt = False) -> None:
     """List the backends: which are ready, which miss a package and how to install it."""
     from storyreel.registry import all_backends
 
@@ -203,12 +401,42 @@ def backends(
             }
         )
     if as_json:
-        out.print_json(json.dumps(rows))
+        _print_json({"backends": rows})
         return
     table = Table("kind", "name", "status", "what it is")
     for r in rows:
         status = "[green]ready[/]" if r["ready"] else f"[red]missing {', '.join(r['missing'])}[/]: {r['install']}"
         table.add_row(r["kind"], r["name"], status, r["summary"])
+    out.print(table)
+
+
+@app.command("config")
+def show_config(
+    profile: ProfileOpt = None,
+    sets: SetsOpt = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", help="a TOML file of settings", show_default="./storyreel.toml", metavar="FILE"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The resolved configuration: each setting, its value and where it comes from.
+
+    Sources: default, profile <name>, a storyreel.toml, env STORYREEL_<SECTION>__<KEY> (the variable), --set."""
+    from storyreel.config import config_sources
+
+    try:
+        config, rows = config_sources(profile, sets, config_file)
+    except StoryreelError as exc:
+        _fail(str(exc))
+    if as_json:
+        settings = [{"key": key, "value": value, "source": source} for key, value, source in rows]
+        _print_json({"profile": config.profile, "settings": settings})
+        return
+    table = Table("setting", "value", "source", box=None, pad_edge=False)
+    for key, value, source in rows:
+        shown = json.dumps(value) if not isinstance(value, str) else value or '""'
+        table.add_row(key, escape(shown), escape(source), style=None if source == "default" else "bold")
     out.print(table)
 
 
@@ -264,7 +492,7 @@ def revise(
     from storyreel.flows.revise import describe_kinds, revise_film
 
     _mute_prefect_console(verbose)
-    reporter = progress.RichReporter()
+    reporter = _reporter()
     previous = progress.use(reporter)
     try:
         with reporter:
@@ -301,7 +529,7 @@ def revise(
 
 
 @app.command()
-def history(run: Annotated[Path, typer.Argument(help="a run directory")]) -> None:
+def history(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: JsonOpt = False) -> None:
     """The versions of a film: the request that made each, when, and its film."""
     _run_with_plan(run)
     from storyreel.versions import describe
@@ -310,6 +538,22 @@ def history(run: Annotated[Path, typer.Argument(help="a run directory")]) -> Non
         found, current = describe(run)
     except StoryreelError as exc:
         _fail(str(exc))
+    if as_json:
+        versions = [
+            {
+                "version": v.version,
+                "action": v.action,
+                "request": v.request,
+                "date": v.date,
+                "based_on": v.based_on,
+                "film": str((run / v.film).resolve()) if v.film and (run / v.film).is_file() else None,
+                "changes": v.changes,
+            }
+            for v in found.versions
+        ]
+        reverts = [{"date": r.date, "version": r.version, "rebuilt": r.rebuilt} for r in found.reverts]
+        _print_json({"run_dir": str(run.resolve()), "current": current, "versions": versions, "reverts": reverts})
+        return
     for v in found.versions:
         film = v.film if v.film and (run / v.film).is_file() else "no film"
         what = f"made from: {v.request!r}" if v.action == "make" else f"revised from v{v.based_on}: {v.request!r}"
@@ -342,16 +586,17 @@ def revert(
 
 # --- scheduled films: `storyreel deploy` and `storyreel serve` (see storyreel.flows.deployments) ------
 
-PromptsOpt = Annotated[Path, typer.Option("--prompts", help="a text file, one story idea per line")]
+PromptsOpt = Annotated[Path, typer.Option("--prompts", help="a text file, one story idea per line", metavar="FILE")]
 CronOpt = Annotated[str | None, typer.Option("--cron", help='cron schedule, e.g. "0 18 * * *" (18:00 daily)')]
 IntervalOpt = Annotated[float | None, typer.Option("--interval", help="schedule: every S seconds")]
 RRuleOpt = Annotated[str | None, typer.Option("--rrule", help='RRule schedule, e.g. "FREQ=WEEKLY;BYDAY=SA"')]
-TimezoneOpt = Annotated[str | None, typer.Option("--timezone", help="IANA time zone of the schedule [default: UTC]")]
+TimezoneOpt = Annotated[
+    str | None, typer.Option("--timezone", help="IANA time zone of the schedule, e.g. Europe/Paris", show_default="UTC")
+]
 RotationOpt = Annotated[str, typer.Option(help="next (a counter in the output folder) or by-date")]
-ProfileOpt = Annotated[str | None, typer.Option(help="auto, preview, sketch, tiny or gpu [default: auto]")]
-PagesOpt = Annotated[int | None, typer.Option("--pages", "-n", help="pages per film, 1-24")]
-SetsOpt = Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="folder for run directories [default: runs]")]
+PagesOpt = Annotated[
+    int | None, typer.Option("--pages", "-n", help="pages per film, 1-24", show_default="story.pages: 6")
+]
 
 
 def _film_deployments(
@@ -434,7 +679,7 @@ def deploy(
     film: dict[str, Any],
     pool: Annotated[str, typer.Option(help="work pool whose workers run the films (made if missing)")] = "storyreel",
 ) -> None:
-    """Deploy the make-film (and revise-film) deployments to a Prefect server for a work pool's workers."""
+    """Deploy the film-from-list (and revise-film) deployments to a Prefect server for a work pool's workers."""
     found, note = _film_deployments(**film)
     from storyreel.flows import deployments
 

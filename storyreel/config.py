@@ -261,19 +261,87 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
         if not sep:
             raise ConfigError(f"--set {item!r}: expected section.key=value")
         _set_path(overrides, key.strip(), _parse_value(raw.strip()), f"--set {key.strip()}")
+        check_known(key.strip(), f"--set {key.strip()}")
     return overrides
+
+
+def env_variables(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``STORYREEL_<SECTION>__<KEY>`` variables of ``environ``: dotted key -> the variable's name."""
+    environ = dict(os.environ) if environ is None else environ
+    names = {}
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            names[name[len(ENV_PREFIX) :].lower().replace("__", ".")] = name
+    return names
 
 
 def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """``STORYREEL_VIDEO__FPS=30`` to ``{"video": {"fps": 30}}``. STORYREEL_PROFILE is handled apart."""
+    """``STORYREEL_VIDEO__FPS=30`` to ``{"video": {"fps": 30}}``. STORYREEL_PROFILE is handled apart.
+    A variable naming a setting that does not exist is a ConfigError that names the variable."""
     environ = dict(os.environ) if environ is None else environ
     overrides: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        dotted = name[len(ENV_PREFIX) :].lower().replace("__", ".")
-        _set_path(overrides, dotted, _parse_value(raw), f"environment variable {name}")
+    for dotted, name in env_variables(environ).items():
+        origin = f"environment variable {name}"
+        _set_path(overrides, dotted, _parse_value(environ[name]), origin)
+        check_known(dotted, origin)
     return overrides
+
+
+def check_known(dotted: str, origin: str) -> None:
+    """``dotted`` names a setting of ``Config`` (keys below an options table are the backend's to check);
+    a ConfigError that names ``origin`` (the file, variable or ``--set``) and the known keys otherwise."""
+    model: type[BaseModel] = Config
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        field = model.model_fields.get(part)
+        if field is None or (depth == 0 and part == "profile"):
+            where = ".".join(parts[:depth])
+            known = ", ".join(_sections() if depth == 0 else sorted(model.model_fields))
+            hint = f"keys in [{where}]: {known}" if where else f"sections: {known}"
+            raise ConfigError(f"{origin}: unknown setting {dotted!r}; {hint}")
+        annotation = field.annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return  # a value, or a table such as options whose keys its backend checks
+        model = annotation
+
+
+def _layers(
+    profile: str | None, sets: list[str] | None, config_file: Path | None, env: dict[str, str], cwd: Path | None
+) -> tuple[str, str, str, list[tuple[str, dict[str, Any], dict[str, str]]]]:
+    """The layers of settings, lowest first: ``(label, settings, dotted key -> where it was set)`` each; and
+    the profile picked, why, and where its name came from."""
+    requested = profile or env.get(f"{ENV_PREFIX}PROFILE") or "auto"
+    named_by = "--profile" if profile else f"env {ENV_PREFIX}PROFILE" if env.get(f"{ENV_PREFIX}PROFILE") else "default"
+    name, why = resolve_profile(requested)
+    layers: list[tuple[str, dict[str, Any], dict[str, str]]] = [(f"profile {name}", profile_data(name), {})]
+    path = config_file or (cwd or Path.cwd()) / "storyreel.toml"
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data.pop("profile", None)
+        for dotted in _leaves(data):
+            _set_path({}, dotted, None, str(path))
+            check_known(dotted, str(path))
+        layers.append((str(path), data, {}))
+    layers.append(("env", env_overrides(env), {k: f"env {v}" for k, v in env_variables(env).items()}))
+    layers.append(("--set", parse_sets(sets or []), {}))
+    return name, why, named_by, layers
+
+
+def _leaves(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"video": {"fps": 30}}`` -> ``{"video.fps": 30}``; an empty table is a leaf of its own."""
+    leaves: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            leaves.update(_leaves(value, f"{dotted}."))
+        else:
+            leaves[dotted] = value
+    return leaves
 
 
 def load_config(
@@ -293,25 +361,41 @@ def load_config(
         cwd: where to look for ``storyreel.toml``; None: the working directory.
     """
     env = dict(os.environ) if environ is None else environ
-    requested = profile or env.get(f"{ENV_PREFIX}PROFILE") or "auto"
-    name, why = resolve_profile(requested)
-    layers: list[tuple[str, dict[str, Any]]] = [(f"profile {name}", profile_data(name))]
-    path = config_file or (cwd or Path.cwd()) / "storyreel.toml"
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"config file {config_file} does not exist")
-    if path.is_file():
-        try:
-            layers.append((str(path), tomllib.loads(path.read_text(encoding="utf-8"))))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    layers.append(("environment", env_overrides(env)))
-    layers.append(("--set", parse_sets(sets or [])))
+    name, why, _, layers = _layers(profile, sets, config_file, env, cwd)
     merged: dict[str, Any] = {}
-    for _origin, data in layers:
-        data = {k: v for k, v in data.items() if k != "profile"}
-        merged = merge(merged, data)
+    for _label, data, _names in layers:
+        merged = merge(merged, {k: v for k, v in data.items() if k != "profile"})
     merged["profile"] = name
     return checked(merged), f"profile {name} ({why})"
+
+
+def config_sources(
+    profile: str | None = None,
+    sets: list[str] | None = None,
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[Config, list[tuple[str, Any, str]]]:
+    """The resolved config (as ``load_config``) and, for every setting, ``(section.key, value, source)``.
+
+    The source is the highest layer whose value is the one in force: ``default`` (the defaults in this
+    module), ``profile <name>``, the path of ``storyreel.toml``, ``env STORYREEL_<SECTION>__<KEY>`` (the
+    variable), or ``--set``. Settings below an options table are listed one by one (``image.options.steps``).
+    The first row is the profile itself: ``--profile``, ``env STORYREEL_PROFILE`` or ``default``, with why.
+    """
+    env = dict(os.environ) if environ is None else environ
+    config, _ = load_config(profile, sets, config_file, env, cwd)
+    name, why, named_by, layers = _layers(profile, sets, config_file, env, cwd)
+    flat = [(label, _leaves(data), names) for label, data, names in layers]
+    rows: list[tuple[str, Any, str]] = [("profile", name, f"{named_by} ({why})")]
+    for dotted, value in _leaves({k: v for k, v in config.model_dump(mode="json").items() if k != "profile"}).items():
+        source = "default"
+        for label, leaves, names in reversed(flat):
+            if dotted in leaves and leaves[dotted] == value:
+                source = names.get(dotted, label)
+                break
+        rows.append((dotted, value, source))
+    return config, rows
 
 
 def saved_config(run_dir: Path, sets: list[str] | None = None) -> Config:

@@ -82,7 +82,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(monkeypatch: pytest.MonkeyP
 def test_backends_lists_what_is_ready():
     result, text = _run("backends", "--json")
     assert result.exit_code == 0
-    rows = json.loads(text)
+    rows = json.loads(text)["backends"]  # one object: {"backends": [...]}
     assert {("image", "preview"), ("narration", "espeak"), ("assemble", "moviepy")} <= {
         (r["kind"], r["name"]) for r in rows
     }

@@ -9,6 +9,7 @@ import re
 
 from langchain_core.language_models import BaseLanguageModel
 
+from storyreel import progress
 from storyreel.agents import prompts
 from storyreel.errors import AgentError
 from storyreel.plan import Brief, Character, DraftPage, StoryDraft
@@ -103,6 +104,7 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
                 "(--seed) or a chat model (llm.model=ollama:<model> or openai:<model>)"
             )
         written.append(text)
+        progress.advance("story", f"page {number} written")
         scene = infer_scene(f"{text} {brief.prompt if number == 1 else ''}", pages[-1] if pages else None)
         pages.append(DraftPage(text=text, characters=[hero.name], **scene))
     return StoryDraft(title=title, characters=[hero], pages=pages)
