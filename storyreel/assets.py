@@ -61,9 +61,19 @@ def interpolation_backend(config: Config) -> tuple[str, dict]:
     return name, options
 
 
+def assembly_options(config: Config) -> tuple[dict, dict]:
+    """``assemble.options`` split between the segment encoder (the keys its ``Options`` knows: the video
+    settings every segment shares) and the assembler (the rest, checked by its own ``Options``). Segments
+    are keyed by their own settings only, so changing the film's audio bitrate re-encodes no segment."""
+    options = config.assemble.options
+    encoder = getattr(registry.load("segment", config.assemble.backend), "Options", None)
+    known = set(encoder.model_fields) if encoder is not None else set()
+    return {k: v for k, v in options.items() if k in known}, {k: v for k, v in options.items() if k not in known}
+
+
 def maker(config: Config, kind: str) -> Maker:
-    """The backend ``config`` names for assets of ``kind``: narration, image, keyframes, clip, music, sfx
-    or film."""
+    """The backend ``config`` names for assets of ``kind``: narration, image, keyframes, clip, music, sfx,
+    segment (a page clip or transition encoded for the film) or film (the segments joined, with the mix)."""
     if kind == "narration":
         return Maker("narration", config.narration.backend, config.narration.options, "speak")
     if kind == "image":
@@ -76,8 +86,10 @@ def maker(config: Config, kind: str) -> Maker:
         return Maker("music", config.music.backend, config.music.options, "compose")
     if kind == "sfx":
         return Maker("sfx", config.sfx.backend, config.sfx.options, "make")
+    if kind == "segment":
+        return Maker("segment", config.assemble.backend, assembly_options(config)[0], "encode")
     if kind == "film":
-        return Maker("assemble", config.assemble.backend, config.assemble.options, "assemble")
+        return Maker("assemble", config.assemble.backend, assembly_options(config)[1], "assemble")
     raise ValueError(f"no backend makes assets of kind {kind!r}")
 
 
@@ -110,7 +122,7 @@ def make(
     Args:
         run: the run directory.
         config: the run's config: the backend, its options, the image critic, the GPU limit.
-        kind: narration, image, keyframes, clip, music, sfx or film.
+        kind: narration, image, keyframes, clip, music, sfx, segment or film.
         request: the backend's request; the files it points to are hashed into the spec by content.
         relpath: where the asset goes in the run dir, ``{key}`` standing for its key.
         page: the page it belongs to (a transition: the page it leaves); None: the whole film.

@@ -43,6 +43,7 @@ KINDS: dict[str, str] = {
     "narration": "speak",
     "music": "compose",
     "sfx": "make",
+    "segment": "encode",
     "assemble": "assemble",
 }
 BUILT_IN = "built-in"  # the origin of the backends storyreel itself declares
