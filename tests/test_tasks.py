@@ -182,7 +182,8 @@ def test_mix_renders_the_stems_and_masters_them(run: Path, audio, timeline):
 
 
 def test_assemble_makes_the_film_and_links_film_mp4(run: Path, clips, audio, timeline, config):
-    segments = [encode_segment.fn(str(run), s, c, timeline, config) for s, c in zip(timeline.segments, clips, strict=True)]
+    pairs = zip(timeline.segments, clips, strict=True)
+    segments = [encode_segment.fn(str(run), s, c, timeline, config) for s, c in pairs]
     kinds = {(run / r.path).resolve(): r.kind for r in RunDir(run).manifest().values()}
     assert [kinds[Path(s).resolve()] for s in segments] == ["segment"] * len(clips)
     film = assemble.fn(str(run), segments, audio, timeline, config)
