@@ -164,7 +164,11 @@ def user_picture(run: RunDir, source: Path, width: int, height: int, relpath: st
 
 def stem(run: RunDir, name: str, items: list[dict[str, Any]], duration: float) -> Path | None:
     """The ``name`` track (narration, music, sfx) as one stem of ``duration`` seconds: each item a
-    ``Placement`` (path, start, gain) of one sound; None when there is nothing on the track."""
+    ``Placement`` (path, start, gain) of one sound; None when there is nothing on the track.
+
+    Keyed by the placements and the content of their sounds: a revision re-renders only the stems whose
+    sounds or places changed (a new line on page 3 redoes the narration stem; the music and sound stems
+    are reused while the timeline keeps its length)."""
     from storyreel.generators.mix import Placement, render_stem
 
     if not items:
