@@ -31,7 +31,7 @@ from storyreel.timeline import Timeline
 
 PROMPT = "A little dragon who is afraid of the dark"
 NARRATION = 'page 3 should say "The little dragon counted the stars until the dark felt soft and kind."'
-NEW_CHARACTER = 'page 4 should say "A sleepy owl landed on the branch and hooted, \\"Hello, little dragon!\\""'
+NEW_CHARACTER = 'page 4 should say "A sleepy owl landed on the branch and hooted, “Hello, little dragon!”"'
 
 
 @flow(name="bench-warm-up")
