@@ -225,7 +225,8 @@ def _import_moviepy() -> Any:
 
 
 def _check_clip(path: Path, request: SegmentRequest | AssembleRequest) -> int:
-    """The clip's frame count, after checking that it exists and has the request's size and fps."""
+    """The clip's frame count, after checking that it exists and has the request's size and fps (and, for
+    the film's segments, that they are H.264 yuv420p: their packets are copied into the film as they are)."""
     if not path.is_file():
         raise ValueError(f"clip not found: {path}")
     try:
@@ -244,6 +245,11 @@ def _check_clip(path: Path, request: SegmentRequest | AssembleRequest) -> int:
     num, den = (int(n) for n in video["avg_frame_rate"].split("/"))
     if den == 0 or abs(num / den - request.fps) > 0.01:
         raise ValueError(f"clip {path} runs at {video['avg_frame_rate']} fps, the request at {request.fps}")
+    if isinstance(request, AssembleRequest) and (video.get("codec_name"), video.get("pix_fmt")) != ("h264", "yuv420p"):
+        raise ValueError(
+            f"segment {path} is {video.get('codec_name')} {video.get('pix_fmt')}, not a film segment "
+            "(H.264 yuv420p, made by the segment encoder)"
+        )
     if "nb_frames" in video:
         return int(video["nb_frames"])
     return round(float(video["duration"]) * request.fps)
