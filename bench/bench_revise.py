@@ -22,12 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from prefect import flow
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # before prefect: no telemetry from a benchmark
 
-from storyreel.flows.make_film import make_film
-from storyreel.flows.revise import revise_film
-from storyreel.media import probe
-from storyreel.timeline import Timeline
+from prefect import flow  # noqa: E402
+
+from storyreel.flows.make_film import make_film  # noqa: E402
+from storyreel.flows.revise import revise_film  # noqa: E402
+from storyreel.media import probe  # noqa: E402
+from storyreel.timeline import Timeline  # noqa: E402
 
 PROMPT = "A little dragon who is afraid of the dark"
 NARRATION = 'page 3 should say "The little dragon counted the stars until the dark felt soft and kind."'

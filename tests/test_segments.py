@@ -132,3 +132,15 @@ def test_a_longer_page_redoes_its_segment_and_keeps_the_segments_after_it(run: P
     segments = set(by_kind(calls)["segment"])
     assert "p02" in segments and segments <= {"p02", "t01-02", "t02-03"}  # p03, p04, t03-04 kept, just later
     assert frame_count(run / "film.mp4") == after.total_frames
+
+
+def test_the_assembly_options_are_split_between_the_segments_and_the_film() -> None:
+    from storyreel import assets
+    from storyreel.config import load_config
+
+    config, _ = load_config("tiny", ["assemble.options.crf=18", "assemble.options.audio_bitrate=128k"], environ={})
+    assert assets.maker(config, "segment").options == {"crf": 18}  # segments are keyed by the video settings only
+    assert assets.maker(config, "film").options == {"audio_bitrate": "128k"}
+    typo, _ = load_config("tiny", ["assemble.options.bitrate=5M"], environ={})
+    with pytest.raises(Exception, match="bitrate"):  # a key neither knows reaches the assembler, which refuses it
+        registry.instance("assemble", "moviepy", assets.maker(typo, "film").options)
