@@ -320,7 +320,7 @@ def encode_segment(run_path: str, segment: Segment, clip: str, timeline: Timelin
     )
     n = segment.page
     transition = segment.kind == "transition"
-    where = f"transitions/t{n:02d}-{n + 1:02d}-segment-{{key}}.mp4"
+    where = f"transitions/segment-t{n:02d}-{n + 1:02d}-{{key}}.mp4"
     relpath = where if transition else f"pages/p{n:02d}/segment-{{key}}.mp4"
     path = assets.make(RunDir(Path(run_path)), config, "segment", request, relpath, page=n, transition=transition)
     progress.advance("segments", f"transition {n}-{n + 1}" if transition else f"page {n}")
