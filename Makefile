@@ -35,8 +35,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# one run: the film from segments against the single-encode floor, then revisions against the full preview film
 bench: $(STAMP)
 	$(BIN)/python bench/bench_assemble.py
+	$(BIN)/python bench/bench_revise.py
 
 # the gpu profile's video models at their real sizes, random weights (a CUDA GPU): results in docs/benchmarks.md
 gpu-smoke: $(STAMP)

@@ -89,6 +89,14 @@ def _page_run_name(parameters: dict[str, Any]) -> str:
     return f"clip-p{segment.page:02d}"
 
 
+def _segment_run_name(parameters: dict[str, Any]) -> str:
+    """Task run names for a film-ready segment: ``segment-p03``, ``segment-p03-p04`` (a transition's)."""
+    segment = parameters["segment"]
+    if segment.kind == "transition":
+        return f"segment-p{segment.page:02d}-p{segment.page + 1:02d}"
+    return f"segment-p{segment.page:02d}"
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -324,22 +332,58 @@ def mix_audio(
     return str(path)
 
 
+def segment_subtitles(timeline: Timeline, segment: Segment) -> list[dict]:
+    """The narration cues shown during ``segment``, cut to it, in seconds from its first frame (rounded to
+    the millisecond, as in the .srt)."""
+    start, end = segment.start_frame / timeline.fps, (segment.start_frame + segment.frames) / timeline.fps
+    shown = [c for c in timeline.narration if c.start < end and c.end > start]
+    return [
+        {"start": round(max(c.start, start) - start, 3), "end": round(min(c.end, end) - start, 3), "text": c.text}
+        for c in shown
+    ]
+
+
+@task(name="encode-segment", task_run_name=_segment_run_name, cache_policy=NO_CACHE, persist_result=False)
+def encode_segment(run_path: str, segment: Segment, clip: str, timeline: Timeline, config: Config) -> str:
+    """A timeline segment's clip as a film-ready segment: encoded once with the film's settings, faded where it
+    opens or closes the film, its subtitles burned in when ``assemble.burn_subtitles`` is on. Keyed by its clip,
+    its place, its subtitles and the encoder settings, not by where it starts: pages after a longer page keep
+    their segments."""
+    from storyreel.generators.base import SegmentRequest
+
+    first, last = segment == timeline.segments[0], segment == timeline.segments[-1]
+    request = SegmentRequest(
+        clip=Path(clip),
+        fps=timeline.fps,
+        width=config.video.width,
+        height=config.video.height,
+        frames=segment.frames,
+        fade_in=config.assemble.fade if first else 0.0,
+        fade_out=config.assemble.fade if last else 0.0,
+        subtitles=segment_subtitles(timeline, segment) if config.assemble.burn_subtitles else [],
+    )
+    n = segment.page
+    transition = segment.kind == "transition"
+    where = f"transitions/segment-t{n:02d}-{n + 1:02d}-{{key}}.mp4"
+    relpath = where if transition else f"pages/p{n:02d}/segment-{{key}}.mp4"
+    path = assets.make(RunDir(Path(run_path)), config, "segment", request, relpath, page=n, transition=transition)
+    progress.advance("segments", f"transition {n}-{n + 1}" if transition else f"page {n}")
+    return str(path)
+
+
 @task(name="assemble", task_run_name="assemble", cache_policy=NO_CACHE, persist_result=False)
-def assemble(run_path: str, clips: list[str], audio: str, timeline: Timeline, config: Config) -> str:
-    """The film: the clips in timeline order with the mix (and the subtitles); ``film.mp4`` is the current one."""
+def assemble(run_path: str, segments: list[str], audio: str, timeline: Timeline, config: Config) -> str:
+    """The film: the segments in timeline order joined as they are, with the mix; ``film.mp4`` is the current one."""
     from storyreel.generators.base import AssembleRequest
 
     run = RunDir(Path(run_path))
     request = AssembleRequest(
-        clips=[Path(c) for c in clips],
+        segments=[Path(s) for s in segments],
         audio=Path(audio),
-        subtitles=run.path / "subtitles.srt",
         fps=timeline.fps,
         width=config.video.width,
         height=config.video.height,
-        duration=timeline.duration,
-        fade=config.assemble.fade,
-        burn_subtitles=config.assemble.burn_subtitles,
+        frames=timeline.total_frames,
     )
     path = assets.make(run, config, "film", request, "films/film-{key}.mp4")
     final = run.path / "film.mp4"
@@ -549,7 +593,16 @@ def make_film(
         if until == "video":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 6. Music per cue and sound effects per page cue, placed on the timeline
+        # 6. Each clip encoded once as a film segment (fades and subtitles inside), beside the audio work below
+        segment_f = []
+        if until == "film":
+            progress.start("segments", len(timeline.segments))
+            segment_f = [
+                encode_segment.submit(str(run_dir), seg, clip, timeline, config)
+                for seg, clip in zip(timeline.segments, clips, strict=True)
+            ]
+
+        # 7. Music per cue and sound effects per page cue, placed on the timeline
         music_f, sfx_f = [], []
         if config.music.enabled:
             progress.start("music", len(plan.music))
@@ -569,7 +622,7 @@ def make_film(
                     )
                     sfx_f.append((span.start, cue.gain_db, made))
 
-        # 7. Mix: narration on its cues, music ducked under it, sounds at their levels
+        # 8. Mix: narration on its cues, music ducked under it, sounds at their levels
         voice = [
             {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
         ]
@@ -581,9 +634,10 @@ def make_film(
         if until == "audio":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 8. Assembly: clips + mix (+ subtitles) -> film.mp4
+        # 9. Assembly: the segments joined as they are, with the mix -> film.mp4
+        segments = [f.result() for f in segment_f]
         progress.start("film", 1)
-        film = assemble(str(run_dir), clips, audio, timeline, config)
+        film = assemble(str(run_dir), segments, audio, timeline, config)
         stage_done("film")
         return _result(store, run_dir, film, until, plan, started, config)
 

@@ -189,16 +189,51 @@ class SoundMaker(Protocol):
 # --- assembly ---------------------------------------------------------------------------------
 
 
-class AssembleRequest(Request):
-    clips: list[Path] = Field(min_length=1, description="video clips in timeline order, same size and fps")
-    audio: Path = Field(description="the final mix, as long as the timeline")
-    subtitles: Path | None = Field(None, description=".srt to burn in, when burn_subtitles is set")
+class SubtitleCue(Request):
+    """One subtitle line on a segment, in seconds from the segment's first frame."""
+
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    text: str
+
+
+class SegmentRequest(Request):
+    """One stretch of the film (a page clip or a transition) to encode as a film-ready segment.
+
+    The segment is ``frames`` frames of ``clip`` (which may hold more), faded from black over its first
+    ``fade_in`` seconds (the film's first segment) and to black over its last ``fade_out`` seconds (the
+    film's last), with ``subtitles`` burned in. Where it sits in the film is not part of it: a segment
+    moved by a longer page before it is the same segment."""
+
+    clip: Path = Field(description="the segment's video clip, of the film's size and fps")
     fps: int = 24
     width: int = Field(gt=0)
     height: int = Field(gt=0)
-    duration: float = Field(gt=0, description="timeline length in seconds: the film is cut to it")
-    fade: float = Field(0.5, ge=0, description="seconds of fade from and to black at the ends")
-    burn_subtitles: bool = False
+    frames: int = Field(gt=0, description="the segment's length in frames: the clip is cut to it")
+    fade_in: float = Field(0.0, ge=0, description="seconds of fade from black at its start (0: none)")
+    fade_out: float = Field(0.0, ge=0, description="seconds of fade to black at its end (0: none)")
+    subtitles: list[SubtitleCue] = Field(default_factory=list, description="lines to burn in (empty: none)")
+
+
+@runtime_checkable
+class SegmentEncoder(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def encode(self, request: SegmentRequest, out: Path) -> None:
+        """Write the segment: H.264 yuv420p mp4, no audio, ``frames`` frames, a keyframe at its first frame,
+        encoded with settings every segment of the film shares (so they concatenate losslessly)."""
+
+
+class AssembleRequest(Request):
+    """The film from its segments: their lossless concatenation, and the mix as its sound."""
+
+    segments: list[Path] = Field(min_length=1, description="film-ready segments in timeline order (SegmentEncoder)")
+    audio: Path = Field(description="the final mix, as long as the timeline")
+    fps: int = 24
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    frames: int = Field(gt=0, description="the timeline's length in frames: the segments must add up to it")
 
 
 @runtime_checkable
@@ -207,4 +242,5 @@ class Assembler(Protocol):
     version: ClassVar[str]
 
     def assemble(self, request: AssembleRequest, out: Path) -> None:
-        """Write the film: H.264 yuv420p + AAC mp4 with +faststart, ``duration`` long."""
+        """Write the film: the segments' video stream copied end to end, the mix encoded once as AAC, in an
+        mp4 with +faststart, ``frames`` frames long."""

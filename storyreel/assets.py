@@ -59,9 +59,19 @@ def interpolation_backend(config: Config) -> tuple[str, dict]:
     return name, options
 
 
+def assembly_options(config: Config) -> tuple[dict, dict]:
+    """``assemble.options`` split between the segment encoder (the keys its ``Options`` knows: the video
+    settings every segment shares) and the assembler (the rest, checked by its own ``Options``). Segments
+    are keyed by their own settings only, so changing the film's audio bitrate re-encodes no segment."""
+    options = config.assemble.options
+    encoder = getattr(registry.load("segment", config.assemble.backend), "Options", None)
+    known = set(encoder.model_fields) if encoder is not None else set()
+    return {k: v for k, v in options.items() if k in known}, {k: v for k, v in options.items() if k not in known}
+
+
 def maker(config: Config, kind: str) -> Maker:
-    """The backend ``config`` names for assets of ``kind``: narration, image, keyframes, clip, music, sfx
-    or film."""
+    """The backend ``config`` names for assets of ``kind``: narration, image, keyframes, clip, music, sfx,
+    segment (a page clip or transition encoded for the film) or film (the segments joined, with the mix)."""
     if kind == "narration":
         return Maker("narration", config.narration.backend, config.narration.options, "speak")
     if kind == "image":
@@ -74,8 +84,10 @@ def maker(config: Config, kind: str) -> Maker:
         return Maker("music", config.music.backend, config.music.options, "compose")
     if kind == "sfx":
         return Maker("sfx", config.sfx.backend, config.sfx.options, "make")
+    if kind == "segment":
+        return Maker("segment", config.assemble.backend, assembly_options(config)[0], "encode")
     if kind == "film":
-        return Maker("assemble", config.assemble.backend, config.assemble.options, "assemble")
+        return Maker("assemble", config.assemble.backend, assembly_options(config)[1], "assemble")
     raise ValueError(f"no backend makes assets of kind {kind!r}")
 
 
@@ -108,7 +120,7 @@ def make(
     Args:
         run: the run directory.
         config: the run's config: the backend, its options, the image critic, the GPU limit.
-        kind: narration, image, keyframes, clip, music, sfx or film.
+        kind: narration, image, keyframes, clip, music, sfx, segment or film.
         request: the backend's request; the files it points to are hashed into the spec by content.
         relpath: where the asset goes in the run dir, ``{key}`` standing for its key.
         page: the page it belongs to (a transition: the page it leaves); None: the whole film.
@@ -150,7 +162,11 @@ def user_picture(run: RunDir, source: Path, width: int, height: int, relpath: st
 
 def stem(run: RunDir, name: str, items: list[dict[str, Any]], duration: float) -> Path | None:
     """The ``name`` track (narration, music, sfx) as one stem of ``duration`` seconds: each item a
-    ``Placement`` (path, start, gain) of one sound; None when there is nothing on the track."""
+    ``Placement`` (path, start, gain) of one sound; None when there is nothing on the track.
+
+    Keyed by the placements and the content of their sounds: a revision re-renders only the stems whose
+    sounds or places changed (a new line on page 3 redoes the narration stem; the music and sound stems
+    are reused while the timeline keeps its length)."""
     from storyreel.generators.mix import Placement, render_stem
 
     if not items:

@@ -427,6 +427,7 @@ def backends_of(config: Config) -> list[tuple[str, str]]:
         ("keyframes", config.video.backend),
         ("interpolation", config.video.interpolation or config.video.backend),
         ("narration", config.narration.backend),
+        ("segment", config.assemble.backend),  # assemble.backend names the segment encoder and the assembler
         ("assemble", config.assemble.backend),
     ]
     if config.image.critic:

@@ -43,6 +43,7 @@ KINDS: dict[str, str] = {
     "narration": "speak",
     "music": "compose",
     "sfx": "make",
+    "segment": "encode",
     "assemble": "assemble",
     "critic": "score",
 }

@@ -1,4 +1,5 @@
-"""The MoviePy assembler on tiny real media: 128x72 clips of about a second, real ffmpeg and ffprobe."""
+"""The film from segments on tiny real media (128x72 clips of about a second, real MoviePy, ffmpeg and ffprobe):
+the MoviePy segment encoder, then the assembler that joins segments losslessly with the mix."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import numpy as np
 import pytest
 
 from storyreel.errors import BackendError
-from storyreel.generators.assemble_moviepy import MoviePyAssembler
-from storyreel.generators.base import Assembler, AssembleRequest
-from storyreel.media import probe, read_video, write_video, write_wav
+from storyreel.generators.assemble_moviepy import MoviePyAssembler, MoviePySegmentEncoder, SegmentOptions
+from storyreel.generators.base import Assembler, AssembleRequest, SegmentEncoder, SegmentRequest, SubtitleCue
+from storyreel.media import ffmpeg_exe, ffprobe_exe, probe, read_video, write_video, write_wav
 
 W, H, FPS = 128, 72, 24
 FRAME = 1 / FPS
+TOTAL = 68  # frames of the film in the module fixtures
 
 
 def moving_clip(out: Path, frames: int, seed: int, fps: int = FPS, size: tuple[int, int] = (W, H)) -> Path:
@@ -59,39 +61,109 @@ def streams(film: Path) -> dict[str, dict]:
     return {s["codec_type"]: s for s in probe(film)["streams"]}
 
 
+def framemd5(video: Path) -> list[str]:
+    """The md5 of each decoded frame (ffmpeg's framemd5 muxer)."""
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(video), "-an", "-f", "framemd5", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return [line.rsplit(",", 1)[-1].strip() for line in done.stdout.splitlines() if not line.startswith("#")]
+
+
+def segment(clip: Path, out: Path, frames: int, options: SegmentOptions | None = None, **changes) -> Path:
+    request = SegmentRequest(clip=clip, fps=changes.pop("fps", FPS), width=W, height=H, frames=frames, **changes)
+    MoviePySegmentEncoder(options).encode(request, out)
+    return out
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three 1 s clips and a 2.5 s mix: the film is cut inside the last clip."""
+    """Three 1 s clips (a few frames longer than their segments) and a mix as long as the film."""
     folder = tmp_path_factory.mktemp("media")
     for i in range(3):
-        moving_clip(folder / f"clip{i}.mp4", FPS, seed=i)
-    mix(folder / "mix.wav", 2.5)
+        moving_clip(folder / f"clip{i}.mp4", FPS + 4, seed=i)
+    mix(folder / "mix.wav", TOTAL / FPS)
     return folder
 
 
-def request_for(media: Path, **changes) -> AssembleRequest:
-    fields = dict(
-        clips=[media / f"clip{i}.mp4" for i in range(3)],
-        audio=media / "mix.wav",
-        fps=FPS,
-        width=W,
-        height=H,
-        duration=2.5,
-        fade=0.5,
-    )
+@pytest.fixture(scope="module")
+def segments(media: Path) -> list[Path]:
+    """The film's three segments, 24 + 24 + 20 frames: the first fades in, the last fades out."""
+    fade = {0: {"fade_in": 0.5}, 2: {"fade_out": 0.5}}
+    lengths = [FPS, FPS, TOTAL - 2 * FPS]
+    return [segment(media / f"clip{i}.mp4", media / f"seg{i}.mp4", n, **fade.get(i, {})) for i, n in enumerate(lengths)]
+
+
+def request_for(media: Path, segments: list[Path], **changes) -> AssembleRequest:
+    fields = dict(segments=segments, audio=media / "mix.wav", fps=FPS, width=W, height=H, frames=TOTAL)
     return AssembleRequest(**(fields | changes))
 
 
 @pytest.fixture(scope="module")
-def film(media: Path) -> Path:
+def film(media: Path, segments: list[Path]) -> Path:
     out = media / "film.tmp.mp4"
-    MoviePyAssembler().assemble(request_for(media), out)
+    MoviePyAssembler().assemble(request_for(media, segments), out)
     return out
 
 
-def test_is_an_assembler() -> None:
-    assert isinstance(MoviePyAssembler(), Assembler)
-    assert (MoviePyAssembler.name, MoviePyAssembler.version) == ("moviepy", "1")
+# --- segments --------------------------------------------------------------------------------------
+
+
+def test_is_a_segment_encoder_and_an_assembler() -> None:
+    assert isinstance(MoviePySegmentEncoder(), SegmentEncoder) and isinstance(MoviePyAssembler(), Assembler)
+    assert (MoviePySegmentEncoder.name, MoviePyAssembler.name) == ("moviepy", "moviepy")
+
+
+def test_a_segment_is_its_frames_of_h264_starting_on_a_keyframe(segments: list[Path]) -> None:
+    found = streams(segments[2])
+    assert set(found) == {"video"}  # no sound: the film's sound is the mix, encoded once
+    assert (found["video"]["codec_name"], found["video"]["pix_fmt"]) == ("h264", "yuv420p")
+    assert int(found["video"]["nb_frames"]) == TOTAL - 2 * FPS  # cut to its frames, from a clip of 28
+    flags = subprocess.run(
+        [ffprobe_exe(), "-v", "error", "-select_streams", "v", "-show_entries", "packet=flags", "-of", "csv=p=0",
+         str(segments[1])], capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert flags[0].startswith("K") and not any(f.startswith("K") for f in flags[1:])  # one GOP, opened at once
+
+
+def test_fades_sit_inside_the_first_and_last_segments_by_frame(segments: list[Path], media: Path) -> None:
+    opening, middle, closing = (frames_of(s) for s in segments)
+    level = np.mean([f.mean() for f in middle])
+    assert opening[0].mean() < 0.2 * level and closing[-1].mean() < 0.2 * level  # black at the film's ends
+    assert opening[3].mean() < opening[9].mean() < opening[15].mean()  # still rising through the 0.5 s fade
+    assert closing[-4].mean() < closing[-8].mean()
+    plain = frames_of(segment(media / "clip0.mp4", media / "plain0.mp4", FPS))
+    assert min(f.mean() for f in plain) > 0.8 * level  # a segment inside the film does not fade
+
+
+def test_burned_subtitles_show_the_cue_only_while_it_is_on(media: Path, tmp_path: Path) -> None:
+    # a style that needs escaping inside an ffmpeg filter graph
+    options = SegmentOptions(subtitle_style="FontSize=60,Outline=2,FontName=it's [a]")
+    cue = SubtitleCue(start=0.5, end=0.9, text="HELLO")
+    burned = frames_of(segment(media / "clip0.mp4", tmp_path / "b.mp4", FPS, options, subtitles=[cue]))
+    plain = frames_of(segment(media / "clip0.mp4", tmp_path / "p.mp4", FPS, options))
+
+    def difference(i: int) -> float:
+        return float(np.abs(burned[i].astype(int) - plain[i].astype(int)).mean())
+
+    assert difference(round(0.25 * FPS)) < 0.5  # the same picture where no cue is shown
+    assert difference(round(0.7 * FPS)) > 1.5  # the text where the cue is
+
+
+def test_a_segment_request_that_disagrees_with_its_clip_is_refused(media: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="clip not found: .*nope.mp4"):
+        segment(tmp_path / "nope.mp4", tmp_path / "s.mp4", 5)
+    with pytest.raises(ValueError, match=r"holds 28 frames, the segment needs 30"):
+        segment(media / "clip0.mp4", tmp_path / "s.mp4", 30)
+    with pytest.raises(ValueError, match=r"runs at 24/1 fps, the request at 30"):
+        segment(media / "clip0.mp4", tmp_path / "s.mp4", 5, fps=30)
+    small = moving_clip(tmp_path / "small.mp4", FPS, seed=9, size=(64, 36))
+    with pytest.raises(ValueError, match=r"is 64x36, the request is 128x72"):
+        segment(small, tmp_path / "s.mp4", 5)
+    assert not (tmp_path / "s.mp4").exists()
+
+
+# --- the film from its segments ---------------------------------------------------------------------
 
 
 def test_film_is_h264_yuv420p_and_aac_of_the_right_size_and_fps(film: Path) -> None:
@@ -103,12 +175,11 @@ def test_film_is_h264_yuv420p_and_aac_of_the_right_size_and_fps(film: Path) -> N
     assert found["audio"]["codec_name"] == "aac"
 
 
-def test_film_lasts_the_requested_duration_with_audio_to_match(film: Path) -> None:
+def test_film_holds_the_timelines_frames_with_audio_to_match(film: Path) -> None:
     found = streams(film)
     video, audio = float(found["video"]["duration"]), float(found["audio"]["duration"])
-    assert abs(video - 2.5) <= FRAME
-    assert abs(audio - video) <= FRAME + 0.05
-    assert int(found["video"]["nb_frames"]) == round(2.5 * FPS)
+    assert int(found["video"]["nb_frames"]) == TOTAL
+    assert abs(video - TOTAL / FPS) <= 1e-3 and abs(audio - video) <= FRAME
 
 
 def test_film_is_faststart(film: Path) -> None:
@@ -116,77 +187,68 @@ def test_film_is_faststart(film: Path) -> None:
     assert 0 <= head.find(b"moov") < head.find(b"mdat")
 
 
-def test_film_fades_from_and_to_black(film: Path) -> None:
-    frames = frames_of(film)
-    middle = frames[len(frames) // 2].mean()
-    assert frames[0].mean() < 0.2 * middle
-    assert frames[-1].mean() < 0.2 * middle
-    assert frames[6].mean() < frames[18].mean()  # still rising half way through the 0.5 s fade
+def test_the_film_is_its_segments_frame_for_frame(film: Path, segments: list[Path]) -> None:
+    assert framemd5(film) == [md5 for s in segments for md5 in framemd5(s)]  # copied, not re-encoded
 
 
 @pytest.mark.parametrize("fps", [24, 30])
-def test_cuts_keep_every_frame_of_every_clip_in_order(tmp_path: Path, fps: int) -> None:
+def test_joins_keep_every_frame_of_every_segment_in_order(tmp_path: Path, fps: int) -> None:
     counts, levels = [7, 13, 5, 11, 9], [30, 80, 130, 180, 230]
     pairs = list(zip(counts, levels, strict=True))
-    clips = [solid_clip(tmp_path / f"c{i}.mp4", n, level, fps) for i, (n, level) in enumerate(pairs)]
+    parts = [
+        segment(solid_clip(tmp_path / f"c{i}.mp4", n + 2, level, fps), tmp_path / f"s{i}.mp4", n, fps=fps)
+        for i, (n, level) in enumerate(pairs)
+    ]
     total = sum(counts)
     request = AssembleRequest(
-        clips=clips, audio=mix(tmp_path / "mix.wav", total / fps), fps=fps, width=W, height=H,
-        duration=total / fps, fade=0,
-    )  # fmt: skip
+        segments=parts, audio=mix(tmp_path / "mix.wav", total / fps), fps=fps, width=W, height=H, frames=total
+    )
     MoviePyAssembler().assemble(request, tmp_path / "film.mp4")
 
     seen = [min(levels, key=lambda lv: abs(lv - frame.mean())) for frame in frames_of(tmp_path / "film.mp4")]
-    assert seen == [level for n, level in pairs for _ in range(n)]
+    assert seen == [level for n, level in pairs for _ in range(n)]  # nothing dropped or doubled at a join
 
 
-def test_burn_subtitles_draws_the_cue_only_while_it_is_shown(media: Path, tmp_path: Path) -> None:
-    # a path that needs escaping inside an ffmpeg filter graph
-    srt = tmp_path / "it's a [test], 1:2; ok" / "subtitles.srt"
-    srt.parent.mkdir()
-    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nHELLO\n", encoding="utf-8")
-    options = MoviePyAssembler.Options(subtitle_style="FontSize=60,Outline=2")
-    burn = request_for(media, subtitles=srt, burn_subtitles=True)
-    MoviePyAssembler(options).assemble(burn, tmp_path / "burned.mp4")
-    MoviePyAssembler(options).assemble(request_for(media, subtitles=srt), tmp_path / "plain.mp4")
+def test_joined_segments_equal_a_single_pass_encode_of_the_same_frames(tmp_path: Path) -> None:
+    """Lossless settings (crf 0) on both sides, so any difference is the joining's: a frame dropped, doubled,
+    moved or faded elsewhere. (At a lossy crf, x264's rate control carries across frames, so a single pass
+    quantizes the frames after a cut differently from a segment that starts there.)"""
+    counts, fade = [17, 6, 23, 6, 11], 5
+    clips = [moving_clip(tmp_path / f"c{i}.mp4", n + 3, seed=i) for i, n in enumerate(counts)]
+    options = SegmentOptions(crf=0)
+    ends = {0: {"fade_in": fade / FPS}, len(counts) - 1: {"fade_out": fade / FPS}}
+    parts = [
+        segment(c, tmp_path / f"s{i}.mp4", n, options, **ends.get(i, {}))
+        for i, (c, n) in enumerate(zip(clips, counts, strict=True))
+    ]
+    total = sum(counts)
+    request = AssembleRequest(
+        segments=parts, audio=mix(tmp_path / "mix.wav", total / FPS), fps=FPS, width=W, height=H, frames=total
+    )
+    MoviePyAssembler().assemble(request, tmp_path / "film.mp4")
 
-    burned, plain = frames_of(tmp_path / "burned.mp4"), frames_of(tmp_path / "plain.mp4")
-    shown, hidden = round(1.5 * FPS), round(0.75 * FPS)
+    # the single pass: the same decoded frames through one encoder with the same settings and fades
+    frames = [f for clip, n in zip(clips, counts, strict=True) for f in list(read_video(clip))[:n]]
+    single = tmp_path / "single.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS),
+         "-i", "-", "-vf", f"fade=t=in:s=0:n={fade},fade=t=out:s={total - 1 - fade}:n={fade}",
+         "-c:v", "libx264", "-preset", options.preset, "-crf", "0", "-pix_fmt", "yuv420p", str(single)],
+        input=b"".join(f.tobytes() for f in frames), check=True,
+    )  # fmt: skip
+    joined = framemd5(tmp_path / "film.mp4")
+    assert len(joined) == total and joined == framemd5(single)
 
-    def difference(i: int) -> float:
-        return float(np.abs(burned[i].astype(int) - plain[i].astype(int)).mean())
 
-    assert difference(hidden) < 0.5  # the same picture where no cue is shown
-    assert difference(shown) > 1.5  # the text where the cue is
-
-
-def test_missing_clip_is_a_clear_error_before_any_work(media: Path, tmp_path: Path) -> None:
-    missing = tmp_path / "nope.mp4"
+def test_request_that_disagrees_with_its_files_is_refused(media: Path, segments: list[Path], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"the segments hold 68 frames .* the timeline 84"):
+        MoviePyAssembler().assemble(request_for(media, segments, frames=84), tmp_path / "f.mp4")
+    short = mix(tmp_path / "short.wav", 2.0)
+    with pytest.raises(ValueError, match=r"lasts 2\.000 s, the timeline 2\.833 s"):
+        MoviePyAssembler().assemble(request_for(media, segments, audio=short), tmp_path / "f.mp4")
     with pytest.raises(ValueError, match="clip not found: .*nope.mp4"):
-        MoviePyAssembler().assemble(request_for(media, clips=[missing]), tmp_path / "f.mp4")
+        MoviePyAssembler().assemble(request_for(media, [tmp_path / "nope.mp4"], frames=1), tmp_path / "f.mp4")
     assert not (tmp_path / "f.mp4").exists()
-
-
-def test_clip_of_another_size_is_a_clear_error(media: Path, tmp_path: Path) -> None:
-    small = moving_clip(tmp_path / "small.mp4", FPS, seed=9, size=(64, 36))
-    with pytest.raises(ValueError, match=r"is 64x36, the request is 128x72"):
-        MoviePyAssembler().assemble(request_for(media, clips=[small]), tmp_path / "f.mp4")
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"duration": 3.5}, r"the clips hold 72 frames .* needs 84"),
-        ({"duration": 2.0}, r"lasts 2\.500 s, the timeline 2\.000 s"),  # the mix is longer than the film
-        ({"fps": 30, "duration": 2.5}, r"runs at 24/1 fps, the request at 30"),
-        ({"burn_subtitles": True}, r"there is no subtitle file"),
-    ],
-)
-def test_request_that_disagrees_with_its_files_is_refused(
-    media: Path, tmp_path: Path, changes: dict, message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        MoviePyAssembler().assemble(request_for(media, **changes), tmp_path / "f.mp4")
 
 
 def _child_processes() -> set[int]:
@@ -197,16 +259,22 @@ def _child_processes() -> set[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/thread-self/children").exists(), reason="needs Linux /proc children")
-def test_encoder_failure_is_a_backend_error_and_stops_every_ffmpeg(media: Path, tmp_path: Path) -> None:
+def test_encoder_failure_is_a_backend_error_and_stops_every_ffmpeg(
+    media: Path, segments: list[Path], tmp_path: Path
+) -> None:
     before = _child_processes()
-    with pytest.raises(BackendError, match="MoviePy could not write the film"):
-        MoviePyAssembler().assemble(request_for(media), tmp_path / "no such folder" / "film.mp4")
+    with pytest.raises(BackendError, match="MoviePy could not write the segment"):
+        segment(media / "clip0.mp4", tmp_path / "no such folder" / "s.mp4", 5)
+    with pytest.raises(BackendError, match="ffmpeg could not join the segments"):
+        MoviePyAssembler().assemble(request_for(media, segments), tmp_path / "no such folder" / "film.mp4")
     assert _child_processes() - before == set()
 
 
 def test_options_forbid_unknown_keys() -> None:
     with pytest.raises(ValueError, match="extra"):
         MoviePyAssembler.Options(bitrate="5M")
+    with pytest.raises(ValueError, match="extra"):
+        SegmentOptions(bitrate="5M")
 
 
 def test_importing_moviepy_ignores_a_dotenv_in_the_working_directory(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ def test_every_builtin_entry_point_imports_and_follows_its_protocol():
         "narration": base.Narrator,
         "music": base.Composer,
         "sfx": base.SoundMaker,
+        "segment": base.SegmentEncoder,
         "assemble": base.Assembler,
         "critic": base.Critic,
     }

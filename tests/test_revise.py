@@ -274,7 +274,7 @@ def test_a_narration_edit_redoes_its_page_and_what_its_new_length_needs(run: Pat
     # the report as a Prefect table artifact: per page, what was redone and reused
     rows = latest_artifact("revision-assets")
     page_3 = next(r for r in rows if r["where"] == "page 3")
-    assert set(page_3["redone"].split(", ")) == {"narration", "keyframes", "clip", "sfx"}
+    assert set(page_3["redone"].split(", ")) == {"narration", "keyframes", "clip", "sfx", "segment"}
     assert sum(r["redone_count"] for r in rows) == result.made
 
 

@@ -13,6 +13,7 @@ from storyreel.config import load_config
 from storyreel.flows.make_film import (
     assemble,
     compose_music,
+    encode_segment,
     illustrate,
     interpolate,
     lay_out,
@@ -181,7 +182,11 @@ def test_mix_renders_the_stems_and_masters_them(run: Path, audio, timeline):
 
 
 def test_assemble_makes_the_film_and_links_film_mp4(run: Path, clips, audio, timeline, config):
-    film = assemble.fn(str(run), clips, audio, timeline, config)
+    pairs = zip(timeline.segments, clips, strict=True)
+    segments = [encode_segment.fn(str(run), s, c, timeline, config) for s, c in pairs]
+    kinds = {(run / r.path).resolve(): r.kind for r in RunDir(run).manifest().values()}
+    assert [kinds[Path(s).resolve()] for s in segments] == ["segment"] * len(clips)
+    film = assemble.fn(str(run), segments, audio, timeline, config)
     assert Path(film) == run / "film.mp4"
     record = next(r for r in RunDir(run).manifest().values() if r.kind == "film")
     assert (run / record.path).read_bytes() == Path(film).read_bytes()
