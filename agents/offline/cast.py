@@ -189,7 +189,7 @@ def _is_name_word(words: list[str], i: int, inside: bool = False) -> bool:
         return False
     if bare in _TITLES or (inside and bare in SPECIES):
         return True
-    if bare in _NOT_NAMES or (species_of(bare) and not inside) or bare in COLORS or bare in _SIZE:
+    if bare in _NOT_NAMES or bare in NUMBERS or (species_of(bare) and not inside) or bare in COLORS or bare in _SIZE:
         return False
     return not (i == 0 and bare in _DETERMINERS)
 

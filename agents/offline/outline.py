@@ -62,6 +62,15 @@ class Outline:
         return self.beats[page - 1]
 
 
+# Story words that name a thing or a person of a place, not the place: they place a page only where no word
+# of that place does, so "builds a rocket in her garden and flies to outer space" starts in the garden.
+THINGS = {
+    "rocket", "spaceship", "astronaut", "boat", "ship", "teacher", "lesson", "class", "king", "queen", "books",
+    "tree", "flower", "cloud", "fly", "flew", "flying", "star", "moon", "wave", "bed", "window", "counter",
+    "cactus", "cacti", "shopkeeper", "librarian", "coral", "kelp", "seaweed",
+}  # fmt: skip
+
+
 def _word_pattern(word: str) -> str:
     return rf"\b{word}(s|es)?\b"
 
@@ -71,7 +80,8 @@ def settings_named(text: str) -> list[str]:
     lower = text.lower()
     hits: list[tuple[int, int, str]] = []
     for rank, (setting, words) in enumerate(STORY_SETTING_WORDS.items()):
-        found = [m.start() for w in words if (m := re.search(_word_pattern(w), lower))]
+        found = [m.start() for w in words if w not in THINGS and (m := re.search(_word_pattern(w), lower))]
+        found = found or [m.start() for w in words if w in THINGS and (m := re.search(_word_pattern(w), lower))]
         if found:
             hits.append((min(found), rank, setting))
     ordered: list[str] = []
