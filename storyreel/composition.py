@@ -9,8 +9,9 @@ its cues; the prompts the models get are composed from those when an asset is ma
 - the story as markdown (``story.md`` and the Prefect artifact).
 
 So a look edit reaches every page that shows the character, a style edit every page and a scene edit its
-page, with no prompt taken apart. ``scene_sfx`` (the sound cues a scene implies) lives here too: the
-code-built direction, the edits and the plan migration use the same cues.
+page, with no prompt taken apart. ``scene_sfx`` (the sound cues a scene implies: each setting's ambience,
+``AMBIENT``, at a level about 12 dB under the narration, ``SOUND_DB``) lives here too: the code-built
+direction, the edits and the plan migration use the same cues.
 """
 
 from __future__ import annotations
