@@ -112,13 +112,22 @@ def test_the_writer_writes_each_page_against_its_beat_and_checks_it():
 
     lines = [" Curious Squid lived on the seabed.", " Fern the fox ran into the woods.",  # not our hero: again
              " Curious Squid gathered shells and kelp.", " Curious Squid gathered shells and kelp.",  # a repeat
+             " The squid was happy at last.",  # the end, but no library: asked again
              " The squid opened a library for every fish."]  # fmt: skip
     prompt = "A curious squid opens a library at the bottom of the ocean"
     draft = write_story_few_shot(Recording(responses=lines), Brief(prompt=prompt, pages=3))
-    assert [p.text for p in draft.pages] == [lines[0].strip(), lines[2].strip(), lines[4].strip()]
+    assert [p.text for p in draft.pages] == [lines[0].strip(), lines[2].strip(), lines[5].strip()]
     assert seen[0].endswith("Page 1 (the beginning, under the sea):")
     assert seen[-1].endswith("Page 3 (the end, under the sea, opens a library at the bottom of the ocean):")
     assert all(p.setting == "underwater" for p in draft.pages)
+
+
+def test_the_last_try_of_the_last_page_need_not_reach_the_goal():
+    lines = [" Curious Squid lived on the seabed.", " The squid was happy.", " The squid swam far away.",
+             " The squid sang all day long."]  # fmt: skip
+    prompt = "A curious squid opens a library at the bottom of the ocean"
+    draft = write_story_few_shot(FakeListLLM(responses=lines), Brief(prompt=prompt, pages=2), tries=3)
+    assert draft.pages[1].text == "The squid sang all day long."
 
 
 def test_page_checks_say_why_a_page_is_refused_and_the_writer_gives_up_clearly():

@@ -5,8 +5,10 @@ and each page's scene are built in code from the idea's and the pages' words (``
 - the cast: ``storyreel.agents.offline.cast`` (every character the idea names, with a name and a species);
 - the outline: ``storyreel.agents.offline.outline`` (begin, go on, turn, end; the places the idea names);
 - a page is kept when it is a sentence of its own: at least four words, about the hero or the place, not a
-  repeat of an earlier page and not a line of the example books. Each page gets ``tries`` continuations; a
-  page with none usable is an AgentError, never a stand-in sentence.
+  repeat of an earlier page and not a line of the example books; the last page should reach the place the
+  idea names inside its world (the library at the bottom of the ocean), asked of every try but the last.
+  Each page gets ``tries`` continuations; a page with none usable is an AgentError, never a stand-in
+  sentence.
 """
 
 from __future__ import annotations
@@ -101,6 +103,17 @@ def page_problem(
     return ""
 
 
+def goal_problem(text: str, beat: Beat, outline: Outline) -> str:
+    """Why the last page does not end the story the idea asks for ("" when it does): it must reach the place
+    the idea names inside its world ("opens a library at the bottom of the ocean": the library)."""
+    if beat.part != "end" or not outline.goal_places:
+        return ""
+    lower = text.lower()
+    if any(re.search(rf"\b{re.escape(w)}", lower) for p in outline.goal_places for w in STORY_SETTING_WORDS[p]):
+        return ""
+    return f"does not reach the {' or the '.join(outline.goal_places)}"
+
+
 def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -> StoryDraft:
     """Page by page: the model continues a few example books with our book, one page per call, each page
     against its beat of the outline; the title, the cast and the scenes are built in code. A page with no
@@ -127,6 +140,8 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
             )
             candidate = clean_sentence(raw)
             problem = page_problem(candidate, number, cast, beat, outline, written)
+            if not problem and attempt < tries - 1:  # the last try asks only the checks every page must pass
+                problem = goal_problem(candidate, beat, outline)
             if not problem:
                 text = candidate
                 break
