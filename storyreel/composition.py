@@ -97,12 +97,12 @@ AMBIENT: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 GREEN = ("forest", "meadow", "garden", "village")
 # Each sound's level in the mix, dB: about 12 dB under the narration. Measured on the synthesized effects
-# (peak -1 dBFS): RMS between -13 (space) and -27 dBFS (fire), against espeak's speech at about -20 dBFS RMS,
-# so each sits near -32 dBFS RMS. A sound not listed gets DEFAULT_SOUND_DB.
+# (peak -1 dBFS; RMS between about -13 (space) and -27 dBFS (fire)) against espeak's speech (about -20.5 dBFS
+# RMS while it speaks), so that each sits 10-14 dB under the voice. A sound not listed gets DEFAULT_SOUND_DB.
 SOUND_DB: dict[str, float] = {
-    "wind": -16, "rain": -13, "waves": -14, "fire": -6, "birds": -13, "footsteps": -7, "thunder": -12,
-    "storm": -12, "stream": -13, "crickets": -11, "magic": -12, "heartbeat": -16, "underwater": -17, "shop": -9,
-    "library": -12, "school": -13, "snow": -13, "desert": -12, "space": -19,
+    "wind": -16, "rain": -13, "waves": -15, "fire": -6, "birds": -11, "footsteps": -4, "thunder": -12,
+    "storm": -12, "stream": -15, "crickets": -11, "magic": -12, "heartbeat": -16, "underwater": -15, "shop": -14,
+    "library": -12, "school": -13, "snow": -11, "desert": -17, "space": -19,
 }  # fmt: skip
 DEFAULT_SOUND_DB = -14.0
 
