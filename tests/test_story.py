@@ -168,3 +168,21 @@ def test_each_page_with_a_scene_sound_gets_a_cue_at_a_level_about_12_db_under_th
         assert all(-20 <= c.gain_db <= -6 for c in page.sfx)
     stormy = scene_sfx(Scene(setting="forest", weather="storm"), "a campfire")
     assert [c.sound for c in stormy] == ["rain", "thunder", "birds", "fire"]
+
+
+# --- the real base model (slow) ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_bundled_model_writes_the_squid_story_under_the_sea():
+    from storyreel.agents.providers import agent_model
+    from storyreel.agents.writer import write_story
+    from storyreel.config import LLMSection
+
+    settings = LLMSection(model="offline", max_new_tokens=40)
+    prompt = "A curious squid opens a library at the bottom of the ocean"
+    brief = Brief(prompt=prompt, pages=3, seed=1)
+    draft = write_story(agent_model(settings, seed=1), brief, settings)
+    assert [c.name for c in draft.characters] == ["Curious Squid"]
+    assert [p.setting for p in draft.pages] == ["underwater"] * 3
+    assert len({p.text for p in draft.pages}) == 3 and all(len(p.text.split()) >= 4 for p in draft.pages)
