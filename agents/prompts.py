@@ -1,5 +1,5 @@
-"""Prompt texts for the agents, in one place. Chat prompts for instruction-following models;
-few-shot texts for base models that only continue text."""
+"""Prompt texts for the agents, in one place: chat prompts for instruction-following models. (The few-shot
+books the offline base model continues live with its writer: ``storyreel.agents.offline.writer``.)"""
 
 from __future__ import annotations
 
@@ -30,25 +30,6 @@ ART_DIRECTOR_SYSTEM = """You are the art director of an animated picture book. F
   in the shot, a camera move (one of: {cameras}), and sound-effect cues (short names such as wind,
   rain, waves, fire, birds, footsteps, thunder, crickets, magic, with a description);
 - music cues covering all pages in order, each with a mood and the first and last page it spans."""
-
-# Few-shot books for base models. Short, concrete sentences; the model continues "Page N:".
-FEW_SHOT_BOOKS = """Book: The fox who lost her red scarf
-Hero: Fern
-Page 1: Fern the fox loved her red scarf more than anything.
-Page 2: One windy morning, the wind pulled the scarf away over the hills.
-Page 3: Fern ran through the meadow and asked the rabbits if they had seen it.
-Page 4: High in an old oak tree, a bird was using the scarf as a cozy nest.
-Page 5: Fern smiled and let the bird keep it, and the bird sang her a song.
-
-Book: A little bear who could not sleep
-Hero: Little Bear
-Page 1: Little Bear lay in his cave, but his eyes would not close.
-Page 2: He tiptoed outside and looked up at the bright, round moon.
-Page 3: An owl on a branch told him a story about the quiet stars.
-Page 4: Little Bear yawned a big yawn and walked back inside.
-Page 5: Soon he was fast asleep, dreaming of the moon and the owl.
-
-"""
 
 SETTINGS_TEXT = ", ".join(SETTINGS)
 TIMES_TEXT = ", ".join(TIMES_OF_DAY)

@@ -1,7 +1,8 @@
 """The writer: a story idea in, a ``StoryDraft`` (title, characters with fixed looks, pages) out.
 
 It asks its model a ``WriteStory`` request: a chat model answers with structured output, the offline model
-by writing page by page after a few example books (``storyreel.agents.offline.writer``).
+by writing page by page after a few example books, each page against its beat of an outline made in code,
+with the cast and the scenes read in code (``storyreel.agents.offline.writer``, ``.cast``, ``.outline``).
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ its cues; the prompts the models get are composed from those when an asset is ma
 - the story as markdown (``story.md`` and the Prefect artifact).
 
 So a look edit reaches every page that shows the character, a style edit every page and a scene edit its
-page, with no prompt taken apart. ``scene_sfx`` (the sound cues a scene implies) lives here too: the
-code-built direction, the edits and the plan migration use the same cues.
+page, with no prompt taken apart. ``scene_sfx`` (the sound cues a scene implies: each setting's ambience,
+``AMBIENT``, at a level about 12 dB under the narration, ``SOUND_DB``) lives here too: the code-built
+direction, the edits and the plan migration use the same cues.
 """
 
 from __future__ import annotations
@@ -83,8 +84,64 @@ def split_v1_prompt(prompt: str, style_bible: str, looks: list[tuple[str, str]])
     return shows if shows.endswith(".") and len(shows) > 1 else None
 
 
+# The sound of each setting, and what a sound-effect model is asked for. Green places sound of birds by day and
+# crickets at night; a room is quiet unless its words say otherwise.
+AMBIENT: dict[str, tuple[str, str]] = {
+    "beach": ("waves", "waves on the shore"), "sea": ("waves", "waves on the open sea"),
+    "mountain": ("wind", "wind over the mountains"), "sky": ("wind", "wind high in the sky"),
+    "cave": ("stream", "water dripping in a cave"), "castle": ("fire", "torches crackling in a stone hall"),
+    "city": ("footsteps", "footsteps on a busy street"), "underwater": ("underwater", "bubbles under the sea"),
+    "shop": ("shop", "a little shop, its door bell and customers"), "library": ("library", "a quiet library, pages"
+    " turning"), "school": ("school", "a school bell and children playing"), "snowfield": ("snow", "cold wind over"
+    " the snow"), "desert": ("desert", "dry wind over the dunes"), "space": ("space", "the hum of outer space"),
+}  # fmt: skip
+GREEN = ("forest", "meadow", "garden", "village")
+# Each sound's level in the mix, dB: about 12 dB under the narration. Measured on the synthesized effects
+# (peak -1 dBFS; RMS between about -13 (space) and -27 dBFS (fire)) against espeak's speech (about -20.5 dBFS
+# RMS while it speaks), so that each sits 10-14 dB under the voice. A sound not listed gets DEFAULT_SOUND_DB.
+SOUND_DB: dict[str, float] = {
+    "wind": -16, "rain": -13, "waves": -15, "fire": -6, "birds": -11, "footsteps": -4, "thunder": -12,
+    "storm": -12, "stream": -15, "crickets": -11, "magic": -12, "heartbeat": -16, "underwater": -15, "shop": -14,
+    "library": -12, "school": -13, "snow": -11, "desert": -17, "space": -19,
+}  # fmt: skip
+DEFAULT_SOUND_DB = -14.0
+
+
 def scene_sfx(scene: Scene, text: str) -> list[SfxCue]:
-    """The sound cues a page's scene and words imply (``source="scene"``: they follow scene edits)."""
+    """The sound cues a page's scene and words imply (``source="scene"``: they follow scene edits): the
+    weather's, the setting's own ambience (``AMBIENT``; birds or crickets in green places) and the sounds its
+    words name (fire, magic), each at its level (``SOUND_DB``), to the end of the page."""
+    cues: list[SfxCue] = []
+    lower = text.lower()
+
+    def cue(sound: str, prompt: str, offset: float = 0.0) -> None:
+        if all(c.sound != sound for c in cues):
+            gain = SOUND_DB.get(sound, DEFAULT_SOUND_DB)
+            cues.append(SfxCue(sound=sound, prompt=prompt, offset=offset, gain_db=gain, source="scene"))
+
+    if scene.weather in ("rain", "storm"):
+        cue("rain", "steady gentle rain")
+    if scene.weather == "storm":
+        cue("thunder", "distant rolling thunder", offset=1.0)
+    if scene.weather == "wind":
+        cue("wind", "soft wind through the trees")
+    if scene.setting in GREEN:
+        if scene.time_of_day == "night":
+            cue("crickets", "crickets at night")
+        else:
+            cue("birds", "birds singing")
+    elif scene.setting in AMBIENT:
+        cue(*AMBIENT[scene.setting])
+    if any(w in lower for w in ("fire", "campfire", "flame")):
+        cue("fire", "crackling campfire")
+    if any(w in lower for w in ("magic", "sparkle", "glow", "wish")):
+        cue("magic", "soft magical chime")
+    return cues
+
+
+def scene_sfx_v1(scene: Scene, text: str) -> list[SfxCue]:
+    """The sound cues schema-1 code gave a scene (the plan migration tells by them whether a v1 page's sounds
+    followed its scene)."""
     cues: list[SfxCue] = []
     lower = text.lower()
 

@@ -194,9 +194,10 @@ def migrate_v1(data: dict) -> dict:
     and the looks, without the "<cast> in the <setting> at <time>, <weather> weather: " the code-built
     direction put in front (the composition says it again) and without a "<where>" a v1 scene edit appended.
     A prompt not made that way (written by hand) is kept as the page's ``prompt``. A page whose cues are
-    exactly the ones its scene implies gets ``scene_sounds`` and cues of ``source="scene"`` (they follow scene
-    edits, as in v1); other cues are the ``"director"``'s. ``Shot.keyframes`` goes (nothing read it)."""
-    from storyreel.composition import cast_phrase, scene_sfx, split_v1_prompt, where_phrase
+    exactly the ones its scene implied then (``composition.scene_sfx_v1``) gets ``scene_sounds`` and today's cues
+    of that scene, of ``source="scene"`` (they follow the scene, as in v1); other cues are the ``"director"``'s.
+    ``Shot.keyframes`` goes (nothing read it)."""
+    from storyreel.composition import cast_phrase, scene_sfx, scene_sfx_v1, split_v1_prompt, where_phrase
 
     data = json.loads(json.dumps(data))  # a deep copy
     looks = {c["name"]: c["look"] for c in data.get("characters", [])}
@@ -217,10 +218,13 @@ def migrate_v1(data: dict) -> dict:
             page["shows"] = text if shows.rstrip(".") == text.rstrip(".") else shows
         page.setdefault("shot", {}).pop("keyframes", None)
         cues = page.get("sfx", [])
-        implied = [c.model_dump(mode="json", exclude={"source"}) for c in scene_sfx(scene, text)]
+        implied = [c.model_dump(mode="json", exclude={"source"}) for c in scene_sfx_v1(scene, text)]
         plain = [SfxCue.model_validate(c).model_dump(mode="json", exclude={"source"}) for c in cues]
         page["scene_sounds"] = plain == implied  # v1 made a page's sounds follow its scene exactly then
-        page["sfx"] = [c | {"source": "scene" if page["scene_sounds"] else "director"} for c in plain]
+        if page["scene_sounds"]:  # ... so they follow it now: today's sounds of that scene
+            page["sfx"] = [c.model_dump(mode="json") for c in scene_sfx(scene, text)]
+        else:
+            page["sfx"] = [c | {"source": "director"} for c in plain]
     data["schema_version"] = PLAN_SCHEMA_VERSION
     return data
 

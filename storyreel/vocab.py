@@ -47,6 +47,11 @@ SPECIES = (
     "penguin", "fish", "whale", "turtle", "frog", "mouse", "elephant", "lion", "tiger", "monkey", "pig",
     "unicorn", "horse", "pony", "robot", "girl", "boy", "child", "princess", "prince", "knight", "wizard",
     "witch", "giant", "troll", "squirrel", "hedgehog", "deer", "wolf", "octopus", "snail", "bee", "ladybug",
+    "squid", "crab", "seahorse", "jellyfish", "shark", "dolphin", "seal", "starfish", "goat", "sheep", "lamb",
+    "cow", "chicken", "hen", "goose", "giraffe", "zebra", "hippo", "crocodile", "kangaroo", "koala", "panda",
+    "otter", "badger", "raccoon", "beaver", "mole", "ant", "butterfly", "caterpillar", "spider", "dinosaur",
+    "alien", "ghost", "monster", "fairy", "mermaid", "pirate", "astronaut", "king", "queen", "baby", "grandma",
+    "grandpa", "teacher", "camel", "snowman",
 )  # fmt: skip
 COLORS = {
     "green": "#4caf50", "red": "#e53935", "blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00",
@@ -56,15 +61,32 @@ COLORS = {
 PALETTE = ("green", "orange", "blue", "purple", "teal", "pink", "red", "golden")  # heroes' colours by seed
 
 # --- a story's words -> its scene (checked in this order; the first match wins) ---------------------------
+# The specific places come first: "the bottom of the ocean" is underwater before "ocean" is the sea, a "sand
+# sea" a desert before "sand" is a beach. Words match as whole words, with an optional plural s or es.
 STORY_SETTING_WORDS = {
+    "underwater": ("underwater", "under the sea", "under the ocean", "undersea", "seabed", "sea floor",
+                   "ocean floor", "bottom of the sea", "bottom of the ocean", "reef", "coral", "kelp", "seaweed"),
+    "space": ("space", "outer space", "planet", "rocket", "spaceship", "astronaut", "galaxy", "moon base"),
+    "library": ("library", "libraries", "librarian", "bookshelf", "bookshelves", "books", "reading room"),
+    "school": ("school", "classroom", "teacher", "lesson", "class"),
+    "shop": ("shop", "store", "market", "bakery", "shopkeeper", "counter"),
+    "snowfield": ("snow field", "snowfield", "ice", "iceberg", "glacier", "arctic", "north pole", "south pole",
+                  "tundra", "snowy plain"),
+    "desert": ("desert", "dune", "sand sea", "oasis", "cactus", "cacti"),
     "beach": ("beach", "sand", "shore", "surf"), "sea": ("sea", "ocean", "boat", "ship", "wave", "island"),
     "cave": ("cave", "tunnel", "underground"), "castle": ("castle", "tower", "palace", "king", "queen"),
     "mountain": ("mountain", "hill", "peak", "cliff"), "forest": ("forest", "wood", "tree", "jungle"),
-    "city": ("city", "street", "town", "shop"), "village": ("village", "farm", "barn", "cottage"),
+    "city": ("city", "street", "town"), "village": ("village", "farm", "barn", "cottage"),
     "room": ("room", "bed", "house", "home", "kitchen", "inside", "window"),
-    "sky": ("sky", "cloud", "fly", "flew", "flying", "star", "moon", "space"),
+    "sky": ("sky", "cloud", "fly", "flew", "flying", "star", "moon"),
     "garden": ("garden", "flower", "pond"), "meadow": ("meadow", "field", "grass", "valley"),
 }  # fmt: skip
+# Places inside a world: a page in the world whose words name only these stays in the world ("the library at
+# the bottom of the ocean" is drawn under the sea; "the stars" of a space story are space, not the sky).
+WORLD_PLACES = {
+    "underwater": ("sea", "beach", "library", "shop", "school", "room", "castle", "cave", "city", "village"),
+    "space": ("sky", "room", "shop", "library", "school", "city"),
+}
 STORY_TIME_WORDS = {
     "night": ("night", "dark", "moon", "star", "sleep", "bedtime", "owl"), "dusk": ("evening", "sunset", "dusk"),
     "dawn": ("morning", "sunrise", "dawn", "woke"),
@@ -88,7 +110,11 @@ REQUEST_SETTING_WORDS = {
     "beach": "beach|seaside|shore|sand", "sea": "sea|ocean|boat|ship", "forest": "forest|woods?|jungle",
     "meadow": "meadow|fields?|grassland", "mountain": "mountains?|hills?|peak", "cave": "caves?|cavern",
     "castle": "castle|palace", "village": "village|farm", "city": "city|town|street",
-    "room": "room|bedroom|house|home|indoors|inside|kitchen", "sky": "sky|space", "garden": "garden|park",
+    "room": "room|bedroom|house|home|indoors|inside|kitchen", "sky": "sky", "garden": "garden|park",
+    "underwater": "underwater|under the (?:sea|ocean)|undersea|seabed|sea ?floor|ocean floor|reef|bottom of the "
+    "(?:sea|ocean)", "space": "space|outer space|planets?|rocket", "library": "library", "school": "school|classroom",
+    "shop": "shop|store|market|bakery", "snowfield": "snow ?field|arctic|north pole|ice field|glacier",
+    "desert": "desert|dunes?",
 }  # fmt: skip
 REQUEST_TIME_WORDS = {
     "night": "night|nighttime|midnight", "dusk": "dusk|evening|sunset|twilight", "dawn": "dawn|morning|sunrise",

@@ -232,6 +232,7 @@ def test_the_offline_model_is_not_loaded_to_read_a_request():
 def test_the_offline_writer_gives_up_with_a_clear_error_never_a_stand_in_sentence():
     llm = FakeListLLM(responses=[" ok", " no", " The", " ..."])
     with pytest.raises(
-        AgentError, match="page 1: the offline model wrote no usable sentence in 4 tries; try another seed"
+        AgentError,
+        match=r"page 1: the offline model wrote no usable sentence in 4 tries \(too short\); try another seed",
     ):
         write_story(llm, Brief(prompt="A little dragon", pages=2), LLMSection())

@@ -1,7 +1,8 @@
 """The offline model as a provider: the bundled Gemma 3 270M (a base model, it only continues text) answers
 the same structured requests a chat model does, each in its own way:
 
-- ``WriteStory``: few-shot page writing, with the title, the hero and the scenes built in code (``writer``);
+- ``WriteStory``: few-shot page writing against an outline built in code, with the title, the cast and the
+  scenes built in code (``writer``, ``outline``, ``cast``);
 - ``DirectStory``: the direction built in code from the draft's scenes and words (``direction``);
 - ``CritiqueStory``: the checks a story must pass (page count, cast), in code;
 - ``ReviseStory``: refused with a clear error (a base model cannot rewrite to a brief);

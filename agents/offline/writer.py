@@ -1,110 +1,175 @@
 """The offline writer: a base model (it only continues text) writes the pages one at a time after a few
-example books; the title, the hero with a fixed look and each page's scene are built in code from the idea's
-and the pages' words (``storyreel.vocab``)."""
+example books, each page against its beat of an outline made in code; the title, the cast with fixed looks
+and each page's scene are built in code from the idea's and the pages' words (``storyreel.vocab``).
+
+- the cast: ``storyreel.agents.offline.cast`` (every character the idea names, with a name and a species);
+- the outline: ``storyreel.agents.offline.outline`` (begin, go on, turn, end; the places the idea names);
+- a page is kept when it is a sentence of its own: at least four words, about the hero or the place, not a
+  repeat of an earlier page and not a line of the example books; the last page should reach the place the
+  idea names inside its world (the library at the bottom of the ocean), asked of every try but the last.
+  Each page gets ``tries`` continuations; a page with none usable is an AgentError, never a stand-in
+  sentence.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from langchain_core.language_models import BaseLanguageModel
 
 from storyreel import progress
-from storyreel.agents import prompts
+from storyreel.agents.offline.cast import cast_from_prompt, seeded_index
+from storyreel.agents.offline.outline import Beat, Outline, outline_story, read_scene
 from storyreel.errors import AgentError
 from storyreel.plan import Brief, Character, DraftPage, StoryDraft
-from storyreel.vocab import COLORS, PALETTE, SPECIES, STORY_SETTING_WORDS, STORY_TIME_WORDS, STORY_WEATHER_WORDS
+from storyreel.vocab import STORY_SETTING_WORDS
 
-_STOP_WORDS = (
-    r"\b(who|that|which|and|with|learns?|wants?|goes|went|finds?|is|was|gets?|becomes?|tries|"
-    r"meets?|loves?|can|could|will|on|in|at|from|of|to)\b"
-)
-_ARTICLES = re.compile(r"^(a|an|the|one|once upon a time,? (a|an|the)?)\s+", re.I)
+__all__ = ["clean_sentence", "hero_from_prompt", "infer_scene", "seeded_index", "write_story_few_shot"]
 
+# Few-shot books in the picture-book shape: each page says its beat (the part of the story and where it
+# happens), the way the writer's prompt gives ours, so the model learns to write the page its beat asks for.
+FEW_SHOT_BOOKS = """Book: A fox who lost her red scarf
+Hero: Fern the fox
+Page 1 (the beginning, in the meadow): Fern the fox loved her red scarf more than anything.
+Page 2 (on the way, in the meadow): One windy morning, the wind pulled the scarf away over the hills.
+Page 3 (on the way, in the woods): Fern ran into the woods and asked the rabbits if they had seen it.
+Page 4 (the turn, in the woods): High in an old oak tree, a bird was using the scarf as a cozy nest.
+Page 5 (the end, in the woods, finds her scarf): Fern smiled and let the bird keep it, and the bird sang her a song.
 
-def seeded_index(seed: int, *parts: object, modulo: int) -> int:
-    digest = hashlib.sha256(":".join(map(str, (seed, *parts))).encode()).hexdigest()
-    return int(digest[:8], 16) % modulo
+Book: A little bear who sails to the island of cakes
+Hero: Little Bear
+Page 1 (the beginning, at home): Little Bear dreamed of an island made of cakes.
+Page 2 (on the way, at sea): He built a small boat and sailed over the big blue waves.
+Page 3 (the turn, at sea): A storm came, and Little Bear held on tight as the boat rocked.
+Page 4 (the end, on the beach, sails to the island of cakes): At last he reached the island and shared cakes with gulls.
+
+Book: A shy robot who starts a school for birds
+Hero: Shy Robot
+Page 1 (the beginning, in the city): Shy Robot lived alone in a quiet street of the city.
+Page 2 (the turn, in the city): One day a lost little bird landed on his head and would not fly.
+Page 3 (the end, at school, starts a school for birds): Shy Robot opened a school, and every bird learned to fly.
+
+"""
+FEW_SHOT_HEROES = ("Fern", "Little Bear", "Shy Robot")
+_PRONOUNS = re.compile(r"\b(he|she|they|his|her|their|them|him|it|its)\b", re.I)
 
 
 def hero_from_prompt(prompt: str, seed: int = 0) -> Character:
     """The main character, read from the idea: 'A little dragon who is afraid of the dark' ->
-    'Little Dragon', a dragon with a fixed look. Colors named in the idea are kept."""
-    phrase = _ARTICLES.sub("", prompt.strip())
-    phrase = re.split(_STOP_WORDS, phrase, maxsplit=1, flags=re.I)[0].strip(" ,.!?") or phrase
-    words = phrase.split()[:4]
-    lower = prompt.lower()
-    species = next((w.lower() for w in reversed(words) if w.lower().rstrip("s") in SPECIES), "")
-    species = species.rstrip("s") if species.rstrip("s") in SPECIES else species
-    if not species:
-        species = next((s for s in SPECIES if re.search(rf"\b{s}s?\b", lower)), "creature")
-    proper = bool(words) and words[0][:1].isupper() and words[0].lower() not in ("little", "big", "small", "tiny")
-    name = " ".join(words) if proper else " ".join(w.capitalize() for w in words if w.lower() not in COLORS)
-    name = name or species.capitalize()
-    color = next((c for c in COLORS if re.search(rf"\b{c}\b", lower)), "")
-    color = color or PALETTE[seeded_index(seed, "color", modulo=len(PALETTE))]
-    size = "small" if re.search(r"\b(little|small|tiny|baby)\b", lower) else "friendly"
-    look = f"a {size} {color} {species} with big round eyes, a cheerful face and soft rounded shapes"
-    return Character(name=name, look=look, species=species, color=COLORS[color])
+    'Little Dragon', a dragon with a fixed look (the first of ``cast_from_prompt``)."""
+    return cast_from_prompt(prompt, seed)[0]
 
 
-def infer_scene(text: str, previous: DraftPage | None) -> dict[str, str]:
-    """Setting, time of day and weather from a page's words; unchanged from the last page otherwise."""
-    lower = text.lower()
-
-    def pick(table: dict[str, tuple[str, ...]], default: str) -> str:
-        for value, words in table.items():
-            if any(re.search(rf"\b{w}(s|es)?\b", lower) for w in words):
-                return value
-        return default
-
-    return {
-        "setting": pick(STORY_SETTING_WORDS, previous.setting if previous else "meadow"),
-        "time_of_day": pick(STORY_TIME_WORDS, previous.time_of_day if previous else "day"),
-        "weather": pick(STORY_WEATHER_WORDS, "clear"),
-    }
+def infer_scene(text: str, previous: DraftPage | None, beat: Beat | None = None) -> dict[str, str]:
+    """Setting, time of day and weather from a page's words first, then its beat, then the page before."""
+    before = previous.model_dump(include={"setting", "time_of_day", "weather"}) if previous else None
+    return read_scene(text, beat, before)
 
 
 def clean_sentence(raw: str) -> str:
     """Keep the first one or two sentences of a continuation; drop anything that starts a new page."""
-    text = re.split(r"\n|Page \d+:|Book:", raw)[0].strip().strip('"').strip()
+    text = re.split(r"\n|Page \d+|Book:|Hero:", raw)[0].strip().strip('"').strip()
     sentences = re.findall(r"[^.!?]+[.!?]", text)
     if sentences:
         text = " ".join(s.strip() for s in sentences[:2])
     return " ".join(text.split())
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def page_problem(
+    text: str, number: int, cast: list[Character], beat: Beat, outline: Outline, written: list[str]
+) -> str:
+    """Why a candidate page cannot be kept ("" when it can): too short, about neither the hero nor the
+    place, a repeat of an earlier page, or a line of the example books."""
+    words = _words(text)
+    if len(text.split()) < 4:
+        return "too short"
+    lower = text.lower()
+    if any(re.search(rf"\b{re.escape(h.lower())}\b", lower) for h in FEW_SHOT_HEROES) and not any(
+        h.lower() in " ".join(c.name.lower() for c in cast) for h in FEW_SHOT_HEROES
+    ):
+        return "a character of the example books"
+    names = {w for c in cast for w in _words(c.name) | {c.species} if len(w) > 2}
+    places = {w for s in (beat.setting, *outline.places, *outline.goal_places) if s for w in STORY_SETTING_WORDS[s]}
+    about = bool(words & names) or any(re.search(rf"\b{re.escape(p)}", lower) for p in places)
+    if not about and not (number > 1 and _PRONOUNS.search(text)):
+        return "about neither the hero nor the place"
+    for earlier in written:
+        seen = _words(earlier)
+        if len(words & seen) / max(1, len(words | seen)) > 0.6:
+            return "a repeat of an earlier page"
+    return ""
+
+
+def goal_problem(text: str, beat: Beat, outline: Outline) -> str:
+    """Why the last page does not end the story the idea asks for ("" when it does): it must reach the place
+    the idea names inside its world ("opens a library at the bottom of the ocean": the library)."""
+    if beat.part != "end" or not outline.goal_places:
+        return ""
+    lower = text.lower()
+    if any(re.search(rf"\b{re.escape(w)}", lower) for p in outline.goal_places for w in STORY_SETTING_WORDS[p]):
+        return ""
+    return f"does not reach the {' or the '.join(outline.goal_places)}"
+
+
 def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -> StoryDraft:
-    """Page by page: the model continues a few example books with our book, one page per call; the title,
-    the hero and the scenes are built in code. A page with no usable sentence after ``tries`` continuations
-    is an AgentError (never a stand-in sentence)."""
-    hero = hero_from_prompt(brief.prompt, brief.seed)
+    """Page by page: the model continues a few example books with our book, one page per call, each page
+    against its beat of the outline; the title, the cast and the scenes are built in code. A page with no
+    usable sentence after ``tries`` continuations is an AgentError (never a stand-in sentence)."""
+    cast = cast_from_prompt(brief.prompt, brief.seed)
+    hero = cast[0]
+    outline = outline_story(brief.prompt, brief.pages, (hero.name, hero.species))
     title = brief.prompt.rstrip(".!? ")
     title = title[:1].upper() + title[1:]
-    head = f"{prompts.FEW_SHOT_BOOKS}Book: {title}\nHero: {hero.name}\n"
+    hero_line = hero.name if hero.name.lower().endswith(hero.species) else f"{hero.name} the {hero.species}"
+    others = ", ".join(c.name for c in cast[1:])
+    head = f"{FEW_SHOT_BOOKS}Book: {title}\nHero: {hero_line}\n" + (f"With: {others}\n" if others else "")
     pages: list[DraftPage] = []
     written: list[str] = []
     for number in range(1, brief.pages + 1):
-        label = f"Page {number}:" if number < brief.pages else f"Page {number} (the end):"
-        text = ""
+        beat = outline.beat(number)
+        text, problems = "", []
         for attempt in range(tries):
-            context = head + "".join(f"Page {i}: {t}\n" for i, t in enumerate(written, start=1))
+            context = head + "".join(f"Page {i} ({outline.beat(i).cue}): {t}\n" for i, t in enumerate(written, start=1))
             raw = llm.invoke(
-                f"{context}{label}",
+                f"{context}Page {number} ({beat.cue}):",
                 stop=["\nPage", "\nBook", "\n\n"],
                 seed=brief.seed * 1000 + number * 10 + attempt,
             )
             candidate = clean_sentence(raw)
-            if len(candidate.split()) >= 4 and candidate.lower() not in (w.lower() for w in written):
+            problem = page_problem(candidate, number, cast, beat, outline, written)
+            if not problem and attempt < tries - 1:  # the last try asks only the checks every page must pass
+                problem = goal_problem(candidate, beat, outline)
+            if not problem:
                 text = candidate
                 break
+            problems.append(problem)
         if not text:
             raise AgentError(
-                f"page {number}: the offline model wrote no usable sentence in {tries} tries; try another seed "
-                "(--seed) or a chat model (llm.model=ollama:<model> or openai:<model>)"
+                f"page {number}: the offline model wrote no usable sentence in {tries} tries "
+                f"({'; '.join(dict.fromkeys(problems))}); try another seed (--seed) or a chat model "
+                "(llm.model=ollama:<model> or openai:<model>)"
             )
         written.append(text)
         progress.advance("story", f"page {number} written")
-        scene = infer_scene(f"{text} {brief.prompt if number == 1 else ''}", pages[-1] if pages else None)
-        pages.append(DraftPage(text=text, characters=[hero.name], **scene))
-    return StoryDraft(title=title, characters=[hero], pages=pages)
+        scene = infer_scene(text, pages[-1] if pages else None, beat)
+        pages.append(DraftPage(text=text, characters=shown_on_page(text, cast), **scene))
+    return StoryDraft(title=title, characters=cast, pages=pages)
+
+
+def shown_on_page(text: str, cast: list[Character]) -> list[str]:
+    """Who a page shows: the characters its words name (by name, or by species for all of that species);
+    the hero when it names none."""
+    lower = text.lower()
+    shown = []
+    for c in cast:
+        by_name = re.search(rf"\b{re.escape(c.name.lower())}\b", lower)
+        first = c.name.split()[0].lower()
+        by_first = len(c.name.split()) == 1 or first not in ("first", "second", "third", "fourth", "fifth")
+        by_species = re.search(rf"\b{re.escape(c.species)}(s|es)?\b", lower)
+        if by_name or (by_first and re.search(rf"\b{re.escape(first)}\b", lower) and len(first) > 2) or by_species:
+            shown.append(c.name)
+    return shown or [cast[0].name]
