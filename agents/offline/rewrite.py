@@ -48,6 +48,12 @@ New page 4: Frog jumped from the lily pad and landed with a splash. A duck calle
 
 Book: The frog who wanted to fly
 Hero: Frog
+Page 3: Frog hopped along the bank of the pond.
+Change: have Frog say hello to a duck
+New page 3: Frog hopped along the bank of the pond. "Hello, duck!" said Frog, and a little duck waved back.
+
+Book: The frog who wanted to fly
+Hero: Frog
 Page 2: Frog sat on his lily pad and watched the birds fly over the pond every morning and every evening.
 Change: make it shorter
 New page 2: Frog watched the birds fly over the pond.
@@ -137,8 +143,10 @@ def read_page_ask(clause: str, pages: list[int], plan: StoryPlan) -> PageAsk | N
             ask.pages = [count]
         elif not ask.pages and _OPENING.search(clause):
             ask.pages = [1]
-    ask.named = [c for c in plan.characters if _names(clause, c)]
     ask.newcomers = newcomers(clause, plan)
+    new_species = {c.species for c in ask.newcomers}
+    # the plan's characters the clause names (by name; by species unless "an owl" is someone new)
+    ask.named = [c for c in plan.characters if _names(clause, c, by_species=c.species not in new_species)]
     if not ask.pages and ask.after is None:
         # a character named and nothing else: the pages that show them
         ask.pages = sorted({p.number for c in ask.named for p in plan.pages if c.name in p.characters})
@@ -164,8 +172,11 @@ def newcomers(clause: str, plan: StoryPlan, seed: int | None = None) -> list[Cha
     for m in _NEWCOMER.finditer(clause):
         species = m.group("species").lower()
         name = m.group("name")
-        if (name and name.lower() in names) or (not name and (species in known_species or species in names)):
+        article = m.group(0).split()[0].lower()
+        if name and name.lower() in names:
             continue
+        if not name and (species in names or (article == "the" and species in known_species)):
+            continue  # "the owl" is the owl there is; "an owl" is a new one
         phrase = re.sub(r"\b(?:say|says|to|and|with|hello|who)\b", "", m.group("phrase"), flags=re.I).strip()
         built = hero_from_prompt(f"a {phrase}", seed=base + 1 + len(plan.characters) + len(found))
         name = name or built.name
@@ -175,8 +186,10 @@ def newcomers(clause: str, plan: StoryPlan, seed: int | None = None) -> list[Cha
     return found
 
 
-def _names(text: str, character: Character) -> bool:
-    words = [re.escape(character.name)] + ([re.escape(character.species)] if character.species != "creature" else [])
+def _names(text: str, character: Character, by_species: bool = True) -> bool:
+    """Whether ``text`` names the character: by name, or by species ("the owl")."""
+    species = by_species and character.species not in ("creature", "")
+    words = [re.escape(character.name)] + ([re.escape(character.species)] if species else [])
     return re.search(rf"\b(?:{'|'.join(words)})s?\b", text, re.I) is not None
 
 
@@ -206,7 +219,9 @@ def carry_out(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, cast: set[s
 
 def _cast_of(text: str, current: list[str], ask: PageAsk) -> list[str]:
     """Who a page with ``text`` shows: who it showed, and the named and new characters its text names."""
-    more = [c.name for c in ask.named + ask.newcomers if _names(text, c)]
+    new_species = {c.species for c in ask.newcomers}
+    more = [c.name for c in ask.named if _names(text, c, by_species=c.species not in new_species)]
+    more += [c.name for c in ask.newcomers if _names(text, c)]
     return list(dict.fromkeys([*current, *more]))
 
 
@@ -232,6 +247,8 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
     after ``tries`` tries that all fall short (it says why the last one did)."""
     prompt, keep = rewrite_prompt(plan, ask, number)
     old = plan.pages[number - 1].text if number else ""
+    near = plan.pages[(number or ask.after or 1) - 1]  # the page, or the one a new page follows
+    cast = near.characters
     where = f"page {number}" if number else f"the new page after page {ask.after}"
     why = "it wrote nothing"
     for attempt in range(tries):
@@ -239,7 +256,7 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
         raw = llm.invoke(prompt, stop=["\n"], seed=seed)
         written = clean_text(raw)
         text = f"{keep} {written}".strip() if keep else written
-        why = problem_with(text, written, old, ask)
+        why = problem_with(text, written, old, ask, cast)
         if not why:
             return text
     raise InputError(
@@ -260,21 +277,24 @@ def clean_text(raw: str) -> str:
     return text
 
 
-def problem_with(text: str, written: str, old: str, ask: PageAsk) -> str:
-    """Why ``text`` (``written`` by the model) does not do what ``ask`` asks; empty when it does."""
+def problem_with(text: str, written: str, old: str, ask: PageAsk, cast: list[str]) -> str:
+    """Why ``text`` (``written`` by the model) does not do what ``ask`` asks of a page showing ``cast``;
+    empty when it does."""
 
     def norm(s: str) -> str:
         return " ".join(re.findall(r"[a-z']+", s.lower()))
 
-    if len(written.split()) < 3 or len(text.split()) < 4:
+    if len(written.split()) < 2 or len(text.split()) < 3:
         return "too short to be a page"
-    if norm(text) == norm(old) or (old and norm(written) in norm(old)):
+    if norm(text) == norm(old) or (old and ask.measure != "shorter" and norm(written) in norm(old)):
         return "the old text again"
     if ask.measure == "shorter" and len(text.split()) >= len(old.split()):
         return "not shorter"
     if ask.measure == "longer" and len(text.split()) <= len(old.split()):
         return "not longer"
-    missing = [c.name for c in ask.newcomers + ask.named if not _names(text, c)]
+    # the newcomers and what is said must be there; a character already on the page may be "he" or "she"
+    wanted = ask.newcomers + [c for c in ask.named if c.name not in cast]
+    missing = [c.name for c in wanted if not _names(text, c)]
     missing += [w for w in ask.words if not re.search(rf"\b{re.escape(w)}\b", text, re.I)]
     if missing:
         return f"it does not name {', '.join(missing)}"
