@@ -60,7 +60,7 @@ KINDS = [
         "dialogue added to a page",
         'On page 3, have Pip say "I am not afraid"',
         [{"op": "text", "page": 3, "text": DIALOGUE}],
-        ['"I am not afraid," said Pip.'],
+        ['I am not afraid," said Pip.'],  # the model goes on after the opening quotation mark
         lambda old, new: new.pages[2].text == DIALOGUE and new.pages[2].characters == ["Pip"],
     ),
     (
@@ -71,7 +71,7 @@ KINDS = [
             {"op": "cast", "page": 3, "characters": ["Pip", "Hoo"]},
             {"op": "text", "page": 3, "text": 'Pip met Hoo the owl. "Hello!" said Pip.'},
         ],
-        ['An owl called Hoo landed beside him. "Hello, Hoo!" said Pip.'],
+        ['Hello, Hoo!" said Pip to an owl called Hoo.'],
         lambda old, new: (
             [p.characters for p in new.pages]
             == [["Pip"], ["Pip", "Olo"], ["Pip", "Hoo"]] + [p.characters for p in old.pages[3:]]
@@ -197,7 +197,7 @@ def test_each_kind_of_change_with_the_offline_model(kind, request_text, edits, c
 def test_a_new_character_joins_the_cast_with_a_look_built_like_the_heros():
     plan = plan_of()
     revision = understand_request(
-        writing('An owl flew down to the branch. "Hello, owl!" said Pip.'),
+        writing('Hello, owl!" said Pip, and an owl flew down to the branch.'),
         "On page 3, have Pip say hello to an owl",
         plan,
         SETTINGS,
@@ -222,7 +222,7 @@ def test_a_rewrite_that_falls_short_in_every_try_is_refused_and_nothing_changes(
     ):
         understand_request(model, "make page 2 happier", plan, SETTINGS)
     assert plan.pages[1].text == old
-    mentions = writing(*["Pip walked on alone."] * 4)  # never the owl the request names
+    mentions = writing(*['Good morning!" said Pip, and walked on alone.'] * 4)  # never the owl it names
     with pytest.raises(InputError, match="it does not name Owl"):
         understand_request(mentions, "On page 3, have Pip say hello to an owl", plan, SETTINGS)
 

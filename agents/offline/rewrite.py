@@ -239,6 +239,8 @@ def rewrite_prompt(plan: StoryPlan, ask: PageAsk, number: int | None) -> tuple[s
     lines = "".join(f"Page {p.number}: {p.text}\n" for p in earlier)
     keep = page.text if _ADDING.search(ask.clause) and not ask.measure and (ask.newcomers or ask.words) else ""
     prompt = f"{head}{lines}Page {number}: {page.text}\nChange: {ask.clause}\nNew page {number}:"
+    if keep and _SAY.search(ask.clause):
+        keep += ' "'  # someone says something: the model goes on from the opening quotation mark
     return (f"{prompt} {keep}" if keep else prompt), keep
 
 
@@ -253,12 +255,16 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
     why = "it wrote nothing"
     for attempt in range(tries):
         seed = plan.brief.seed * 1000 + 700 + (number or 50 + (ask.after or 0)) * 10 + attempt
-        raw = llm.invoke(prompt, stop=["\n"], seed=seed)
+        # a continuation may start on a new line: stop at the next example's lines, not at the first newline
+        raw = llm.invoke(prompt, stop=["\nPage", "\nBook", "\nChange", "\nNew page", "\nHero"], seed=seed)
         written = clean_text(raw)
-        text = f"{keep} {written}".strip() if keep else written
+        text = (keep + written if keep.endswith('"') else f"{keep} {written}") if keep else written
+        if text.count('"') % 2:  # an unclosed quotation: keep what was closed
+            text = text[: text.rfind('"')].strip()
         why = problem_with(text, written, old, ask, cast)
         if not why:
             return text
+        why = f"“{written[:80]}”: {why}" if written else why
     raise InputError(
         f"{where}: the offline model wrote no text that does what {ask.clause!r} asks in {tries} tries (the last: "
         f'{why}); nothing was changed. Try other words, quote the new text (page 2 should say "…"), or use a '
@@ -268,12 +274,10 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
 
 def clean_text(raw: str) -> str:
     """The first one to three sentences of a continuation, quotations kept whole; nothing of a next page."""
-    text = re.split(r"\n|\b(?:New page|Page|Book|Change|Hero)\b\s*\d*:", raw)[0]
+    text = re.split(r"\n|\b(?:New page|Page|Book|Change|Hero)\b\s*\d*:", raw.lstrip())[0]
     text = " ".join(text.split())
     sentences = re.findall(r'[^.!?]*[.!?]+["”]?(?:\s+(?:said|asked|called|cried|whispered)\s+[^.!?]+[.!?])?', text)
     text = " ".join(s.strip() for s in sentences[:3]) if sentences else text
-    if text.count('"') % 2:  # an unclosed quotation: keep what was closed
-        text = text[: text.rfind('"')].strip()
     return text
 
 
