@@ -501,7 +501,7 @@ def test_cli_revise_dry_run_says_what_it_understood_and_writes_nothing(run: Path
     assert result.exit_code == 0, result.output
     text = result.output
     assert "understood (plan v1 → v2):" in text and "Olo's look" in text and "page 4: illustration prompt" in text
-    assert "mood calm → sad" in text and "dry run: nothing was written" in text
+    assert "music cue 2 (pages 3–4): new, sad" in text and "dry run: nothing was written" in text
     assert calls == [] and snapshot(run) == before
 
 
