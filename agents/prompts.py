@@ -43,7 +43,10 @@ edits of the book below. Use only the edit kinds of the schema, and change only 
 - A page's picture ("picture"): what the illustration shows, without the characters' looks, the setting or
   the style, which the pipeline adds.
 - The style ("style"): one or two sentences every illustration shares (medium, palette, light, line).
-- Music moods are single words such as calm, gentle, playful, mysterious, tense, sad, triumphant.
+- A new character ("add_character"): a name, a complete look, one species word; then a "cast" edit for each
+  page that shows them (the page's complete list of characters), and a "text" edit where they appear in words.
+- Music moods are single words such as calm, gentle, playful, mysterious, tense, sad, triumphant; "music"
+  with first_page and last_page changes the music over those pages only.
 - Voices are names of the narration engine, such as en-us, en-gb, en-gb-scotland, with an optional
   variant: en-gb+f3 (female), en-us+m3 (male), en-us+whisper.
 - If the request asks for nothing, give no edits. If part of it cannot be done or is unclear, say so in

@@ -5,8 +5,10 @@
    "page 3 should happen at the beach, and make the music calmer") and the current plan into a
    ``Revision``, a list of structured edits (``storyreel.edits``) checked against the plan. A chat model
    answers with structured output, with bounded retries that feed back what did not fit the plan; the
-   offline model reads the common requests by rules (``storyreel.agents.offline.rules``) and refuses what
-   they do not understand, with examples, never guessing.
+   offline model answers the same request: it reads the common requests by rules
+   (``storyreel.agents.offline.rules``), has the bundled model rewrite the pages a request names when the
+   rules do not know what it asks (``storyreel.agents.offline.rewrite``: new text, new characters), and
+   refuses the rest with examples, never guessing.
 """
 
 from __future__ import annotations
@@ -46,14 +48,15 @@ def understand_request(model: AgentModel, request: str, plan: StoryPlan, setting
     """The edits ``request`` asks of ``plan``, checked against it.
 
     Args:
-        model: the model to ask (a chat model answers with structured output; the offline model by rules).
+        model: the model to ask (a chat model answers with structured output; the offline model by rules,
+            and with page rewrites by the bundled model).
         request: what the user wants changed, in plain words; empty: no edits.
         plan: the current plan; page numbers in the request refer to it.
         settings: the LLM settings (``retries``: tries for a valid answer).
 
     Raises:
-        InputError: the request names a page the film does not have, or cannot be understood; the plan
-            is left as it is.
+        InputError: the request names a page the film does not have, cannot be understood, or (offline)
+            the model wrote no page that does what it asks; the plan is left as it is.
         AgentError: a chat model gave no valid revision within ``settings.retries`` tries.
     """
     request = normalize_request(request, len(plan.pages))

@@ -5,7 +5,8 @@ Steps: the reviser agent turns the request into edits of the current plan (``sto
 the edits make a new plan version (``plans/plan.vN.json``; the film of the version before is kept as
 ``film.vN.mp4``); the make-film flow runs on the same run directory, where the asset keys decide what is
 redone: an asset whose spec (prompt, seed, backend, options, upstream files) did not change is reused.
-The report says what changed, page by page, and what was redone and reused, per page.
+What was understood is said page by page (``progress.note``) before anything is rendered; a dry run stops
+there. The report says what changed, page by page, and what was redone and reused, per page.
 
 Entrypoint for deployments: ``storyreel.flows.revise.revise_film``.
 """
@@ -27,7 +28,7 @@ from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
 from storyreel.plan import StoryPlan
 from storyreel.store import AssetEvent, RunDir, sha256_file, write_bytes
-from storyreel.versions import current_plan, new_version, record_film
+from storyreel.versions import current_plan, new_version, next_version, record_film
 
 
 class PageReport(BaseModel):
@@ -44,10 +45,13 @@ class RevisionResult(BaseModel):
     run_dir: str
     request: str
     changed: bool
+    dry_run: bool = Field(False, description="the request was understood and nothing was written")
     message: str = Field("", description="why nothing changed, or what could not be done")
     previous: int = Field(description="the plan version the revision started from")
     version: int = Field(description="the plan version now current")
-    changes: list[str] = Field(default_factory=list, description="what changed in the plan, page by page")
+    changes: list[str] = Field(
+        default_factory=list, description="what changed in the plan (or would, in a dry run), page by page"
+    )
     film: str | None = None
     film_version: str | None = Field(None, description="film.vN.mp4 of the new version")
     made: int = 0
@@ -65,7 +69,7 @@ def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
     from storyreel.agents.providers import agent_model
     from storyreel.agents.reviser import understand_request
 
-    # the offline model answers by rules: it is not even loaded for a revision
+    # the offline model reads the common requests by rules; it is loaded only to rewrite a page
     return understand_request(agent_model(config.llm), request, plan, config.llm)
 
 
@@ -116,6 +120,7 @@ def revise_film(
     request: str = "",
     page_images: dict[int, str] | None = None,
     settings: list[str] | None = None,
+    dry_run: bool = False,
 ) -> RevisionResult:
     """Revise the film in ``run_dir`` as ``request`` asks, redoing only what the change touches.
 
@@ -125,6 +130,7 @@ def revise_film(
             beach, and make the music calmer"); page numbers are those of the current version.
         page_images: page number -> your own picture, used as that page's illustration (copied into the run).
         settings: ``section.key=value`` overrides, e.g. ``llm.model=ollama:llama3.1`` for the reviser.
+        dry_run: stop once the request is understood: say what would change, page by page, write nothing.
     """
     started = time.perf_counter()
     # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
@@ -140,7 +146,12 @@ def revise_film(
     # 3. The new plan: the user's pictures, then the edits; what changed, page by page
     revised = plan
     if page_images:
-        revised = with_page_images(plan, copy_page_images(run, page_images, len(plan.pages)))
+        if dry_run:  # nothing is copied into the run
+            from storyreel.page_images import check_page_images
+
+            revised = with_page_images(plan, check_page_images(page_images, len(plan.pages)))
+        else:
+            revised = with_page_images(plan, copy_page_images(run, page_images, len(plan.pages)))
     revised = apply_edits(revised, revision.edits)
     changes = diff_plans(plan, revised)
     if not changes:
@@ -160,16 +171,36 @@ def revise_film(
             seconds=round(time.perf_counter() - started, 1),
         )
 
-    # 4. A new version: the film of the current one is kept as film.vN.mp4, the new plan is saved
+    # 4. What was understood, page by page, said before anything is rendered; a dry run stops here
+    progress.note(f"understood (plan v{plan.version} → v{next_version(run)}):")
+    for line in changes:
+        progress.note(f"  {line}")
+    if revision.unclear:
+        progress.note(f"not done: {revision.unclear}")
+    if dry_run:
+        return RevisionResult(
+            run_dir=str(run),
+            request=request,
+            changed=False,
+            dry_run=True,
+            message=f"dry run: nothing was written; plan v{plan.version} and its film are unchanged",
+            previous=plan.version,
+            version=plan.version,
+            changes=changes,
+            film=str(run / "film.mp4") if (run / "film.mp4").is_file() else None,
+            seconds=round(time.perf_counter() - started, 1),
+        )
+
+    # 5. A new version: the film of the current one is kept as film.vN.mp4, the new plan is saved
     entry = new_version(run, plan, revised, request, changes)
     version = entry.version
 
-    # 5. The film of the new version: make-film on the same run (on the run's task runner); the asset keys
+    # 6. The film of the new version: make-film on the same run (on the run's task runner); the asset keys
     #    decide what is redone
     with tags("revise"):  # the film's run is tagged as a revision's
         result = make_film(run=str(run), settings=settings or [])
 
-    # 6. Keep its film as film.vN.mp4 and report what was redone and reused, page by page
+    # 7. Keep its film as film.vN.mp4 and report what was redone and reused, page by page
     entry = record_film(run, entry, result.made, result.reused, film=bool(result.film))
     film_sha = entry.film_sha256
     pages = report_by_page(RunDir(run).events())

@@ -473,9 +473,13 @@ def revise(
         list[str] | None, typer.Option("--page-image", help="your own picture for a page: 4=my_drawing.png")
     ] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would change, page by page, and stop: nothing is written")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
-    """Revise a film in plain words; only what the change touches is redone, earlier versions are kept."""
+    """Revise a film in plain words; only what the change touches is redone, earlier versions are kept.
+    What was understood is printed page by page before anything is rendered."""
     _run_with_plan(run)
     from storyreel.config import parse_sets
     from storyreel.page_images import parse_page_images
@@ -496,7 +500,9 @@ def revise(
     previous = progress.use(reporter)
     try:
         with reporter:
-            result = revise_film(str(run), request, page_images=page_images or None, settings=sets or [])
+            result = revise_film(
+                str(run), request, page_images=page_images or None, settings=sets or [], dry_run=dry_run
+            )
     except StoryreelError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
@@ -504,12 +510,9 @@ def revise(
         raise typer.Exit(130) from None
     finally:
         progress.use(previous)
-    if not result.changed:
+    if not result.changed:  # nothing to change, or a dry run (what it understood was printed before)
         out.print(result.message, markup=False)
         return
-    out.print(f"[bold]understood[/] (plan v{result.previous} → v{result.version}):")
-    for line in result.changes:
-        out.print(f"  {line}", markup=False)
     if result.message:
         out.print(result.message, style="yellow", markup=False)
     total = result.made + result.reused

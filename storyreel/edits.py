@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from storyreel.composition import CODE_MOTION, illustration_prompt, scene_sfx, shown
 from storyreel.errors import InputError
-from storyreel.plan import MusicCue, Page, Scene, SfxCue, Shot, StoryPlan
+from storyreel.plan import Character, MusicCue, Page, Scene, SfxCue, Shot, StoryPlan
 from storyreel.vocab import Camera
 from storyreel.vocab import Setting as SettingName
 from storyreel.vocab import TimeOfDay as TimeName
@@ -97,12 +97,15 @@ class StyleEdit(Strict):
 
 
 class MusicEdit(Strict):
-    """The mood (and description) of one music cue, or of all of them."""
+    """The mood (and description) of one music cue, of all of them, or of the music over some pages
+    (``first_page``-``last_page``: the cues there are split so that only those pages change)."""
 
     op: Literal["music"] = "music"
     cue: int | None = Field(None, ge=1, description="cue number (1 = first); None: every cue")
     mood: str = Field(min_length=1)
     prompt: str = Field("", description="description for music models; empty: made from the mood")
+    first_page: int | None = Field(None, ge=1, description="with last_page: only the music over these pages")
+    last_page: int | None = Field(None, ge=1)
 
 
 class RemoveMusicEdit(Strict):
@@ -133,6 +136,24 @@ class VoiceEdit(Strict):
     op: Literal["voice"] = "voice"
     character: str = Field("", description="a character's name; empty: the narrator")
     voice: str = Field(min_length=1, description="a voice name of the narration backend, e.g. en-gb+f3")
+
+
+class AddCharacterEdit(Strict):
+    """A new character, with a fixed look; pages show them through a cast edit (or an added page)."""
+
+    op: Literal["add_character"] = "add_character"
+    name: str = Field(min_length=1)
+    look: str = Field(min_length=1, description="fixed visual description, e.g. 'a small brown owl ...'")
+    species: str = Field("creature", description="one word: owl, mouse, girl ...")
+    color: str = Field("#8d6e63", pattern=r"^#[0-9a-fA-F]{6}$", description="main color, #rrggbb")
+    voice: str = Field("", description="voice for their lines; empty: the narrator's")
+
+
+class CastEdit(PageEdit):
+    """Who a page shows: its complete new list of characters (by name)."""
+
+    op: Literal["cast"] = "cast"
+    characters: list[str] = Field(description="the names of everyone the page shows")
 
 
 class AddPageEdit(SceneFields):
@@ -170,6 +191,8 @@ Edit = Annotated[
     | AddSoundEdit
     | RemoveSoundEdit
     | VoiceEdit
+    | AddCharacterEdit
+    | CastEdit
     | AddPageEdit
     | RemovePageEdit
     | MovePageEdit,
@@ -209,11 +232,33 @@ def check_edits(plan: StoryPlan, edits: list[Edit]) -> list[str]:
             return False
         return True
 
+    structural = any(edit.op in STRUCTURAL for edit in edits)
     for edit in edits:
         what = f"{edit.op} edit"
         if isinstance(edit, PageEdit) and not page_exists(edit.page, what):
             continue
-        if isinstance(edit, RemoveSoundEdit):
+        if isinstance(edit, MusicEdit | RemoveMusicEdit) and edit.cue is not None and edit.cue > len(plan.music):
+            problems.append(f"{what}: there is no music cue {edit.cue}; the film has {len(plan.music)}")
+        if isinstance(edit, AddCharacterEdit):
+            if edit.name in names:
+                problems.append(f"{what}: there already is a character {edit.name!r}")
+            names.add(edit.name)
+        elif isinstance(edit, CastEdit):
+            unknown = [n for n in edit.characters if n not in names]
+            if unknown:
+                problems.append(f"{what}: unknown characters {unknown}; characters: {', '.join(sorted(names))}")
+        elif isinstance(edit, MusicEdit) and (edit.first_page, edit.last_page) != (None, None):
+            first, last = edit.first_page or edit.last_page, edit.last_page or edit.first_page
+            if not 1 <= first <= last <= count:
+                problems.append(f"{what}: pages {first}-{last} are not pages of the film; {pages_text(count)}")
+            elif structural:
+                problems.append(
+                    f"{what}: music over some pages cannot be changed while pages are added, removed "
+                    "or moved; ask for it in a revision of its own"
+                )
+            elif not plan.music:
+                problems.append(f"{what}: the film has no music")
+        elif isinstance(edit, RemoveSoundEdit):
             sounds = [c.sound for c in plan.pages[edit.page - 1].sfx]
             if edit.sound != "all" and edit.sound not in sounds:
                 problems.append(
@@ -224,8 +269,6 @@ def check_edits(plan: StoryPlan, edits: list[Edit]) -> list[str]:
                 problems.append(
                     f"{what}: there is no character {edit.character!r}; characters: {', '.join(sorted(names))}"
                 )
-        elif isinstance(edit, MusicEdit | RemoveMusicEdit) and edit.cue is not None and edit.cue > len(plan.music):
-            problems.append(f"{what}: there is no music cue {edit.cue}; the film has {len(plan.music)}")
         elif isinstance(edit, AddPageEdit):
             if edit.after > count:
                 problems.append(f"{what}: cannot add a page after page {edit.after}; {pages_text(count)}")
@@ -299,6 +342,9 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
             characters[edit.character] = characters[edit.character].model_copy(update=update)
         elif isinstance(edit, StyleEdit):
             style = edit.style
+        elif isinstance(edit, MusicEdit) and (edit.first_page, edit.last_page) != (None, None):
+            first, last = edit.first_page or edit.last_page, edit.last_page or edit.first_page
+            cues = dict(enumerate(_music_over(list(cues.values()), first, last, edit.mood, edit.prompt)))
         elif isinstance(edit, MusicEdit):
             for index, cue in cues.items():
                 if edit.cue in (None, index + 1) and (cue.mood != edit.mood or edit.prompt):
@@ -311,6 +357,12 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
         elif isinstance(edit, RemoveSoundEdit):
             page.sfx = [] if edit.sound == "all" else [c for c in page.sfx if c.sound != edit.sound]
             page.scene_sounds = False  # the reader chose the page's sounds: they no longer follow its scene
+        elif isinstance(edit, AddCharacterEdit):
+            characters[edit.name] = Character(
+                name=edit.name, look=edit.look, species=edit.species, color=edit.color, voice=edit.voice
+            )
+        elif isinstance(edit, CastEdit):
+            page.characters = list(dict.fromkeys(edit.characters))
         elif isinstance(edit, VoiceEdit):
             if edit.character:
                 characters[edit.character] = characters[edit.character].model_copy(update={"voice": edit.voice})
@@ -400,6 +452,31 @@ def _new_slot(edit: AddPageEdit, slots: list[_Slot], by_number: dict[int | None,
         scene_sounds=True,
     )
     return _Slot(page=page, was=None, seed=seed)
+
+
+def _music_over(cues: list[MusicCue], first: int, last: int, mood: str, prompt: str) -> list[MusicCue]:
+    """The cues with the music over pages ``first``-``last`` in ``mood``: a cue reaching outside the span is
+    split, the pieces inside it take the mood; neighbouring cues that end up alike become one."""
+    prompt = prompt or f"{mood} children's film score"
+    pieces: list[MusicCue] = []
+    for cue in cues:
+        before, inside = (
+            (cue.first_page, min(cue.last_page, first - 1)),
+            (max(cue.first_page, first), min(cue.last_page, last)),
+        )
+        spans = [before, inside, (max(cue.first_page, last + 1), cue.last_page)]
+        for index, (a, b) in enumerate(spans):
+            if a <= b:
+                update = {"first_page": a, "last_page": b} | ({"mood": mood, "prompt": prompt} if index == 1 else {})
+                pieces.append(cue.model_copy(update=update))
+    merged: list[MusicCue] = []
+    for cue in pieces:
+        before = merged[-1] if merged else None
+        if before and (before.mood, before.prompt) == (cue.mood, cue.prompt) and before.last_page + 1 == cue.first_page:
+            merged[-1] = before.model_copy(update={"last_page": cue.last_page})
+        else:
+            merged.append(cue)
+    return merged
 
 
 def _remap_music(plan: StoryPlan, cues: dict[int, MusicCue], slots: list[_Slot]) -> list[MusicCue]:

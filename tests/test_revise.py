@@ -453,3 +453,80 @@ def test_cli_errors_are_one_clear_line(base_run: Path, args: list[str], message:
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert snapshot(base_run) == before
+
+
+# --- kinds of change on a real film: the cost of each, and the dry run ----------------------------------
+
+
+def test_a_dialogue_edit_on_page_3_redoes_page_3s_narration_and_what_depends_on_it(run: Path, calls, scripted):
+    line = 'Page 3 of the story: Pip takes a brave step. "I am not afraid," said Pip.'
+    answer = scripted([{"edits": [{"op": "text", "page": 3, "text": line}]}])
+    result = revise_film(str(run), 'On page 3, have Pip say "I am not afraid"', settings=[answer])
+    kinds = by_kind(calls)
+    assert kinds["narration"] == ["p03"] and "image" not in kinds and kinds["music"] == ["music"]
+    assert set(kinds["keyframes"]) <= {"p03"} and set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
+    assert set(kinds.get("sfx", [])) <= {"p03"} and kinds["assemble"] == ["films"]
+    assert {p.where for p in result.pages if p.redone} <= {"page 3", "transition 2-3", "transition 3-4", "whole film"}
+
+
+def test_a_new_character_on_one_page_redoes_that_pages_picture_only(run: Path, calls, scripted):
+    edits = [
+        {"op": "add_character", "name": "Bo", "look": "a tiny grey mouse with a red scarf", "species": "mouse"},
+        {"op": "cast", "page": 3, "characters": ["Pip", "Bo"]},
+        {"op": "text", "page": 3, "text": 'Pip met a tiny mouse called Bo. "Hello," said Bo.'},
+    ]
+    result = revise_film(str(run), "on page 3, Pip meets a mouse called Bo", settings=[scripted([{"edits": edits}])])
+    kinds = by_kind(calls)
+    assert kinds["image"] == ["p03"] and kinds["narration"] == ["p03"] and kinds["keyframes"] == ["p03"]
+    assert set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
+    assert "Bo: new character: “a tiny grey mouse with a red scarf”" in result.changes
+    plan = StoryPlan.load(run / "plan.json")
+    assert "a tiny grey mouse with a red scarf" in illustration_prompt(plan, plan.pages[2])
+    assert all("mouse" not in illustration_prompt(plan, p) for p in plan.pages if p.number != 3)
+
+
+def test_cli_revise_dry_run_says_what_it_understood_and_writes_nothing(run: Path, calls):
+    before = snapshot(run)
+    result = runner.invoke(
+        app,
+        [
+            "revise",
+            str(run),
+            "make the owl blue, and make the music on pages 3-4 sadder",
+            "--dry-run",
+            "--set",
+            OFFLINE,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "understood (plan v1 → v2):" in text and "Olo's look" in text and "page 4: illustration prompt" in text
+    assert "music cue 2 (pages 3–4): new, sad" in text and "dry run: nothing was written" in text
+    assert calls == [] and snapshot(run) == before
+
+
+def test_what_a_revision_understood_is_said_before_it_renders(run: Path, monkeypatch: pytest.MonkeyPatch):
+    from storyreel import progress
+    from storyreel.flows import revise as revise_module
+
+    said: list[str] = []
+
+    class Notes(progress.LogReporter):
+        def note(self, message: str) -> None:
+            said.append(message)
+
+    real = revise_module.make_film
+
+    def rendering(**kwargs):
+        said.append("<render>")
+        return real(**kwargs)
+
+    monkeypatch.setattr(revise_module, "make_film", rendering)
+    previous = progress.use(Notes())
+    try:
+        revise_film(str(run), "make the owl blue", settings=[OFFLINE])
+    finally:
+        progress.use(previous)
+    render = said.index("<render>")
+    assert "understood (plan v1 → v2):" in said[:render]
+    assert "  page 2: illustration prompt (Olo's look)" in said[:render]

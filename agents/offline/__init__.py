@@ -6,9 +6,11 @@ the same structured requests a chat model does, each in its own way:
 - ``DirectStory``: the direction built in code from the draft's scenes and words (``direction``);
 - ``CritiqueStory``: the checks a story must pass (page count, cast), in code;
 - ``ReviseStory``: refused with a clear error (a base model cannot rewrite to a brief);
-- ``UnderstandRequest``: the common revision requests read by rules (``rules``).
+- ``UnderstandRequest``: the common revision requests read by rules (``rules``); a page-scoped request the
+  rules do not know is written by the model (``rewrite``).
 
-Only the writer runs the model, so the model is loaded on its first page, never for a revision.
+The model is loaded on first use: by the writer, or by a revision that needs a page rewritten, never by a
+revision the rules read alone.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class OfflineModel:
         return self._llm
 
     def answer(self, request: Any) -> Any:
-        from storyreel.agents.offline import direction, rules, writer
+        from storyreel.agents.offline import direction, rewrite, writer
 
         if isinstance(request, WriteStory):
             return writer.write_story_few_shot(self.llm, request.brief, tries=self.tries)
@@ -72,7 +74,8 @@ class OfflineModel:
                 "(llm.model=ollama:<model> or openai:<model>) or set llm.critic_rounds=0"
             )
         if isinstance(request, UnderstandRequest):
-            return rules.parse_request(request.request, request.plan)
+            # the rules first; the model (loaded only then) rewrites the pages the rules do not know
+            return rewrite.understand(lambda: self.llm, request.request, request.plan, tries=self.tries)
         raise AgentError(f"the offline model cannot answer a {type(request).__name__}")
 
 

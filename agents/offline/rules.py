@@ -113,6 +113,7 @@ VOICE_VARIANTS = {
     "robosoft": "robot\\w*",
 }  # fmt: skip
 SIZE_WORDS = {"bigger": "big", "larger": "big", "huge": "huge", "smaller": "small", "tinier": "tiny", "tiny": "tiny"}
+PAGE_WORDS = {"on", "in", "for", "at", "page", "pages", "to", "of", "the"}
 FILLER = {"please", "thanks", "thank", "you", "also", "then", "ok", "okay", "too", "and", "so", "now", "oh", "hi"}
 _STARTS_CLAUSE = re.compile(
     r"(make|let|page|add|put|remove|delete|drop|cut|move|swap|change|set|use|give|turn|no|mute|draw|show|"
@@ -163,26 +164,49 @@ def _quoted_or_rest(text: str) -> str:
 
 
 def parse_request(request: str, plan: StoryPlan) -> Revision:
-    """Edits for the common requests, read by rules (the base-model path). A clause the rules do not
-    understand is refused with examples: a guess could change the wrong thing."""
+    """Edits for the common requests, read by rules alone. A clause the rules do not understand is refused
+    with examples: a guess could change the wrong thing."""
+    edits, unknown = read_by_rules(request, plan)
+    if unknown:
+        raise not_understood([clause for clause, _pages in unknown])
+    return checked(plan, edits)
+
+
+def read_by_rules(request: str, plan: StoryPlan) -> tuple[list[Edit], list[tuple[str, list[int]]]]:
+    """The edits the rules read from ``request``, and the clauses they do not understand, each with the
+    pages it is about (named in it, or in the clause before it: "On page 2, have the fox say hello")."""
     edits: list[Edit] = []
-    unknown: list[str] = []
+    unknown: list[tuple[str, list[int]]] = []
     context: list[int] = []  # the pages of the last clause that named some, for "page 3 at the beach, at night"
     for clause in split_clauses(normalize_request(request, len(plan.pages))):
         refs = page_refs(clause)
         if _EVERY_PAGE.search(clause):
             refs = [p.number for p in plan.pages]
+        words = set(re.findall(r"[a-z]+", clause.lower()))
+        if refs and words <= FILLER | PAGE_WORDS:  # "On page 2": the pages of what follows
+            context = refs
+            continue
         found = _parse_clause(clause, plan, refs or context)
         if found:
             edits += found
             context = refs or context
-        elif not set(re.findall(r"[a-z]+", clause.lower())) <= FILLER:
-            unknown.append(clause)
-    if unknown:
-        raise InputError(
-            f"could not understand {', '.join(repr(u) for u in unknown)}; nothing was changed. The offline model "
-            f"understands requests such as {EXAMPLES}; a chat model (llm.model=ollama:… or openai:…) understands more"
-        )
+        elif not words <= FILLER:
+            unknown.append((clause, refs or context))
+    return edits, unknown
+
+
+def not_understood(clauses: list[str]) -> InputError:
+    """The one-line refusal, with examples of what is understood."""
+    return InputError(
+        f"could not understand {', '.join(repr(c) for c in clauses)}; nothing was changed. The offline model "
+        f"understands requests such as {EXAMPLES}, and rewrites a page in plain words when the request names it "
+        '("on page 2, have the fox say hello to an owl", "make the ending happier"); a chat model '
+        "(llm.model=ollama:… or openai:…) understands more"
+    )
+
+
+def checked(plan: StoryPlan, edits: list[Edit]) -> Revision:
+    """The edits as a revision, or an InputError naming what does not fit the plan."""
     problems = check_edits(plan, edits)
     if problems:
         raise InputError("; ".join(problems) + "; nothing was changed")
@@ -234,6 +258,8 @@ def _pages_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
             rest,
             flags=re.I,
         )
+        if not re.search(r'"[^"]+"', text):
+            return []  # a described page, not its words: the offline model writes it (agents.offline.rewrite)
         text = _quoted_or_rest(text)
         if len(text.split()) < 2:
             return []  # no text for the new page: not understood (the message gives an example)
@@ -313,6 +339,10 @@ def _music_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
     if not hits:
         return []
     mood = min(hits)[1]
+    if pages and sorted(set(pages)) == list(range(min(pages), max(pages) + 1)):
+        whole = [(plan.music[c - 1].first_page, plan.music[c - 1].last_page) for c in cues]
+        if whole != [(min(pages), max(pages))]:  # some pages, not one whole cue: the music over those pages
+            return [MusicEdit(mood=mood, first_page=min(pages), last_page=max(pages))]
     return [MusicEdit(cue=c, mood=mood) for c in targets]
 
 
@@ -430,6 +460,7 @@ def _scene_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
     """Where and when pages happen: 'page 3 should happen at the beach', 'page 2 at night', 'make it rain on page 4'."""
     if not pages:
         return []
+    clause = re.sub(r'"[^"]*"|“[^”]*”', "", clause)  # quoted words are the film's text, not where it happens
     setting = _find(REQUEST_SETTING_WORDS, clause)
     time_of_day = _find(REQUEST_TIME_WORDS, clause)
     weather = _find(REQUEST_WEATHER_WORDS, clause)

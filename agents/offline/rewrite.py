@@ -1,0 +1,305 @@
+"""Page rewrites by the offline model: what the request rules (``rules``) do not know, the base model writes.
+
+A clause of a revision request that names a page (or a character, "the ending", "the first page"), or asks
+for a new page with a described event, and that no rule understands, is carried out by the bundled model:
+a few example rewrites, then our book up to that page, its current text, the clause as the change asked for,
+and "New page N:" for the model to continue. When the request adds to a page (a line of dialogue, someone
+new), the continuation starts after the page's current text, so what was there stays. Each try is checked
+in code: not empty, not a copy of the old text, shorter or longer when asked, and every thing the request
+names (the characters, the words to say) present; ``tries`` tries with different seeds, then a refusal.
+
+Characters the request introduces ("an owl", "a little mouse called Bo") join the cast with looks built as
+the hero's are (``storyreel.agents.offline.writer.hero_from_prompt``) and are shown on the pages whose new
+text names them. The answer is the same ``Revision`` of structured edits a chat model gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseLanguageModel
+
+from storyreel.agents.offline.rules import checked, not_understood, page_refs, read_by_rules
+from storyreel.agents.offline.writer import hero_from_prompt
+from storyreel.edits import AddCharacterEdit, AddPageEdit, CastEdit, Edit, Revision, TextEdit, check_edits
+from storyreel.errors import InputError
+from storyreel.plan import Character, StoryPlan
+from storyreel.vocab import SPECIES
+
+REWRITE_EXAMPLES = """Book: The fox who lost her red scarf
+Hero: Fern
+Page 2: One windy morning, the wind pulled the scarf away over the hills.
+Change: have Fern say "come back" to the wind
+New page 2: One windy morning, the wind pulled the scarf away over the hills. "Come back!" Fern called to the wind.
+
+Book: A little bear who could not sleep
+Hero: Little Bear
+Page 3: An owl on a branch told him a story about the quiet stars.
+Change: make it sadder
+New page 3: An owl told him about a little star that fell and was lost, and Little Bear felt very sad.
+
+Book: The frog who wanted to fly
+Hero: Frog
+Page 4: Frog jumped from the lily pad and landed with a splash.
+Change: a duck called Dot says hello to Frog
+New page 4: Frog jumped from the lily pad and landed with a splash. A duck called Dot swam up and said, "Hello, Frog!"
+
+Book: The frog who wanted to fly
+Hero: Frog
+Page 3: Frog hopped along the bank of the pond.
+Change: have Frog say hello to a duck
+New page 3: Frog hopped along the bank of the pond. "Hello, duck!" said Frog, and a little duck waved back.
+
+Book: The frog who wanted to fly
+Hero: Frog
+Page 2: Frog sat on his lily pad and watched the birds fly over the pond every morning and every evening.
+Change: make it shorter
+New page 2: Frog watched the birds fly over the pond.
+
+"""
+_SAY = re.compile(
+    r"\b(?:say|says|said|tell|tells|ask|asks|shout|shouts|whisper|whispers|sing|sings|call|calls)\s+(.+)", re.I
+)
+_ADDING = re.compile(
+    r"\b(?:have|has|let|add|adds|meet|meets|say|says|tell|tells|ask|asks|with|joins?|appears?)\b", re.I
+)
+_SHORTER = re.compile(r"\b(shorter|shorten|briefer|fewer\s+words|less\s+text)\b", re.I)
+_LONGER = re.compile(r"\b(longer|lengthen|more\s+words|more\s+detail|more\s+text)\b", re.I)
+_ENDING = re.compile(r"\b(?:the\s+)?(ending|end|finale|last\s+part)\b", re.I)
+_OPENING = re.compile(r"\b(?:the\s+)?(beginning|opening|start)\b", re.I)
+_ADD_PAGE = re.compile(r"\b(?:add|insert)\s+(?:a\s+|an\s+|one\s+)?(?:new\s+)?page\b(?P<rest>.*)", re.I)
+_NEWCOMER = re.compile(
+    r"\b(?:a|an|the|another)\s+(?P<phrase>(?:[a-z]+\s+){0,2}?(?P<species>" + "|".join(SPECIES) + r"))(?:e?s)?\b"
+    r"(?:,?\s+(?:called|named)\s+(?P<name>[A-Z][\w'-]*))?",
+    re.I,
+)
+
+
+@dataclass
+class PageAsk:
+    """One clause for the model: rewrite ``pages`` (or write a new page after ``after``) as ``clause`` asks."""
+
+    clause: str
+    pages: list[int] = field(default_factory=list)
+    after: int | None = None  # a new page after this one (0: at the start)
+    newcomers: list[Character] = field(default_factory=list)
+    named: list[Character] = field(default_factory=list)  # characters of the plan the clause names
+    words: list[str] = field(default_factory=list)  # words the new text must hold (what someone says)
+    measure: str = ""  # "shorter" or "longer"
+
+
+def understand(load: Callable[[], BaseLanguageModel], request: str, plan: StoryPlan, tries: int = 4) -> Revision:
+    """The offline model's answer to a revision request: the rules' edits, and the clauses they do not know
+    written by the model, page by page.
+
+    Args:
+        load: gives the text model; called only when a clause needs it (rules-only requests load nothing).
+        request: the request in plain words; plan: the current plan; tries: tries per page.
+
+    Raises:
+        InputError: a clause names no page, character or ending and no rule knows it (one line with
+            examples), the edits do not fit the plan, or the model wrote nothing usable in ``tries`` tries;
+            nothing is changed.
+    """
+    edits, unknown = read_by_rules(request, plan)
+    if not unknown:
+        return checked(plan, edits)
+    asks = [read_page_ask(clause, pages, plan) for clause, pages in unknown]
+    refused = [clause for (clause, _), ask in zip(unknown, asks, strict=True) if ask is None]
+    if refused:
+        raise not_understood(refused)
+    problems = check_edits(plan, edits)
+    if problems:  # refused before the model is loaded
+        raise InputError("; ".join(problems) + "; nothing was changed")
+    model = load()
+    cast = {c.name for c in plan.characters}
+    for ask in asks:
+        edits += carry_out(model, plan, ask, cast, tries)
+    return checked(plan, edits)
+
+
+def read_page_ask(clause: str, pages: list[int], plan: StoryPlan) -> PageAsk | None:
+    """What a clause asks of which page, or None when it names no page, character or ending (refused)."""
+    count = len(plan.pages)
+    ask = PageAsk(clause=clause)
+    if m := _ADD_PAGE.search(clause):
+        rest = m.group("rest")
+        after = count
+        if p := re.search(r"\bafter\s+page\s+(\d+)", rest, re.I):
+            after = int(p.group(1))
+        elif p := re.search(r"\bbefore\s+page\s+(\d+)", rest, re.I):
+            after = int(p.group(1)) - 1
+        elif re.search(r"\bat\s+the\s+(start|beginning)\b", rest, re.I):
+            after = 0
+        described = re.sub(r"\b(after|before)\s+page\s+\d+|\bat\s+the\s+(start|beginning|end)\b", "", rest, flags=re.I)
+        if len(re.findall(r"[a-z]+", described, re.I)) < 3:
+            return None
+        ask.after = after
+    else:
+        ask.pages = sorted(set(pages or page_refs(clause)))
+        if not ask.pages and _ENDING.search(clause):
+            ask.pages = [count]
+        elif not ask.pages and _OPENING.search(clause):
+            ask.pages = [1]
+    ask.newcomers = newcomers(clause, plan)
+    new_species = {c.species for c in ask.newcomers}
+    # the plan's characters the clause names (by name; by species unless "an owl" is someone new)
+    ask.named = [c for c in plan.characters if _names(clause, c, by_species=c.species not in new_species)]
+    if not ask.pages and ask.after is None:
+        # a character named and nothing else: the pages that show them
+        ask.pages = sorted({p.number for c in ask.named for p in plan.pages if c.name in p.characters})
+        if not ask.pages:
+            return None
+    if m := _SAY.search(re.sub(r"\bto\s+(?:a|an|the)\b.*$", "", clause)):
+        spoken = re.search(r'"([^"]+)"', m.group(1))
+        said = spoken.group(1) if spoken else m.group(1)
+        first = next((w for w in re.findall(r"[A-Za-z']+", said) if w.lower() not in ("that", "to", "the", "a")), "")
+        if first and (spoken or len(said.split()) <= 3):
+            ask.words = [first]
+    ask.measure = "shorter" if _SHORTER.search(clause) else "longer" if _LONGER.search(clause) else ""
+    return ask
+
+
+def newcomers(clause: str, plan: StoryPlan, seed: int | None = None) -> list[Character]:
+    """Characters a clause brings in ("an owl", "a little mouse called Bo"), with looks built the way the
+    hero's is; the plan's own characters (by name or species) are not new."""
+    known_species = {c.species.lower() for c in plan.characters}
+    names = {c.name.lower() for c in plan.characters}
+    found: list[Character] = []
+    base = plan.brief.seed if seed is None else seed
+    for m in _NEWCOMER.finditer(clause):
+        species = m.group("species").lower()
+        name = m.group("name")
+        article = m.group(0).split()[0].lower()
+        if name and name.lower() in names:
+            continue
+        if not name and (species in names or (article == "the" and species in known_species)):
+            continue  # "the owl" is the owl there is; "an owl" is a new one
+        phrase = re.sub(r"\b(?:say|says|to|and|with|hello|who)\b", "", m.group("phrase"), flags=re.I).strip()
+        built = hero_from_prompt(f"a {phrase}", seed=base + 1 + len(plan.characters) + len(found))
+        name = name or built.name
+        if name.lower() in names | {c.name.lower() for c in found}:
+            continue
+        found.append(built.model_copy(update={"name": name}))
+    return found
+
+
+def _names(text: str, character: Character, by_species: bool = True) -> bool:
+    """Whether ``text`` names the character: by name, or by species ("the owl")."""
+    species = by_species and character.species not in ("creature", "")
+    words = [re.escape(character.name)] + ([re.escape(character.species)] if species else [])
+    return re.search(rf"\b(?:{'|'.join(words)})s?\b", text, re.I) is not None
+
+
+def carry_out(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, cast: set[str], tries: int) -> list[Edit]:
+    """The edits for one clause: its new characters, the new text of each page (or the new page), and
+    who each page shows. ``cast`` holds the names taken so far (new ones are added to it)."""
+    edits: list[Edit] = []
+    for character in ask.newcomers:
+        if character.name not in cast:
+            cast.add(character.name)
+            edits.append(AddCharacterEdit(**character.model_dump()))
+    if ask.after is not None:
+        text = write_page(llm, plan, ask, None, tries)
+        before = plan.pages[ask.after - 1].characters if ask.after else plan.pages[0].characters
+        shown = _cast_of(text, before, ask)
+        edits.append(AddPageEdit(after=ask.after, text=text, characters=shown))
+        return edits
+    for number in ask.pages:
+        page = plan.pages[number - 1]
+        text = write_page(llm, plan, ask, number, tries)
+        edits.append(TextEdit(page=number, text=text))
+        shown = _cast_of(text, page.characters, ask)
+        if shown != page.characters:
+            edits.append(CastEdit(page=number, characters=shown))
+    return edits
+
+
+def _cast_of(text: str, current: list[str], ask: PageAsk) -> list[str]:
+    """Who a page with ``text`` shows: who it showed, and the named and new characters its text names."""
+    new_species = {c.species for c in ask.newcomers}
+    more = [c.name for c in ask.named if _names(text, c, by_species=c.species not in new_species)]
+    more += [c.name for c in ask.newcomers if _names(text, c)]
+    return list(dict.fromkeys([*current, *more]))
+
+
+def rewrite_prompt(plan: StoryPlan, ask: PageAsk, number: int | None) -> tuple[str, str]:
+    """The few-shot prompt for one page, and the text the new page starts with (the old text, when the
+    request adds to it; empty otherwise)."""
+    hero = plan.characters[0].name if plan.characters else "the hero"
+    head = f"{REWRITE_EXAMPLES}Book: {plan.title}\nHero: {hero}\n"
+    if number is None:  # a new page after page ``ask.after``
+        earlier = plan.pages[: ask.after]
+        lines = "".join(f"Page {p.number}: {p.text}\n" for p in earlier)
+        return f"{head}{lines}Change: {ask.clause}\nNew page {ask.after + 1}:", ""
+    earlier = plan.pages[: number - 1][-3:]  # the pages before it, as the book so far (the last three)
+    page = plan.pages[number - 1]
+    lines = "".join(f"Page {p.number}: {p.text}\n" for p in earlier)
+    keep = page.text if _ADDING.search(ask.clause) and not ask.measure and (ask.newcomers or ask.words) else ""
+    prompt = f"{head}{lines}Page {number}: {page.text}\nChange: {ask.clause}\nNew page {number}:"
+    if keep and _SAY.search(ask.clause):
+        keep += ' "'  # someone says something: the model goes on from the opening quotation mark
+    return (f"{prompt} {keep}" if keep else prompt), keep
+
+
+def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: int | None, tries: int) -> str:
+    """The model's new text for page ``number`` (None: the new page of ``ask``), checked; an InputError
+    after ``tries`` tries that all fall short (it says why the last one did)."""
+    prompt, keep = rewrite_prompt(plan, ask, number)
+    old = plan.pages[number - 1].text if number else ""
+    near = plan.pages[(number or ask.after or 1) - 1]  # the page, or the one a new page follows
+    cast = near.characters
+    where = f"page {number}" if number else f"the new page after page {ask.after}"
+    why = "it wrote nothing"
+    for attempt in range(tries):
+        seed = plan.brief.seed * 1000 + 700 + (number or 50 + (ask.after or 0)) * 10 + attempt
+        # a continuation may start on a new line: stop at the next example's lines, not at the first newline
+        raw = llm.invoke(prompt, stop=["\nPage", "\nBook", "\nChange", "\nNew page", "\nHero"], seed=seed)
+        written = clean_text(raw)
+        text = (keep + written if keep.endswith('"') else f"{keep} {written}") if keep else written
+        if text.count('"') % 2:  # an unclosed quotation: keep what was closed
+            text = text[: text.rfind('"')].strip()
+        why = problem_with(text, written, old, ask, cast)
+        if not why:
+            return text
+        why = f"“{written[:80]}”: {why}" if written else why
+    raise InputError(
+        f"{where}: the offline model wrote no text that does what {ask.clause!r} asks in {tries} tries (the last: "
+        f'{why}); nothing was changed. Try other words, quote the new text (page 2 should say "…"), or use a '
+        "chat model (llm.model=ollama:… or openai:…)"
+    )
+
+
+def clean_text(raw: str) -> str:
+    """The first one to three sentences of a continuation, quotations kept whole; nothing of a next page."""
+    text = re.split(r"\n|\b(?:New page|Page|Book|Change|Hero)\b\s*\d*:", raw.lstrip())[0]
+    text = " ".join(text.split())
+    sentences = re.findall(r'[^.!?]*[.!?]+["”]?(?:\s+(?:said|asked|called|cried|whispered)\s+[^.!?]+[.!?])?', text)
+    text = " ".join(s.strip() for s in sentences[:3]) if sentences else text
+    return text
+
+
+def problem_with(text: str, written: str, old: str, ask: PageAsk, cast: list[str]) -> str:
+    """Why ``text`` (``written`` by the model) does not do what ``ask`` asks of a page showing ``cast``;
+    empty when it does."""
+
+    def norm(s: str) -> str:
+        return " ".join(re.findall(r"[a-z']+", s.lower()))
+
+    if len(written.split()) < 2 or len(text.split()) < 3:
+        return "too short to be a page"
+    if norm(text) == norm(old) or (old and ask.measure != "shorter" and norm(written) in norm(old)):
+        return "the old text again"
+    if ask.measure == "shorter" and len(text.split()) >= len(old.split()):
+        return "not shorter"
+    if ask.measure == "longer" and len(text.split()) <= len(old.split()):
+        return "not longer"
+    # the newcomers and what is said must be there; a character already on the page may be "he" or "she"
+    wanted = ask.newcomers + [c for c in ask.named if c.name not in cast]
+    missing = [c.name for c in wanted if not _names(text, c)]
+    missing += [w for w in ask.words if not re.search(rf"\b{re.escape(w)}\b", text, re.I)]
+    if missing:
+        return f"it does not name {', '.join(missing)}"
+    return ""
