@@ -314,7 +314,7 @@ def test_storyreel_backends_lists_the_audio_models() -> None:
     from storyreel.cli import app
 
     result = CliRunner().invoke(app, ["backends", "--json"])
-    rows = {(r["kind"], r["name"]): r for r in json.loads(result.output)}
+    rows = {(r["kind"], r["name"]): r for r in json.loads(result.output)["backends"]}
     for key in (("narration", "kokoro"), ("music", "musicgen"), ("sfx", "stable-audio")):
         assert rows[key]["ready"], rows[key]
 

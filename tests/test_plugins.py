@@ -34,7 +34,8 @@ from storyreel.generators.base import MusicRequest, SfxRequest
 from storyreel.plan import SfxCue
 
 result = CliRunner().invoke(app, ["backends", "--json"])
-report = {"rows": json.loads(result.output), "heavy": sorted(m for m in ("torch", "audiocraft") if m in sys.modules)}
+heavy = sorted(m for m in ("torch", "audiocraft") if m in sys.modules)
+report = {"rows": json.loads(result.output)["backends"], "heavy": heavy}
 requests = {"music": MusicRequest(mood="calm", duration=1.0), "sfx": SfxRequest(cue=SfxCue(sound="rain"), duration=1)}
 for kind, name, method in (("music", "audiocraft", "compose"), ("sfx", "audiogen", "make")):
     try:

@@ -179,7 +179,8 @@ def newcomers(clause: str, plan: StoryPlan, seed: int | None = None) -> list[Cha
             continue  # "the owl" is the owl there is; "an owl" is a new one
         phrase = re.sub(r"\b(?:say|says|to|and|with|hello|who)\b", "", m.group("phrase"), flags=re.I).strip()
         built = hero_from_prompt(f"a {phrase}", seed=base + 1 + len(plan.characters) + len(found))
-        name = name or built.name
+        if not name:  # "an owl" is the Owl (the words the request and the page use), "a little mouse" Little Mouse
+            name = built.name if len(phrase.split()) > 1 else species.title()
         if name.lower() in names | {c.name.lower() for c in found}:
             continue
         found.append(built.model_copy(update={"name": name}))
