@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseLanguageModel
 
-from storyreel.agents.offline.rules import checked, not_understood, page_refs, read_by_rules
+from storyreel.agents.offline.rules import added_after, checked, not_understood, page_refs, read_by_rules
 from storyreel.agents.offline.writer import hero_from_prompt
 from storyreel.edits import AddCharacterEdit, AddPageEdit, CastEdit, Edit, Revision, TextEdit, check_edits
 from storyreel.errors import InputError
@@ -126,13 +126,7 @@ def read_page_ask(clause: str, pages: list[int], plan: StoryPlan) -> PageAsk | N
     ask = PageAsk(clause=clause)
     if m := _ADD_PAGE.search(clause):
         rest = m.group("rest")
-        after = count
-        if p := re.search(r"\bafter\s+page\s+(\d+)", rest, re.I):
-            after = int(p.group(1))
-        elif p := re.search(r"\bbefore\s+page\s+(\d+)", rest, re.I):
-            after = int(p.group(1)) - 1
-        elif re.search(r"\bat\s+the\s+(start|beginning)\b", rest, re.I):
-            after = 0
+        after = added_after(rest, count)
         described = re.sub(r"\b(after|before)\s+page\s+\d+|\bat\s+the\s+(start|beginning|end)\b", "", rest, flags=re.I)
         if len(re.findall(r"[a-z]+", described, re.I)) < 3:
             return None

@@ -223,6 +223,18 @@ def _parse_clause(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
     return []
 
 
+def added_after(rest: str, count: int) -> int:
+    """Where a page a request adds goes, from the words after "add a page": the page it follows (0: before the
+    first); at the end when they say nothing."""
+    if p := re.search(r"\bafter\s+page\s+(\d+)", rest, re.I):
+        return int(p.group(1))
+    if p := re.search(r"\bbefore\s+page\s+(\d+)", rest, re.I):
+        return int(p.group(1)) - 1
+    if re.search(r"\bat\s+the\s+(start|beginning)\b", rest, re.I):
+        return 0
+    return count
+
+
 def _pages_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
     """Remove, move, swap and add pages."""
     count = len(plan.pages)
@@ -244,13 +256,7 @@ def _pages_rule(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
         return [MovePageEdit(page=int(m.group(1)), to=int(m.group(2)))]
     if m := re.search(r"\b(?:add|insert)\s+(?:a\s+|an\s+|one\s+)?(?:new\s+)?page\b(.*)", clause, re.I):
         rest = m.group(1)
-        after = count
-        if p := re.search(r"\bafter\s+page\s+(\d+)", rest, re.I):
-            after = int(p.group(1))
-        elif p := re.search(r"\bbefore\s+page\s+(\d+)", rest, re.I):
-            after = int(p.group(1)) - 1
-        elif re.search(r"\bat\s+the\s+(start|beginning)\b", rest, re.I):
-            after = 0
+        after = added_after(rest, count)
         text = re.sub(
             r"\b(after|before)\s+page\s+\d+|\bat\s+the\s+(start|beginning|end)\b|\b(saying|that says|which says|"
             r"with the text|where|in which)\b",
