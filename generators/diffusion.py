@@ -104,12 +104,11 @@ class VideoModel:
     def __init__(self, options: DiffusionOptions | None = None):
         self.options: Any = options or self.Options()
 
+    _load: Callable[[], Loaded]  # each model's own loader: the pipeline by id or folder, placed on its device
+
     def _pipeline(self) -> Any:
         """The resident pipeline (shared with the model's other backend when the model options are the same)."""
         return runtime.pipeline(owner(self.family, self.options), self._load)
-
-    def _load(self) -> Loaded:
-        raise NotImplementedError
 
 
 def load_pipeline(
