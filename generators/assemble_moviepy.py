@@ -38,10 +38,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from storyreel.errors import BackendError
-from storyreel.generators.base import AssembleRequest, SegmentRequest, SubtitleCue
+from storyreel.generators.base import AssembleRequest, BackendOptions, SegmentRequest, SubtitleCue
 from storyreel.media import ffmpeg_exe, probe
 from storyreel.timeline import srt_time
 
@@ -51,11 +51,9 @@ _SLACK = 1e-4
 _IMPORT_LOCK = threading.Lock()
 
 
-class SegmentOptions(BaseModel):
+class SegmentOptions(BackendOptions):
     """Encoder settings every segment of a film shares. Defaults favour speed on a small CPU at a quality a
     picture book needs."""
-
-    model_config = ConfigDict(extra="forbid")
 
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"] = (
         Field("veryfast", description="x264 preset: veryfast takes about half the CPU time of medium")
@@ -68,16 +66,16 @@ class SegmentOptions(BaseModel):
 
 
 class MoviePySegmentEncoder:
-    """One clip as a film-ready H.264 segment, composed and written by MoviePy 2.
+    """MoviePy 2 segments: H.264, fades and subtitles inside.
+
+    One clip as a film-ready H.264 segment, composed and written by MoviePy 2.
 
     Raises ``ValueError`` when the request disagrees with its clip, ``BackendError`` when encoding fails.
     """
 
     name: ClassVar[str] = "moviepy"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "MoviePy 2 segments: H.264, fades and subtitles inside"
     requires: ClassVar[tuple[str, ...]] = ("moviepy", "imageio_ffmpeg")  # importable modules it needs
-    install: ClassVar[str] = "pip install moviepy imageio-ffmpeg"
 
     Options = SegmentOptions
 
@@ -147,21 +145,19 @@ class MoviePySegmentEncoder:
 
 
 class MoviePyAssembler:
-    """The film: its segments' video copied end to end (ffmpeg concat demuxer), the mix encoded as AAC.
+    """The film from MoviePy segments: lossless concat, AAC mix.
+
+    The film: its segments' video copied end to end (ffmpeg concat demuxer), the mix encoded as AAC.
 
     Raises ``ValueError`` when the request disagrees with its files, ``BackendError`` when ffmpeg fails.
     """
 
     name: ClassVar[str] = "moviepy"
     version: ClassVar[str] = "2"
-    summary: ClassVar[str] = "the film from MoviePy segments: lossless concat, AAC mix"
     requires: ClassVar[tuple[str, ...]] = ("moviepy", "imageio_ffmpeg")  # importable modules it needs
-    install: ClassVar[str] = "pip install moviepy imageio-ffmpeg"
 
-    class Options(BaseModel):
+    class Options(BackendOptions):
         """The film's own settings (the video ones are the segments': ``SegmentOptions``)."""
-
-        model_config = ConfigDict(extra="forbid")
 
         audio_bitrate: str = Field("192k", pattern=r"^\d+k$", description="AAC bitrate, e.g. '192k'")
 

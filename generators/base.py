@@ -23,7 +23,9 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class NoOptions(BaseModel):
+class BackendOptions(BaseModel):
+    """The base of a backend's ``Options``: an unknown option is an error, not silently ignored."""
+
     model_config = ConfigDict(extra="forbid")
 
 

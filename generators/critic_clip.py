@@ -23,13 +23,13 @@ SETTING = "image.critic_model"
 
 
 class ClipCritic:
-    """Scores a picture against a prompt with a CLIP model."""
+    """CLIP score of an illustration against its prompt (image.critic)
+
+    Scores a picture against a prompt with a CLIP model."""
 
     name: ClassVar[str] = "clip"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "CLIP score of an illustration against its prompt (image.critic)"
     requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
-    install: ClassVar[str] = "pip install torch transformers"
 
     class Options(runtime.ModelOptions):
         model: str = Field(

@@ -63,13 +63,13 @@ class IPAdapter(BaseModel):
 
 
 class DiffusersIllustrator:
-    """Text-to-image with a diffusers pipeline; see the module docstring."""
+    """Text-to-image LDM by Hugging Face id or folder (FLUX.2 klein, FLUX.1, SDXL, SD ...)
+
+    Text-to-image with a diffusers pipeline; see the module docstring."""
 
     name: ClassVar[str] = "diffusers"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "text-to-image LDM by Hugging Face id or folder (FLUX.2 klein, FLUX.1, SDXL, SD ...)"
     requires: ClassVar[tuple[str, ...]] = ("torch", "diffusers", "transformers")  # importable modules it needs
-    install: ClassVar[str] = "pip install torch diffusers transformers accelerate"
     uses_gpu: ClassVar[bool] = True  # the flow runs it under the GPU concurrency limit (run.gpu_limit)
 
     class Options(runtime.PipelineOptions):

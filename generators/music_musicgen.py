@@ -60,13 +60,13 @@ def plan_chunks(duration: float, window: float, context: float) -> list[Chunk]:
 
 
 class MusicGenComposer:
-    """Scores a cue from its mood and prompt with MusicGen (transformers)."""
+    """MusicGen via transformers, any length (weights CC-BY-NC: non-commercial)
+
+    Scores a cue from its mood and prompt with MusicGen (transformers)."""
 
     name: ClassVar[str] = "musicgen"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "MusicGen via transformers, any length (weights CC-BY-NC: non-commercial)"
     requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")  # importable modules it needs
-    install: ClassVar[str] = "pip install torch transformers"
     uses_gpu: ClassVar[bool] = True
 
     class Options(runtime.ModelOptions):

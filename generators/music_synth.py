@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from storyreel.generators.audio import fade, normalise_peak, pan_add
-from storyreel.generators.base import MusicRequest
+from storyreel.generators.base import BackendOptions, MusicRequest
 from storyreel.media import write_wav
 from storyreel.vocab import MOOD_STYLE_WORDS
 
@@ -73,16 +73,15 @@ DEFAULT_STYLE = "gentle"
 
 
 class SynthComposer:
-    """Composes a gentle cue for a mood; any mood works (unknown words fall back to a gentle style)."""
+    """Music synthesized from the mood of each cue.
+
+    Composes a gentle cue for a mood; any mood works (unknown words fall back to a gentle style)."""
 
     name: ClassVar[str] = "synth"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "music synthesized from the mood of each cue"
     requires: ClassVar[tuple[str, ...]] = ("numpy", "scipy")  # importable modules it needs
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         peak_db: float = Field(-8.0, le=-6.0, description="peak level of the cue, dBFS: headroom for the mix")
         fade: float = Field(1.5, ge=0, description="seconds of fade in and out (at most a quarter of the cue)")
         brightness: float = Field(7000.0, gt=500, lt=20000, description="Hz: a gentle low-pass that keeps it soft")

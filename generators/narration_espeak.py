@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from storyreel.errors import BackendError
-from storyreel.generators.base import SpeechRequest
+from storyreel.generators.base import BackendOptions, SpeechRequest
 from storyreel.media import write_wav
 
 # espeak-ng's C API (speak_lib.h): the few constants we use.
@@ -61,17 +61,15 @@ _private_library: Path | None = None  # our own copy of libespeak-ng, so dlclose
 
 
 class EspeakNarrator:
-    """Speaks text with espeak-ng. Output: 22050 Hz mono WAV, silence at the ends trimmed to ~50 ms."""
+    """espeak-ng voice, offline.
+
+    Speaks text with espeak-ng. Output: 22050 Hz mono WAV, silence at the ends trimmed to ~50 ms."""
 
     name: ClassVar[str] = "espeak"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "espeak-ng voice, offline"
     requires: ClassVar[tuple[str, ...]] = ("espeakng_loader",)  # importable modules it needs
-    install: ClassVar[str] = "pip install espeakng-loader"
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         voice: str = Field("en-us", description="espeak-ng voice, optionally with a variant: 'en-gb+f3'")
         words_per_minute: int = Field(150, ge=MIN_WPM, le=MAX_WPM, description="a calm reading pace")
         pitch: int = Field(50, ge=0, le=99, description="espeak's 0-99 scale; 50 is the voice's own")

@@ -51,13 +51,13 @@ class _Loaded:
 
 
 class KokoroNarrator:
-    """Speaks text with Kokoro, in one voice for the narrator and others for the characters' lines."""
+    """Kokoro-82M neural TTS (Apache-2.0), voices per narrator and character.
+
+    Speaks text with Kokoro, in one voice for the narrator and others for the characters' lines."""
 
     name: ClassVar[str] = "kokoro"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "Kokoro-82M neural TTS (Apache-2.0), voices per narrator and character"
     requires: ClassVar[tuple[str, ...]] = ("torch", "kokoro", "misaki")  # importable modules it needs
-    install: ClassVar[str] = "pip install 'storyreel[audio]'"
     uses_gpu: ClassVar[bool] = True
 
     class Options(runtime.ModelOptions):

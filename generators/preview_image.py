@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from storyreel.generators.base import ImageRequest
+from storyreel.generators.base import BackendOptions, ImageRequest
 from storyreel.generators.drawing.canvas import WHITE, Look, Painter, cloud, mix, stable_hash
 from storyreel.generators.drawing.characters import paint_characters
 from storyreel.generators.drawing.settings import SETTING_PAINTERS, Stage
@@ -39,19 +39,18 @@ from storyreel.plan import Scene
 
 
 class PreviewIllustrator:
-    """Paints a picture-book page from the scene (setting, time of day, weather) and the characters.
+    """Procedural picture-book illustrations, CPU.
+
+    Paints a picture-book page from the scene (setting, time of day, weather) and the characters.
 
     Offline, CPU only, deterministic: the same request gives a byte-identical PNG.
     """
 
     name = "preview"
     version = "2"  # 2: styles drawn; the scenery no longer moves when a look or the style changes
-    summary = "procedural picture-book illustrations, CPU"
     requires = ("PIL", "numpy")  # importable modules it needs
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         saturation: float = Field(1.0, ge=0.0, le=2.0, description="1: as painted; 0: grey; 1.3: vivid")
         texture: bool = Field(True, description="paper grain and a soft vignette")
         supersample: int = Field(2, ge=1, le=4, description="draw at this multiple, then downsample: smooth edges")

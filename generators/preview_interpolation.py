@@ -20,24 +20,22 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from storyreel.generators.base import InterpolationRequest
+from storyreel.generators.base import BackendOptions, InterpolationRequest
 from storyreel.media import write_video
 
 
 class FlowInterpolator:
-    """In-between frames from bidirectional DIS optical flow, falling back to a dissolve where flow fails."""
+    """Optical-flow frame interpolation between keyframes.
+
+    In-between frames from bidirectional DIS optical flow, falling back to a dissolve where flow fails."""
 
     name = "preview"
     version = "1"
-    summary = "optical-flow frame interpolation between keyframes"
     requires = ("cv2", "numpy")  # importable modules it needs
-    install = "pip install opencv-python-headless"
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         flow_width: int = Field(320, ge=32, le=4096, description="width the flow is computed at (speed vs detail)")
         max_flow: float = Field(0.15, gt=0.0, le=1.0, description="longest motion trusted, as a fraction of the width")
         occlusion: bool = Field(True, description="weight each keyframe by whether a pixel is visible in both")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from storyreel.generators.base import KeyframeRequest
+from storyreel.generators.base import BackendOptions, KeyframeRequest
 
 # PNG settings for keyframes: light compression without zlib's matching, which is the slow part and gains
 # little on painted, grainy pictures (measured: fastest and smallest of OpenCV's strategies)
@@ -31,17 +31,15 @@ PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG
 
 
 class CameraKeyframes:
-    """Keyframes from a camera move over the still illustration: pans, tilts, zooms and fake parallax."""
+    """Sparse keyframes from camera moves over the illustration.
+
+    Keyframes from a camera move over the still illustration: pans, tilts, zooms and fake parallax."""
 
     name = "preview"
     version = "1"
-    summary = "sparse keyframes from camera moves over the illustration"
     requires = ("cv2", "numpy")  # importable modules it needs
-    install = "pip install opencv-python-headless"
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         max_zoom: float = Field(1.15, gt=1.0, le=1.6, description="zoom at the close end of zoom_in / zoom_out")
         travel: float = Field(
             0.08, gt=0.0, le=0.25, description="how far pans, tilts and parallax move, as a fraction of the frame"

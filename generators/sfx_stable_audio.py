@@ -32,14 +32,14 @@ SETTING = "sfx.options.model"
 
 
 class StableAudioSfx:
-    """Makes any sound effect a text can describe, with Stable Audio Open (a diffusers pipeline, placed in
+    """Stable Audio Open via diffusers, any cue (Stability AI Community License)
+
+    Makes any sound effect a text can describe, with Stable Audio Open (a diffusers pipeline, placed in
     memory like the image and video backends)."""
 
     name: ClassVar[str] = "stable-audio"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "Stable Audio Open via diffusers, any cue (Stability AI Community License)"
     requires: ClassVar[tuple[str, ...]] = ("torch", "diffusers", "torchsde")  # importable modules it needs
-    install: ClassVar[str] = "pip install 'storyreel[audio]'"
     uses_gpu: ClassVar[bool] = True
 
     class Options(runtime.PipelineOptions):

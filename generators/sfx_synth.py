@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from storyreel.generators.audio import fade, normalise_peak, pan_add
-from storyreel.generators.base import SfxRequest, UnsupportedCue
+from storyreel.generators.base import BackendOptions, SfxRequest, UnsupportedCue
 from storyreel.media import write_wav
 from storyreel.vocab import SOUND_WORDS
 
@@ -31,16 +31,15 @@ Recipe = Callable[[np.random.Generator, int], np.ndarray]  # (rng, frames) -> (f
 
 
 class SynthSfx:
-    """Makes the common ambiences and cues of a picture book; anything else raises UnsupportedCue."""
+    """Synthesized wind, rain, waves, fire, birds ...
+
+    Makes the common ambiences and cues of a picture book; anything else raises UnsupportedCue."""
 
     name: ClassVar[str] = "synth"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "synthesized wind, rain, waves, fire, birds ..."
     requires: ClassVar[tuple[str, ...]] = ("numpy", "scipy")  # importable modules it needs
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         peak_db: float = Field(-1.0, le=0, description="peak level of the effect, dBFS")
         fade: float = Field(0.3, ge=0, description="seconds of fade at each end (at most a fifth of the cue)")
         max_layers: int = Field(3, ge=1, description="at most this many effects layered for one cue")

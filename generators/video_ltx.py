@@ -74,7 +74,6 @@ class _LTX(diffusion.VideoModel):
     family = "ltx"
     version = "1"
     requires = ("torch", "diffusers", "transformers", "cv2")  # importable modules it needs
-    install = "pip install torch diffusers transformers accelerate"
     Options = LTXOptions
 
     def _load(self) -> diffusion.Loaded:
@@ -174,10 +173,11 @@ class _LTX(diffusion.VideoModel):
 
 
 class LTXKeyframes(_LTX):
-    """Sparse keyframes for a page: a low-frame-rate LTX video that starts at the illustration."""
+    """LTX-Video: a low-frame-rate video from the illustration (LTXConditionPipeline)
+
+    Sparse keyframes for a page: a low-frame-rate LTX video that starts at the illustration."""
 
     name = "ltx"
-    summary = "LTX-Video: a low-frame-rate video from the illustration (LTXConditionPipeline)"
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
         """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ...
@@ -199,10 +199,11 @@ class LTXKeyframes(_LTX):
 
 
 class LTXInterpolator(_LTX):
-    """The frames between keyframes, every keyframe a condition at its frame index."""
+    """LTX-Video: frames between keyframes conditioned at their indices.
+
+    The frames between keyframes, every keyframe a condition at its frame index."""
 
     name = "ltx"
-    summary = "LTX-Video: frames between keyframes conditioned at their indices"
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""

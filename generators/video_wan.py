@@ -73,7 +73,6 @@ class _Wan(diffusion.VideoModel):
     family = "wan"
     version = "1"
     requires = ("torch", "diffusers", "transformers", "ftfy")  # importable modules it needs
-    install = "pip install 'storyreel[video]' (ftfy)"
     Options = WanOptions
 
     def _load(self) -> diffusion.Loaded:
@@ -132,10 +131,11 @@ class _Wan(diffusion.VideoModel):
 
 
 class WanKeyframes(_Wan):
-    """Sparse keyframes for a page: Wan image-to-video from the illustration, sampled at the keyframe times."""
+    """Wan image-to-video from the illustration (WanImageToVideoPipeline)
+
+    Sparse keyframes for a page: Wan image-to-video from the illustration, sampled at the keyframe times."""
 
     name = "wan"
-    summary = "Wan image-to-video from the illustration (WanImageToVideoPipeline)"
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
         """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ...
@@ -155,10 +155,11 @@ class WanKeyframes(_Wan):
 
 
 class WanInterpolator(_Wan):
-    """First/last-frame interpolation between each pair of neighbouring keyframes."""
+    """Wan first/last-frame interpolation between neighbouring keyframes.
+
+    First/last-frame interpolation between each pair of neighbouring keyframes."""
 
     name = "wan"
-    summary = "Wan first/last-frame interpolation between neighbouring keyframes"
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``.

@@ -138,15 +138,11 @@ class VoiceEdit(Strict):
     voice: str = Field(min_length=1, description="a voice name of the narration backend, e.g. en-gb+f3")
 
 
-class AddCharacterEdit(Strict):
+class AddCharacterEdit(Character):
     """A new character, with a fixed look; pages show them through a cast edit (or an added page)."""
 
     op: Literal["add_character"] = "add_character"
-    name: str = Field(min_length=1)
-    look: str = Field(min_length=1, description="fixed visual description, e.g. 'a small brown owl ...'")
-    species: str = Field("creature", description="one word: owl, mouse, girl ...")
     color: str = Field("#8d6e63", pattern=r"^#[0-9a-fA-F]{6}$", description="main color, #rrggbb")
-    voice: str = Field("", description="voice for their lines; empty: the narrator's")
 
 
 class CastEdit(PageEdit):
@@ -358,9 +354,7 @@ def apply_edits(plan: StoryPlan, edits: list[Edit]) -> StoryPlan:
             page.sfx = [] if edit.sound == "all" else [c for c in page.sfx if c.sound != edit.sound]
             page.scene_sounds = False  # the reader chose the page's sounds: they no longer follow its scene
         elif isinstance(edit, AddCharacterEdit):
-            characters[edit.name] = Character(
-                name=edit.name, look=edit.look, species=edit.species, color=edit.color, voice=edit.voice
-            )
+            characters[edit.name] = Character(**edit.model_dump(exclude={"op"}))
         elif isinstance(edit, CastEdit):
             page.characters = list(dict.fromkeys(edit.characters))
         elif isinstance(edit, VoiceEdit):

@@ -7,11 +7,13 @@ a plugin package declares its own the same way (plugins/storyreel-audiocraft is 
     [project.entry-points."storyreel.backends"]
     "image.mymodel" = "my_package.image_mymodel:MyModel"
 
-The class says what it needs in class attributes, all optional::
+The first line of the class's docstring is its summary in ``storyreel backends``, and it says what it needs in a
+class attribute, checked without importing the modules::
 
-    summary = "one line: what it is"
-    requires = ("torch", "diffusers")  # importable modules it needs, checked without importing them
-    install = "pip install torch diffusers"  # how to get them
+    requires = ("torch", "diffusers")  # importable modules it needs
+
+The pip line for what is missing is made from ``requires`` (``PIP_PACKAGES`` names the packages whose module is
+called otherwise); a backend whose packages need more than a pip line says so in its own ``install`` attribute.
 
 They are read by importing the backend's module, so that module must import cheaply: heavy libraries (torch,
 diffusers, transformers, the backend's own ``requires``) are imported inside the methods that use them. Then
@@ -25,6 +27,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import inspect
 import threading
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -46,6 +49,18 @@ KINDS: dict[str, str] = {
     "segment": "encode",
     "assemble": "assemble",
     "critic": "score",
+}
+# importable module -> what to pip install for it, where the two names differ
+PIP_PACKAGES: dict[str, str] = {
+    "cv2": "opencv-python-headless",
+    "PIL": "pillow",
+    "diffusers": "diffusers accelerate",
+    "espeakng_loader": "espeakng-loader",
+    "imageio_ffmpeg": "imageio-ffmpeg",
+    "kokoro": "'storyreel[audio]'",
+    "misaki": "'storyreel[audio]'",
+    "torchsde": "'storyreel[audio]'",
+    "ftfy": "'storyreel[video]'",
 }
 BUILT_IN = "built-in"  # the origin of the backends storyreel itself declares
 
@@ -85,12 +100,20 @@ class BackendInfo:
 
     @property
     def install(self) -> str:
+        """How to get what it needs: the class's own ``install`` line where it has one, else a pip line for the
+        modules it needs (those missing, or all of them when none is)."""
         resolved = _resolve(self.target)
-        return resolved.error if resolved.cls is None else getattr(resolved.cls, "install", "")
+        if resolved.cls is None:
+            return resolved.error
+        if own := getattr(resolved.cls, "install", ""):
+            return own
+        return install_hint(self.missing() or list(self.requires))
 
     @property
     def summary(self) -> str:
-        return getattr(_resolve(self.target).cls, "summary", "")
+        """The first line of the class's docstring."""
+        doc = inspect.getdoc(_resolve(self.target).cls) or ""
+        return doc.partition("\n")[0].strip().removesuffix(".")
 
     def missing(self) -> list[str]:
         """Modules it needs that are not importable (its own module imported, its requirements only looked up)."""
@@ -98,6 +121,12 @@ class BackendInfo:
         if resolved.cls is None:
             return [resolved.absent or self.target.partition(":")[0]]
         return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
+
+
+def install_hint(modules: list[str]) -> str:
+    """``pip install ...`` for importable module names (``cv2`` is opencv-python-headless, and so on)."""
+    packages = dict.fromkeys(PIP_PACKAGES.get(mod, mod) for mod in modules)
+    return f"pip install {' '.join(packages)}" if packages else ""
 
 
 def all_backends() -> list[BackendInfo]:

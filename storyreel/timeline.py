@@ -20,27 +20,27 @@ class Span(NamedTuple):
     duration: float
 
 
-class Segment(BaseModel):
+class _Record(BaseModel):
+    """The timeline's records are read-only once made, and refuse unknown fields."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class Segment(_Record):
     kind: Literal["page", "transition"]
     page: int = Field(description="page number; for a transition, the page it leaves")
     start_frame: int
     frames: int
 
 
-class NarrationCue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class NarrationCue(_Record):
     page: int
     start: float = Field(description="seconds from the film's start")
     end: float
     text: str
 
 
-class Timeline(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Timeline(_Record):
     fps: int
     segments: list[Segment]
     narration: list[NarrationCue]

@@ -14,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from storyreel import runtime
 from storyreel.errors import BackendError
 from storyreel.generators.audio import fade_envelope, fit_length, normalise_peak
-from storyreel.generators.base import MusicRequest
+from storyreel.generators.base import BackendOptions, MusicRequest
 from storyreel.generators.music_musicgen import describe
 from storyreel.media import write_wav
 
@@ -28,6 +28,8 @@ INSTALL = (
     "(plugins/storyreel-audiocraft/README.md); or use music.backend=musicgen (the same MusicGen through "
     "transformers) and sfx.backend=stable-audio"
 )
+
+OUT_OF_MEMORY_ADVICE = "choose a smaller model or close other programs using the GPU"
 
 
 def import_audiocraft() -> Any:
@@ -39,19 +41,39 @@ def import_audiocraft() -> Any:
     return audiocraft.models
 
 
+def generate(backend: Any, what: str, description: str, duration: float, seed: int, **params: Any) -> tuple:
+    """``(samples, sample_rate)``: ``duration`` seconds (frames x channels, float) of ``description`` from the
+    backend's resident audiocraft model (``backend._load`` makes it), seeded; ``params`` are its generation
+    parameters. audiocraft continues past the model's window by itself (``extend_stride``)."""
+    import torch
+
+    import_audiocraft()  # checked first, so its absence is said plainly
+    with (
+        runtime.pipeline(backend, backend._load) as model,
+        runtime.out_of_memory(
+            f"in the {what} model {backend.options.model!r}",
+            "choose a smaller model or close other programs using the GPU",
+        ),
+    ):
+        model.set_generation_params(use_sampling=True, duration=duration, **params)
+        torch.manual_seed(seed)
+        audio = model.generate([description], progress=False)[0]
+        rate = model.sample_rate
+    return fit_length(audio.float().cpu().numpy().T, round(duration * rate)), rate
+
+
 class AudiocraftComposer:
-    """Scores a cue with MusicGen through audiocraft."""
+    """MusicGen via Meta's audiocraft (weights CC-BY-NC)
+
+    Scores a cue with MusicGen through audiocraft."""
 
     name: ClassVar[str] = "audiocraft"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "MusicGen via Meta's audiocraft (weights CC-BY-NC)"
     requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
     install: ClassVar[str] = INSTALL
     uses_gpu: ClassVar[bool] = True
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         model: str = Field("facebook/musicgen-small", description="audiocraft MusicGen name or Hugging Face id")
         style: str = Field(
             "gentle orchestral score for a children's picture-book film, instrumental, no vocals",
@@ -70,34 +92,14 @@ class AudiocraftComposer:
 
     def compose(self, request: MusicRequest, out: Path) -> None:
         """Write exactly ``request.duration`` seconds of music for ``request.mood`` to ``out`` (WAV)."""
-        import torch
-
         o = self.options
-        # 1. the model (audiocraft checked first, so its absence is said plainly)
-        import_audiocraft()
-        with (
-            runtime.pipeline(self, self._load) as model,
-            runtime.out_of_memory(
-                f"in the music model {o.model!r}", "choose a smaller model or close other programs using the GPU"
-            ),
-        ):
-            # 2. generate; audiocraft extends past its window by itself
-            model.set_generation_params(
-                use_sampling=True,
-                top_k=o.top_k,
-                temperature=o.temperature,
-                duration=request.duration,
-                cfg_coef=o.cfg_coef,
-                extend_stride=o.extend_stride,
-            )
-            torch.manual_seed(request.seed)
-            audio = model.generate([describe(request.mood, request.prompt, o.style)], progress=False)[0]
-            rate = model.sample_rate
-
-        # 3. exact length, fades, level
-        frames = round(request.duration * rate)
-        music = fit_length(audio.float().cpu().numpy().T, frames)
-        music *= fade_envelope(frames, round(min(o.fade, request.duration / 4) * rate))[:, None]
+        # 1. generate, exactly as long as the cue
+        music, rate = generate(
+            self, "music", describe(request.mood, request.prompt, o.style), request.duration, request.seed,
+            top_k=o.top_k, temperature=o.temperature, cfg_coef=o.cfg_coef, extend_stride=o.extend_stride,
+        )  # fmt: skip
+        # 2. fades, level
+        music *= fade_envelope(len(music), round(min(o.fade, request.duration / 4) * rate))[:, None]
         write_wav(out, normalise_peak(music, o.peak_db), rate)
 
     def _load(self) -> Any:

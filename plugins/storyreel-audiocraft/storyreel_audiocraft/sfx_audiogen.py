@@ -14,29 +14,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from storyreel import runtime
-from storyreel.generators.audio import fade_envelope, fit_length, normalise_peak
-from storyreel.generators.base import SfxRequest
+from storyreel.generators.audio import fade_envelope, normalise_peak
+from storyreel.generators.base import BackendOptions, SfxRequest
 from storyreel.generators.sfx_stable_audio import describe
 from storyreel.media import write_wav
-from storyreel_audiocraft.music_audiocraft import INSTALL, import_audiocraft
+from storyreel_audiocraft.music_audiocraft import INSTALL, generate, import_audiocraft
 
 
 class AudioGenSfx:
-    """Makes any sound effect a text can describe, with AudioGen through audiocraft."""
+    """AudioGen via Meta's audiocraft (weights CC-BY-NC)
+
+    Makes any sound effect a text can describe, with AudioGen through audiocraft."""
 
     name: ClassVar[str] = "audiogen"
     version: ClassVar[str] = "1"
-    summary: ClassVar[str] = "AudioGen via Meta's audiocraft (weights CC-BY-NC)"
     requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
     install: ClassVar[str] = INSTALL
     uses_gpu: ClassVar[bool] = True
 
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class Options(BackendOptions):
         model: str = Field("facebook/audiogen-medium", description="audiocraft AudioGen name or Hugging Face id")
         style: str = Field("", description="added to every cue's description")
         extend_stride: float = Field(2.0, gt=0, lt=10, description="seconds added per step past the 10 s window")
@@ -51,30 +50,14 @@ class AudioGenSfx:
 
     def make(self, request: SfxRequest, out: Path) -> None:
         """Write ``request.duration`` seconds of the cue to ``out`` (WAV)."""
-        import torch
-
         o = self.options
-        # 1. the model (audiocraft checked first, so its absence is said plainly)
-        import_audiocraft()
-        with (
-            runtime.pipeline(self, self._load) as model,
-            runtime.out_of_memory(
-                f"in the sound-effect model {o.model!r}", "choose a smaller model or close other programs using the GPU"
-            ),
-        ):
-            # 2. generate; audiocraft extends past its window by itself
-            model.set_generation_params(
-                use_sampling=True, top_k=o.top_k, duration=request.duration, cfg_coef=o.cfg_coef,
-                extend_stride=o.extend_stride,
-            )  # fmt: skip
-            torch.manual_seed(request.seed)
-            audio = model.generate([describe(request.cue.sound, request.cue.prompt, o.style)], progress=False)[0]
-            rate = model.sample_rate
-
-        # 3. exact length, fades, level
-        frames = round(request.duration * rate)
-        sound = fit_length(audio.float().cpu().numpy().T, frames)
-        sound *= fade_envelope(frames, round(min(o.fade, request.duration / 5) * rate))[:, None]
+        # 1. generate, exactly as long as the cue
+        sound, rate = generate(
+            self, "sound-effect", describe(request.cue.sound, request.cue.prompt, o.style), request.duration,
+            request.seed, top_k=o.top_k, cfg_coef=o.cfg_coef, extend_stride=o.extend_stride,
+        )  # fmt: skip
+        # 2. fades, level
+        sound *= fade_envelope(len(sound), round(min(o.fade, request.duration / 5) * rate))[:, None]
         write_wav(out, normalise_peak(sound, o.peak_db), rate)
 
     def _load(self) -> Any:
