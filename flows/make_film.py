@@ -34,7 +34,16 @@ from storyreel.errors import InputError, StoryreelError
 from storyreel.flows.runners import ConfiguredTaskRunner, configured_tasks
 from storyreel.plan import Brief, MusicCue, Page, SfxCue, StoryPlan
 from storyreel.seeds import image_seed  # noqa: F401 - moved to storyreel.seeds; older imports
-from storyreel.store import RunDir, link_or_copy, new_run_dir, write_json, write_text
+from storyreel.store import (
+    RunDir,
+    check_run,
+    clean_partials,
+    copy_file,
+    new_run_dir,
+    read_run_file,
+    write_json,
+    write_text,
+)
 from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt
 
 log = logging.getLogger("storyreel.flow")
@@ -387,7 +396,7 @@ def assemble(run_path: str, segments: list[str], audio: str, timeline: Timeline,
     )
     path = assets.make(run, config, "film", request, "films/film-{key}.mp4")
     final = run.path / "film.mp4"
-    link_or_copy(path, final)  # film.mp4 is a hard link to the current version: no copy, no half file
+    copy_file(path, final)  # a copy of its own, written atomically: no half file, and films/ stays intact
     progress.advance("film", "assembled")
     return str(final)
 
@@ -414,16 +423,19 @@ def prepare(
         run_dir = Path(run)
         if not (run_dir / "config.json").exists():
             raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
+        check_run(run_dir)
         if page_images:
             raise InputError("page images are for a new run: a resumed run keeps the pictures it was made with")
         if config is None:
             config = saved_config(run_dir, settings)
         note = f"resuming {run_dir} (profile {config.profile})"
         plan_file = run_dir / "plan.json"
-        if plan_file.exists():
-            brief = StoryPlan.load(plan_file).brief
+        if plan_file.exists() or plan_file.is_symlink():
+            from storyreel.versions import load_plan_file
+
+            brief = load_plan_file(plan_file).brief
         else:
-            brief = Brief.model_validate_json((run_dir / "brief.json").read_text(encoding="utf-8"))
+            brief = read_run_file(run_dir / "brief.json", Brief.model_validate_json, "a storyreel brief")
         return run_dir.resolve(), brief, config, note
     if config is None:
         config, note = load_config(profile, settings)
@@ -501,6 +513,7 @@ def make_film(
     logger = get_run_logger()
     logger.info("run folder: %s (%s)", run_dir, note)
     with store.locked(), configured_tasks(config):  # tasks run where run.task_runner says
+        clean_partials(run_dir)  # what killed runs left half-written
         store.reset_stats()
         write_json(run_dir / "config.json", config.model_dump(mode="json"))
         if not (run_dir / "brief.json").exists():
@@ -638,6 +651,9 @@ def make_film(
         segments = [f.result() for f in segment_f]
         progress.start("film", 1)
         film = assemble(str(run_dir), segments, audio, timeline, config)
+        from storyreel.versions import mark_film
+
+        mark_film(run_dir, plan.version)  # film.mp4 is this version's, as the manifest recorded it
         stage_done("film")
         return _result(store, run_dir, film, until, plan, started, config)
 

@@ -27,8 +27,8 @@ from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
 from storyreel.plan import StoryPlan
-from storyreel.store import AssetEvent, RunDir, sha256_file, write_bytes
-from storyreel.versions import current_plan, new_version, next_version, record_film
+from storyreel.store import AssetEvent, RunDir, check_run, sha256_file, write_bytes
+from storyreel.versions import current_plan, new_version, next_version, rebuild_current_film, record_film
 
 
 class PageReport(BaseModel):
@@ -133,8 +133,22 @@ def revise_film(
         dry_run: stop once the request is understood: say what would change, page by page, write nothing.
     """
     started = time.perf_counter()
-    # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
     run = Path(run_dir).resolve()
+    check_run(run)
+    with RunDir(run).holding():  # the versions are this revision's until it is done: a revert meanwhile is refused
+        return _revise(run, request, page_images, settings, dry_run, started)
+
+
+def _revise(
+    run: Path,
+    request: str,
+    page_images: dict[int, str] | None,
+    settings: list[str] | None,
+    dry_run: bool,
+    started: float,
+) -> RevisionResult:
+    """The revision's steps, under the run's lock (``revise_film``)."""
+    # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
     config = saved_config(run, settings)
     plan = current_plan(run)
     name_run(f"{run.name}-revise", config.profile, kind="revise")
@@ -191,7 +205,9 @@ def revise_film(
             seconds=round(time.perf_counter() - started, 1),
         )
 
-    # 5. A new version: the film of the current one is kept as film.vN.mp4, the new plan is saved
+    # 5. A new version: the film of the current one is kept as film.vN.mp4 (rebuilt from the cache first if it
+    #    is damaged: only a film whose bytes the manifest vouches for is kept), the new plan is saved
+    rebuild_current_film(run, plan.version, settings)
     entry = new_version(run, plan, revised, request, changes)
     version = entry.version
 

@@ -406,8 +406,17 @@ def saved_config(run_dir: Path, sets: list[str] | None = None) -> Config:
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    return checked(merge(saved, parse_sets(sets or [])))
+    from storyreel.store import read_run_file
+
+    saved = read_run_file(path, json.loads, "a storyreel config", "")
+    if not isinstance(saved, dict):
+        raise InputError(f"{path} is damaged (not a storyreel config: not a JSON object)")
+    try:
+        return checked(merge(saved, parse_sets(sets or [])))
+    except ConfigError as exc:
+        if sets:
+            raise
+        raise InputError(f"{path} is damaged ({exc})") from None
 
 
 def checked(data: dict[str, Any]) -> Config:
