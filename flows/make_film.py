@@ -448,22 +448,26 @@ def prepare(
     pages = config.story.pages if pages is None else pages
     if not 1 <= pages <= 24:
         raise InputError(f"pages must be between 1 and 24, got {pages}")
-    for image in images or []:
-        if not Path(image).is_file():
-            raise InputError(f"reference image {image} does not exist")
-    from storyreel.page_images import check_page_images
+    from storyreel import limits
+    from storyreel.page_images import check_page_images, check_picture, copy_page_images
 
-    page_images = check_page_images(page_images or {}, pages)
+    limits.check_text(prompt, "the prompt", limits.MAX_PROMPT)
+    if style is not None:
+        limits.check_text(style, "the style", limits.MAX_STYLE)
+    if seed is not None:
+        limits.check_seed(seed)
+    references = [str(check_picture(i, "reference image")) for i in images or []]
+    check_page_images(page_images or {}, pages)  # all checked before the run directory is made
+    run_dir = new_run_dir(Path(out or config.run.out), prompt).resolve()
     brief = Brief(
         prompt=prompt,
         pages=pages,
         style=config.story.style if style is None else style,
         seed=config.story.seed if seed is None else seed,
-        reference_images=[str(Path(i).resolve()) for i in images or []],
-        page_images=page_images,
+        reference_images=references,
+        page_images=copy_page_images(run_dir, page_images or {}, pages),  # the run keeps its own copies
     )
-    run_dir = new_run_dir(Path(out or config.run.out), brief.prompt)
-    return run_dir.resolve(), brief, config, note
+    return run_dir, brief, config, note
 
 
 @flow(

@@ -26,8 +26,9 @@ from storyreel import progress
 from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
+from storyreel.page_images import copy_page_images
 from storyreel.plan import StoryPlan
-from storyreel.store import AssetEvent, RunDir, check_run, sha256_file, write_bytes
+from storyreel.store import AssetEvent, RunDir, check_run
 from storyreel.versions import current_plan, new_version, next_version, rebuild_current_film, record_film
 
 
@@ -71,21 +72,6 @@ def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
 
     # the offline model reads the common requests by rules; it is loaded only to rewrite a page
     return understand_request(agent_model(config.llm), request, plan, config.llm)
-
-
-def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[int, str]:
-    """Copy the user's pictures into the run (``inputs/pNN-<sha8>-<name>``), so that the run keeps them
-    whatever becomes of the originals; returns page -> the copy's path."""
-    from storyreel.page_images import check_page_images
-
-    copies = {}
-    for number, source in check_page_images(pictures, pages).items():
-        source_path = Path(source)
-        target = run / "inputs" / f"p{number:02d}-{sha256_file(source_path)[:8]}-{source_path.name}"
-        if not target.exists():
-            write_bytes(target, source_path.read_bytes())
-        copies[number] = str(target)
-    return copies
 
 
 def report_by_page(events: list[AssetEvent]) -> list[PageReport]:

@@ -32,6 +32,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel
 
 from storyreel.errors import InputError, RunLockedError
+from storyreel.limits import shown as short
 
 MANIFEST = "manifest.json"
 STATS = ".stats.log"  # one AssetEvent (JSON) per line since reset_stats, from every process
@@ -117,12 +118,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def short(text: str, limit: int = 80) -> str:
-    """``text`` cut to ``limit`` characters (with an ellipsis) for an error line: long input is never echoed whole."""
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_run_file(path: Path, parse: Callable[[str], Any], what: str, fix: str = "") -> Any:
