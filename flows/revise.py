@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, tags
+from prefect import flow, get_run_logger, tags
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
@@ -26,6 +26,7 @@ from storyreel import progress
 from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
+from storyreel.limits import MAX_REQUEST, check_text, shown
 from storyreel.page_images import copy_page_images
 from storyreel.plan import StoryPlan
 from storyreel.store import AssetEvent, RunDir, check_run
@@ -119,6 +120,7 @@ def revise_film(
         dry_run: stop once the request is understood: say what would change, page by page, write nothing.
     """
     started = time.perf_counter()
+    check_text(request, "the request", MAX_REQUEST)
     run = Path(run_dir).resolve()
     check_run(run)
     with RunDir(run).holding():  # the versions are this revision's until it is done: a revert meanwhile is refused
@@ -138,7 +140,7 @@ def _revise(
     config = saved_config(run, settings)
     plan = current_plan(run)
     name_run(f"{run.name}-revise", config.profile, kind="revise")
-    progress.note(f"revising {run} (plan v{plan.version}): {request or '(no request)'}")
+    progress.note(f"revising {run} (plan v{plan.version}): {shown(request) if request else '(no request)'}")
 
     # 2. The reviser agent: the request as edits of the plan (a page that does not exist is refused here)
     revision = understand(request, plan, config)
@@ -158,8 +160,8 @@ def _revise(
         why = "the request is empty" if not request.strip() and not page_images else "the film already is as asked"
         message = f"nothing to change: {why}; plan v{plan.version} and its film are unchanged, nothing was redone"
         if revision.unclear:
-            message += f" (not understood: {revision.unclear})"
-        progress.note(message)
+            message += f" (not understood: {shown(revision.unclear, 200)})"
+        get_run_logger().info(message)  # said once: the caller prints the result's message
         return RevisionResult(
             run_dir=str(run),
             request=request,
@@ -176,7 +178,7 @@ def _revise(
     for line in changes:
         progress.note(f"  {line}")
     if revision.unclear:
-        progress.note(f"not done: {revision.unclear}")
+        progress.note(f"not done: {shown(revision.unclear, 200)}")
     if dry_run:
         return RevisionResult(
             run_dir=str(run),
@@ -212,7 +214,7 @@ def _revise(
         run_dir=str(run),
         request=request,
         changed=True,
-        message=f"not done: {revision.unclear}" if revision.unclear else "",
+        message=f"not done: {shown(revision.unclear, 200)}" if revision.unclear else "",
         previous=plan.version,
         version=version,
         changes=changes,

@@ -373,7 +373,12 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
 
 
 def describe(run: Path) -> tuple[History, int]:
-    """The history and the current version, for ``storyreel history``."""
+    """The history and the current version, for ``storyreel history``: the current version's film is
+    ``film.mp4`` until a revision keeps it as ``film.vN.mp4``."""
     run = Path(run)
     with RunDir(run).holding():
-        return load_history(run), current_plan(run).version
+        history, current = load_history(run), current_plan(run).version
+        entry = history.get(current)
+        if entry is not None and not entry.film and verified_film(run, current):  # not kept yet: it is film.mp4
+            history.put(entry.model_copy(update={"film": "film.mp4"}))
+        return history, current
