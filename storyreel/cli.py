@@ -233,16 +233,18 @@ def _out_folder(value: str | None) -> Path | None:
 
 def _sound_run(run: Path, plan: bool = True) -> None:
     """Refuse, with one line, a run directory that is not sound: symlinked folders or state files, a damaged
-    plan.json or config.json (``plan``: the run must have a plan)."""
+    plan.json, config.json, manifest.json or history.json (``plan``: the run must have a plan)."""
     from storyreel.config import saved_config
-    from storyreel.store import check_run
-    from storyreel.versions import current_plan
+    from storyreel.store import RunDir, check_run
+    from storyreel.versions import current_plan, load_history
 
     try:
         check_run(run)
         if plan or (run / "plan.json").exists() or (run / "plan.json").is_symlink():
             current_plan(run)
         saved_config(run)
+        RunDir(run).manifest()
+        load_history(run)
     except StoryreelError as exc:
         _fail(str(exc))
 
@@ -408,15 +410,11 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
     plan_file = run / "plan.json"
     if not plan_file.is_file():
         _fail(f"{run} has no plan.json: not a storyreel run directory, or it stopped before the story was written")
-    from storyreel.store import check_run
+    _sound_run(run)
     from storyreel.versions import current_plan
 
-    try:
-        check_run(run)
-        plan = current_plan(run)
-        manifest = RunDir(run).manifest()
-    except StoryreelError as exc:
-        _fail(str(exc))
+    plan = current_plan(run)
+    manifest = RunDir(run).manifest()
     kinds: dict[str, int] = {}
     for record in manifest.values():
         kinds[record.kind] = kinds.get(record.kind, 0) + 1

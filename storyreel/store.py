@@ -295,9 +295,9 @@ def _place_from_path(path: str) -> dict[str, Any]:
 
 def _parse_manifest(text: str) -> dict[str, AssetRecord]:
     data = json.loads(text)
-    assets = data.get("assets", {}) if isinstance(data, dict) else None
-    if not isinstance(assets, dict):
-        raise ValueError("no assets table")
+    assets = data.get("assets") if isinstance(data, dict) else None
+    if not isinstance(assets, dict) or set(data) != {"assets"}:
+        raise ValueError("not one assets table")
     for raw in assets.values():
         if isinstance(raw, dict) and "page" not in raw:  # written before records said their page: derived once
             raw.update(_place_from_path(str(raw.get("path", ""))))
