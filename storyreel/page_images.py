@@ -7,9 +7,11 @@ spec holds the sha256 of the user's file, so a changed drawing (not just a renam
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from storyreel.errors import InputError
+from storyreel.limits import shown
 
 
 def parse_page_images(items: list[str]) -> dict[int, str]:
@@ -17,8 +19,8 @@ def parse_page_images(items: list[str]) -> dict[int, str]:
     found: dict[int, str] = {}
     for item in items:
         page, sep, file = item.partition("=")
-        if not sep or not page.strip().isdigit() or not file.strip():
-            raise InputError(f"--page-image {item!r}: expected PAGE=FILE, e.g. --page-image 3=drawing.png")
+        if not sep or not re.fullmatch(r"[0-9]{1,4}", page.strip()) or not file.strip():
+            raise InputError(f"--page-image {shown(item)!r}: expected PAGE=FILE, e.g. --page-image 3=drawing.png")
         number = int(page)
         if number in found:
             raise InputError(f"--page-image: page {number} is given twice")

@@ -15,6 +15,7 @@ file names. Manifests written before that field existed get it once, on load, fr
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -44,6 +45,9 @@ _locks_guard = threading.Lock()
 # --- atomic writes ----------------------------------------------------------------------------
 
 
+_CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def partial_path(final: Path) -> Path:
     """A temporary sibling of ``final`` with the same suffix (tools infer formats from it)."""
     return final.with_name(f".{final.stem}.{uuid.uuid4().hex[:8]}.partial{final.suffix}")
@@ -53,9 +57,9 @@ def partial_path(final: Path) -> Path:
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path; on success it replaces ``final`` in one rename, on error it is removed.
     Works for files and for directories (the caller creates the directory)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(final)
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
         yield tmp
         if not tmp.exists():
             raise FileNotFoundError(f"nothing was written to {tmp}")
@@ -64,6 +68,10 @@ def atomic_path(final: Path) -> Iterator[Path]:
         elif tmp.is_dir() and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
+    except OSError as exc:
+        if exc.errno in _CANNOT_WRITE:  # the disk, not storyreel: one line that says so
+            raise InputError(f"cannot write {final}: {exc.strerror}") from None
+        raise
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -17,6 +17,7 @@ from storyreel.versions import load_history, revert
 from .conftest import story_answers  # noqa: TID252
 
 OFFLINE = "llm.model=offline"
+pytestmark = pytest.mark.slow  # a sketch film and two revisions: about a minute here
 
 
 @pytest.fixture(scope="module")
