@@ -110,9 +110,7 @@ def current_plan(run: Path) -> StoryPlan:
 def load_plan_file(path: Path) -> StoryPlan:
     """A plan file of the run (``plan.json``, ``plans/plan.vN.json``); an InputError saying what is wrong with
     it when it is damaged."""
-    fix = (
-        "restore it from plans/plan.vN.json (storyreel history lists the versions)" if path.name == "plan.json" else ""
-    )
+    fix = "copy the version you want from plans/plan.vN.json over it" if path.name == "plan.json" else ""
     return read_run_file(path, StoryPlan.load, "a storyreel plan", fix)
 
 

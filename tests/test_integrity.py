@@ -268,3 +268,19 @@ def test_make_copies_page_images_into_the_run(tmp_path: Path, scripted):
     )
     copy = Path(brief.page_images[1])
     assert copy.parent == run_dir / "inputs" and copy.read_bytes() == drawing.read_bytes()
+
+
+def test_history_lists_a_picture_only_revision_by_what_it_did(run: Path):
+    plan = current_plan(run)
+    change = "page 1: illustration: your picture p01-1a2b3c4d-drawing.png"
+    new_version(run, plan, plan.model_copy(update={"title": "Another"}), "", [change])
+    lines = runner.invoke(app, ["history", str(run)]).output.splitlines()
+    assert lines[1].startswith("v2 ") and f"revised from v1: {change} (1 change)" in lines[1], lines
+
+
+def test_long_input_is_never_echoed_whole(run: Path):
+    long = "x" * 50_000
+    result = runner.invoke(app, ["revise", str(run), long])
+    assert result.exit_code == 2 and len(result.output) < 400 and "50,000 characters" in result.output
+    result = runner.invoke(app, ["make", "a fox", "--set", f"story.style={long}", "--out", str(run.parent)])
+    assert result.exit_code == 2 and len(result.output) < 400, result.output
