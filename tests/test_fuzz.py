@@ -24,7 +24,7 @@ from storyreel.store import RunDir
 from storyreel.versions import current_plan, load_history
 
 FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 runner = CliRunner()
 
@@ -178,6 +178,7 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
+@pytest.mark.slow  # about a minute and a half here: each case validates a config against the registry
 @FUZZ
 @given(st.data())
 def test_damaged_run_files_load_or_are_refused_with_a_line(good_run: Path, data: st.DataObject):
@@ -211,7 +212,7 @@ def _no_traceback(result) -> None:
     assert "Traceback" not in result.output
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     prompt=text,
     pages=st.one_of(st.none(), st.integers(-(2**40), 2**40)),
@@ -250,7 +251,7 @@ def test_run_commands_on_what_is_not_a_run_fail_with_one_line(tmp_path: Path, co
         "missing": tmp_path / "nowhere",
         "empty": tmp_path / "empty",
         "file": tmp_path / "a-file",
-        "markup": tmp_path / "[bold]run[/]",
+        "markup": tmp_path / "[bold]run[red]",
     }[where]
     if where in ("empty", "markup"):
         target.mkdir(exist_ok=True)
