@@ -20,6 +20,7 @@ from storyreel.agents.requests import AgentModel, ReviseStory, UnderstandRequest
 from storyreel.config import LLMSection
 from storyreel.edits import Revision
 from storyreel.errors import InputError
+from storyreel.limits import shown
 from storyreel.plan import Brief, Critique, StoryDraft, StoryPlan
 
 
@@ -65,5 +66,5 @@ def understand_request(model: AgentModel, request: str, plan: StoryPlan, setting
     check_page_numbers(request, plan)
     revision = as_agent_model(model, settings).answer(UnderstandRequest(request, plan))
     if not revision.edits and revision.unclear:
-        raise InputError(f"the request was not understood: {revision.unclear}; nothing was changed")
+        raise InputError(f"the request was not understood: {shown(revision.unclear, 200)}; nothing was changed")
     return revision

@@ -34,7 +34,16 @@ from storyreel.errors import InputError, StoryreelError
 from storyreel.flows.runners import ConfiguredTaskRunner, configured_tasks
 from storyreel.plan import Brief, MusicCue, Page, SfxCue, StoryPlan
 from storyreel.seeds import image_seed  # noqa: F401 - moved to storyreel.seeds; older imports
-from storyreel.store import RunDir, link_or_copy, new_run_dir, write_json, write_text
+from storyreel.store import (
+    RunDir,
+    check_run,
+    clean_partials,
+    copy_file,
+    new_run_dir,
+    read_run_file,
+    write_json,
+    write_text,
+)
 from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt
 
 log = logging.getLogger("storyreel.flow")
@@ -387,7 +396,7 @@ def assemble(run_path: str, segments: list[str], audio: str, timeline: Timeline,
     )
     path = assets.make(run, config, "film", request, "films/film-{key}.mp4")
     final = run.path / "film.mp4"
-    link_or_copy(path, final)  # film.mp4 is a hard link to the current version: no copy, no half file
+    copy_file(path, final)  # a copy of its own, written atomically: no half file, and films/ stays intact
     progress.advance("film", "assembled")
     return str(final)
 
@@ -414,16 +423,19 @@ def prepare(
         run_dir = Path(run)
         if not (run_dir / "config.json").exists():
             raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
+        check_run(run_dir)
         if page_images:
             raise InputError("page images are for a new run: a resumed run keeps the pictures it was made with")
         if config is None:
             config = saved_config(run_dir, settings)
         note = f"resuming {run_dir} (profile {config.profile})"
         plan_file = run_dir / "plan.json"
-        if plan_file.exists():
-            brief = StoryPlan.load(plan_file).brief
+        if plan_file.exists() or plan_file.is_symlink():
+            from storyreel.versions import load_plan_file
+
+            brief = load_plan_file(plan_file).brief
         else:
-            brief = Brief.model_validate_json((run_dir / "brief.json").read_text(encoding="utf-8"))
+            brief = read_run_file(run_dir / "brief.json", Brief.model_validate_json, "a storyreel brief")
         return run_dir.resolve(), brief, config, note
     if config is None:
         config, note = load_config(profile, settings)
@@ -436,22 +448,26 @@ def prepare(
     pages = config.story.pages if pages is None else pages
     if not 1 <= pages <= 24:
         raise InputError(f"pages must be between 1 and 24, got {pages}")
-    for image in images or []:
-        if not Path(image).is_file():
-            raise InputError(f"reference image {image} does not exist")
-    from storyreel.page_images import check_page_images
+    from storyreel import limits
+    from storyreel.page_images import check_page_images, check_picture, copy_page_images
 
-    page_images = check_page_images(page_images or {}, pages)
+    limits.check_text(prompt, "the prompt", limits.MAX_PROMPT)
+    if style is not None:
+        limits.check_text(style, "the style", limits.MAX_STYLE)
+    if seed is not None:
+        limits.check_seed(seed)
+    references = [str(check_picture(i, "reference image")) for i in images or []]
+    check_page_images(page_images or {}, pages)  # all checked before the run directory is made
+    run_dir = new_run_dir(Path(out or config.run.out), prompt).resolve()
     brief = Brief(
         prompt=prompt,
         pages=pages,
         style=config.story.style if style is None else style,
         seed=config.story.seed if seed is None else seed,
-        reference_images=[str(Path(i).resolve()) for i in images or []],
-        page_images=page_images,
+        reference_images=references,
+        page_images=copy_page_images(run_dir, page_images or {}, pages),  # the run keeps its own copies
     )
-    run_dir = new_run_dir(Path(out or config.run.out), brief.prompt)
-    return run_dir.resolve(), brief, config, note
+    return run_dir, brief, config, note
 
 
 @flow(
@@ -501,6 +517,7 @@ def make_film(
     logger = get_run_logger()
     logger.info("run folder: %s (%s)", run_dir, note)
     with store.locked(), configured_tasks(config):  # tasks run where run.task_runner says
+        clean_partials(run_dir)  # what killed runs left half-written
         store.reset_stats()
         write_json(run_dir / "config.json", config.model_dump(mode="json"))
         if not (run_dir / "brief.json").exists():
@@ -638,6 +655,9 @@ def make_film(
         segments = [f.result() for f in segment_f]
         progress.start("film", 1)
         film = assemble(str(run_dir), segments, audio, timeline, config)
+        from storyreel.versions import mark_film
+
+        mark_film(run_dir, plan.version)  # film.mp4 is this version's, as the manifest recorded it
         stage_done("film")
         return _result(store, run_dir, film, until, plan, started, config)
 

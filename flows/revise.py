@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, tags
+from prefect import flow, get_run_logger, tags
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
@@ -26,9 +26,11 @@ from storyreel import progress
 from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
+from storyreel.limits import MAX_REQUEST, check_text, shown
+from storyreel.page_images import copy_page_images
 from storyreel.plan import StoryPlan
-from storyreel.store import AssetEvent, RunDir, sha256_file, write_bytes
-from storyreel.versions import current_plan, new_version, next_version, record_film
+from storyreel.store import AssetEvent, RunDir, check_run
+from storyreel.versions import current_plan, new_version, next_version, rebuild_current_film, record_film
 
 
 class PageReport(BaseModel):
@@ -71,21 +73,6 @@ def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
 
     # the offline model reads the common requests by rules; it is loaded only to rewrite a page
     return understand_request(agent_model(config.llm), request, plan, config.llm)
-
-
-def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[int, str]:
-    """Copy the user's pictures into the run (``inputs/pNN-<sha8>-<name>``), so that the run keeps them
-    whatever becomes of the originals; returns page -> the copy's path."""
-    from storyreel.page_images import check_page_images
-
-    copies = {}
-    for number, source in check_page_images(pictures, pages).items():
-        source_path = Path(source)
-        target = run / "inputs" / f"p{number:02d}-{sha256_file(source_path)[:8]}-{source_path.name}"
-        if not target.exists():
-            write_bytes(target, source_path.read_bytes())
-        copies[number] = str(target)
-    return copies
 
 
 def report_by_page(events: list[AssetEvent]) -> list[PageReport]:
@@ -133,12 +120,27 @@ def revise_film(
         dry_run: stop once the request is understood: say what would change, page by page, write nothing.
     """
     started = time.perf_counter()
-    # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
+    check_text(request, "the request", MAX_REQUEST)
     run = Path(run_dir).resolve()
+    check_run(run)
+    with RunDir(run).holding():  # the versions are this revision's until it is done: a revert meanwhile is refused
+        return _revise(run, request, page_images, settings, dry_run, started)
+
+
+def _revise(
+    run: Path,
+    request: str,
+    page_images: dict[int, str] | None,
+    settings: list[str] | None,
+    dry_run: bool,
+    started: float,
+) -> RevisionResult:
+    """The revision's steps, under the run's lock (``revise_film``)."""
+    # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
     config = saved_config(run, settings)
     plan = current_plan(run)
     name_run(f"{run.name}-revise", config.profile, kind="revise")
-    progress.note(f"revising {run} (plan v{plan.version}): {request or '(no request)'}")
+    progress.note(f"revising {run} (plan v{plan.version}): {shown(request) if request else '(no request)'}")
 
     # 2. The reviser agent: the request as edits of the plan (a page that does not exist is refused here)
     revision = understand(request, plan, config)
@@ -158,8 +160,8 @@ def revise_film(
         why = "the request is empty" if not request.strip() and not page_images else "the film already is as asked"
         message = f"nothing to change: {why}; plan v{plan.version} and its film are unchanged, nothing was redone"
         if revision.unclear:
-            message += f" (not understood: {revision.unclear})"
-        progress.note(message)
+            message += f" (not understood: {shown(revision.unclear, 200)})"
+        get_run_logger().info(message)  # said once: the caller prints the result's message
         return RevisionResult(
             run_dir=str(run),
             request=request,
@@ -176,7 +178,7 @@ def revise_film(
     for line in changes:
         progress.note(f"  {line}")
     if revision.unclear:
-        progress.note(f"not done: {revision.unclear}")
+        progress.note(f"not done: {shown(revision.unclear, 200)}")
     if dry_run:
         return RevisionResult(
             run_dir=str(run),
@@ -191,7 +193,9 @@ def revise_film(
             seconds=round(time.perf_counter() - started, 1),
         )
 
-    # 5. A new version: the film of the current one is kept as film.vN.mp4, the new plan is saved
+    # 5. A new version: the film of the current one is kept as film.vN.mp4 (rebuilt from the cache first if it
+    #    is damaged: only a film whose bytes the manifest vouches for is kept), the new plan is saved
+    rebuild_current_film(run, plan.version, settings)
     entry = new_version(run, plan, revised, request, changes)
     version = entry.version
 
@@ -210,7 +214,7 @@ def revise_film(
         run_dir=str(run),
         request=request,
         changed=True,
-        message=f"not done: {revision.unclear}" if revision.unclear else "",
+        message=f"not done: {shown(revision.unclear, 200)}" if revision.unclear else "",
         previous=plan.version,
         version=version,
         changes=changes,

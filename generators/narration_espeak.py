@@ -177,6 +177,32 @@ def _espeak(data_path: str) -> Iterator[tuple[ctypes.CDLL, list[np.ndarray]]]:
         _ctypes.dlclose(lib._handle)  # the next load starts from espeak's initial state again
 
 
+def _clean_stale_copies() -> None:
+    """Remove the library copies of processes that were killed (their atexit never ran): each folder is named
+    after its process (``storyreel-espeak-<pid>-…``); one of an older name, after a day."""
+    import time
+
+    for folder in Path(tempfile.gettempdir()).glob("storyreel-espeak-*"):
+        pid = folder.name.removeprefix("storyreel-espeak-").split("-")[0]
+        try:
+            if pid.isdigit():
+                if int(pid) == os.getpid():
+                    continue
+                try:
+                    os.kill(int(pid), 0)
+                    continue  # still running
+                except ProcessLookupError:
+                    pass
+                except PermissionError:
+                    continue  # another user's process
+            elif time.time() - folder.stat().st_mtime < 86400:
+                continue
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid():
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _library_copy() -> Path:
     """Our private copy of libespeak-ng (made once per process). Another user of espeakng-loader in
     this process (a phonemizer, say) keeps the original loaded, and unloading ours must not touch it."""
@@ -184,7 +210,8 @@ def _library_copy() -> Path:
     if _private_library is None:
         import espeakng_loader
 
-        folder = Path(tempfile.mkdtemp(prefix="storyreel-espeak-"))
+        _clean_stale_copies()
+        folder = Path(tempfile.mkdtemp(prefix=f"storyreel-espeak-{os.getpid()}-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _private_library = Path(shutil.copy2(espeakng_loader.get_library_path(), folder / "libespeak-ng.so"))
     return _private_library

@@ -98,8 +98,8 @@ SetsOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="override a setting (repeatable), e.g. video.fps=30", metavar="SECTION.KEY=VALUE"),
 ]
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="folder for run directories", show_default="run.out: runs", metavar="DIR")
+OutOpt = Annotated[  # text, not a Path: Typer turns "" into "." and --out "" must be refused, not mean here
+    str | None, typer.Option("--out", help="folder for run directories", show_default="run.out: runs", metavar="DIR")
 ]
 
 
@@ -224,6 +224,31 @@ def _drain_prefect_logs() -> None:
         pass
 
 
+def _out_folder(value: str | None) -> Path | None:
+    """The ``--out`` folder; an empty one is refused (it would mean the working folder)."""
+    if value is not None and not value.strip():
+        _fail("--out is empty: name a folder for the run directories, e.g. --out runs (or leave --out out)")
+    return Path(value).expanduser() if value else None
+
+
+def _sound_run(run: Path, plan: bool = True) -> None:
+    """Refuse, with one line, a run directory that is not sound: symlinked folders or state files, a damaged
+    plan.json, config.json, manifest.json or history.json (``plan``: the run must have a plan)."""
+    from storyreel.config import saved_config
+    from storyreel.store import RunDir, check_run
+    from storyreel.versions import current_plan, load_history
+
+    try:
+        check_run(run)
+        if plan or (run / "plan.json").exists() or (run / "plan.json").is_symlink():
+            current_plan(run)
+        saved_config(run)
+        RunDir(run).manifest()
+        load_history(run)
+    except StoryreelError as exc:
+        _fail(str(exc))
+
+
 def _fail(message: str, code: int = 2) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # "storyreel[dask]" is not markup
     raise typer.Exit(code)
@@ -261,14 +286,44 @@ def make(
     verbose: VerboseOpt = False,
 ) -> None:
     """Make a film from a prompt (or resume one with --run)."""
+    from storyreel import limits
+
+    out_dir = _out_folder(out_dir)  # type: ignore[assignment]
     if until not in STAGES:
-        _fail(f"--until must be one of {', '.join(STAGES)}, got {until!r}")
+        _fail(f"--until must be one of {', '.join(STAGES)}, got {limits.shown(until)!r}")
+    if run is not None:
+        given = [
+            name
+            for name, value in (
+                ("a prompt", prompt.strip()),
+                ("--pages", pages),
+                ("--style", style),
+                ("--seed", seed),
+                ("--image", image),
+            )
+            if value
+        ]
+        if given:
+            _fail(
+                f"--run resumes a run with the story it was made with: leave out {' and '.join(given)} "
+                f'(to change the story: storyreel revise {run} "..."; for a new film: drop --run)'
+            )
+    try:
+        limits.check_text(prompt, "the prompt", limits.MAX_PROMPT)
+        if style is not None:
+            limits.check_text(style, "--style", limits.MAX_STYLE)
+        if seed is not None:
+            limits.check_seed(seed)
+    except StoryreelError as exc:
+        _fail(str(exc))
     if run is None and not prompt.strip():
         _fail('the prompt is empty: say what the story is about, e.g. storyreel make "A fox who loves the moon"')
     if pages is not None and not 1 <= pages <= 24:
         _fail(f"--pages must be between 1 and 24, got {pages}")
     if run is not None and not (run / "config.json").is_file():
         _fail(f"{run} is not a storyreel run directory (no config.json)")
+    if run is not None and not page_image:
+        _sound_run(run, plan=False)
     # Check profile and settings before starting the (slow) Prefect server.
     from storyreel.config import load_config, parse_sets
     from storyreel.page_images import check_page_images, parse_page_images
@@ -281,7 +336,7 @@ def make(
         if run is None:
             config, _ = load_config(profile, sets)
             page_images = check_page_images(page_images, pages or config.story.pages)
-            check_writable(out_dir or Path(config.run.out))
+            check_writable(out_dir or Path(config.run.out))  # type: ignore[arg-type]
         else:
             parse_sets(sets or [])
     except StoryreelError as exc:
@@ -320,7 +375,11 @@ def make(
     except StoryreelError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        where = f" with: storyreel make --run {run}" if run else " with storyreel make --run RUN_DIR (printed above)"
+        where = (
+            f" with: storyreel make --run {escape(str(run))}"
+            if run
+            else " with storyreel make --run RUN_DIR (printed above)"
+        )
         err.print(f"\n[yellow]interrupted[/]: finished assets are kept; resume{where}")
         raise typer.Exit(130) from None
     finally:
@@ -346,13 +405,15 @@ def make(
 @app.command()
 def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: JsonOpt = False) -> None:
     """Show a run: the story, its assets, the film."""
-    from storyreel.plan import StoryPlan
     from storyreel.store import RunDir
 
     plan_file = run / "plan.json"
     if not plan_file.is_file():
         _fail(f"{run} has no plan.json: not a storyreel run directory, or it stopped before the story was written")
-    plan = StoryPlan.load(plan_file)
+    _sound_run(run)
+    from storyreel.versions import current_plan
+
+    plan = current_plan(run)
     manifest = RunDir(run).manifest()
     kinds: dict[str, int] = {}
     for record in manifest.values():
@@ -378,7 +439,9 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
     for page in plan.pages:
         out.print(f"  {page.number:>2}. {page.text}", markup=False)
     out.print("assets: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none yet"))
-    out.print(f"film: {film}" if film.exists() else "film: not made yet (resume with storyreel make --run)")
+    out.print(
+        f"film: {escape(str(film))}" if film.exists() else "film: not made yet (resume with storyreel make --run)"
+    )
 
 
 @app.command()
@@ -463,6 +526,7 @@ def prepare() -> None:
 def _run_with_plan(run: Path) -> None:
     if not (run / "plan.json").is_file() or not (run / "config.json").is_file():
         _fail(f"{run} has no plan.json: not a storyreel run directory, or its story was never written")
+    _sound_run(run)
 
 
 @app.command()
@@ -481,10 +545,12 @@ def revise(
     """Revise a film in plain words; only what the change touches is redone, earlier versions are kept.
     What was understood is printed page by page before anything is rendered."""
     _run_with_plan(run)
+    from storyreel import limits
     from storyreel.config import parse_sets
     from storyreel.page_images import parse_page_images
 
     try:
+        limits.check_text(request, "the request", limits.MAX_REQUEST)
         parse_sets(sets or [])
         page_images = parse_page_images(page_image or [])
     except StoryreelError as exc:
@@ -506,7 +572,9 @@ def revise(
     except StoryreelError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]: finished assets are kept; finish with: storyreel make --run {run}")
+        err.print(
+            f"\n[yellow]interrupted[/]: finished assets are kept; finish with: storyreel make --run {escape(str(run))}"
+        )
         raise typer.Exit(130) from None
     finally:
         progress.use(previous)
@@ -526,15 +594,16 @@ def revise(
         out.print(f"  nothing redone on page{'s' if len(untouched) > 1 else ''} {', '.join(untouched)}")
     if result.film:
         kept = f" (v{result.version}, kept as {Path(result.film_version).name})" if result.film_version else ""
-        out.print(f"film: {result.film}{kept}")
+        out.print(f"film: {result.film}{kept}", markup=False)
     else:
-        out.print(f"no film yet: finish it with storyreel make --run {run}")
+        out.print(f"no film yet: finish it with storyreel make --run {run}", markup=False)
 
 
 @app.command()
 def history(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: JsonOpt = False) -> None:
     """The versions of a film: the request that made each, when, and its film."""
     _run_with_plan(run)
+    from storyreel.limits import shown as shorten
     from storyreel.versions import describe
 
     try:
@@ -559,7 +628,8 @@ def history(run: Annotated[Path, typer.Argument(help="a run directory")], as_jso
         return
     for v in found.versions:
         film = v.film if v.film and (run / v.film).is_file() else "no film"
-        what = f"made from: {v.request!r}" if v.action == "make" else f"revised from v{v.based_on}: {v.request!r}"
+        asked = repr(shorten(v.request)) if v.request else "; ".join(v.changes[:2]) or "(no request)"  # your pictures
+        what = f"made from: {asked}" if v.action == "make" else f"revised from v{v.based_on}: {asked}"
         changes = f" ({len(v.changes)} change{'s' if len(v.changes) != 1 else ''})" if v.action == "revise" else ""
         mark = "  ← current" if v.version == current else ""
         out.print(f"v{v.version}  {v.date.replace('T', ' ')[:16]}  {film}  {what}{changes}{mark}", markup=False)
@@ -584,7 +654,7 @@ def revert(
         _fail(str(exc))
     how = f"rebuilt from the cache: made {restored.made}, reused {restored.reused}"
     out.print(f"restored v{restored.version} ({how if restored.rebuilt else 'nothing redone'})")
-    out.print(f"film: {restored.film}" if restored.film else "film: none for this version")
+    out.print(f"film: {restored.film}" if restored.film else "film: none for this version", markup=False)
 
 
 # --- scheduled films: `storyreel deploy` and `storyreel serve` (see storyreel.flows.deployments) ------
@@ -612,7 +682,7 @@ def _film_deployments(
     profile: str | None,
     pages: int | None,
     sets: list[str] | None,
-    out_dir: Path | None,
+    out_dir: str | None,
     verbose: bool = False,
 ) -> tuple[list, str]:
     """Check everything a scheduled film needs (the list, the schedule, the settings, a server that can
@@ -634,7 +704,7 @@ def _film_deployments(
         count = len(deployments.read_prompts(prompts))
         schedule = deployments.schedule_from(cron, interval, rrule, timezone)
         deployments.check_server()
-        out_folder = out_dir or Path(config.run.out)
+        out_folder = _out_folder(out_dir) or Path(config.run.out)
         film = deployments.film_deployment(prompts, schedule, rotation, profile, pages, sets, out_folder)  # type: ignore[arg-type]
     except StoryreelError as exc:
         _fail(str(exc))
@@ -691,8 +761,10 @@ def deploy(
     except StoryreelError as exc:
         _fail(str(exc))
     for d in found:
-        out.print(f"deployed {d.full_name} to work pool {pool!r}" + (f": {note}" if d is found[0] else ""))
-    out.print(f"start a worker:  prefect worker start --pool {pool}")
+        out.print(
+            f"deployed {d.full_name} to work pool {pool!r}" + (f": {note}" if d is found[0] else ""), markup=False
+        )
+    out.print(f"start a worker:  prefect worker start --pool {pool}", markup=False)
     out.print(f"run one now:     prefect deployment run {found[0].full_name}")
 
 
@@ -704,7 +776,7 @@ def serve(film: dict[str, Any]) -> None:
     from storyreel.flows import deployments
 
     for d in found:
-        out.print(f"serving {d.full_name}" + (f": {note}" if d is found[0] else ""))
+        out.print(f"serving {d.full_name}" + (f": {note}" if d is found[0] else ""), markup=False)
     out.print(f"run one now: prefect deployment run {found[0].full_name}; Ctrl-C stops")
     deployments.serve(found)
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from storyreel.errors import ConfigError
+from storyreel.limits import shown
 
 ENV_PREFIX = "STORYREEL_"
 PROFILES = {  # name -> what it is for (storyreel/profiles/<name>.toml)
@@ -36,13 +37,13 @@ PROFILES = {  # name -> what it is for (storyreel/profiles/<name>.toml)
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class StorySection(Section):
     pages: int = Field(6, ge=1, le=24, description="pages when --pages is not given")
-    style: str = Field("soft watercolor picture book, warm light", description="default visual style")
-    seed: int = Field(0, ge=0, description="base seed when --seed is not given")
+    style: str = Field("soft watercolor picture book, warm light", max_length=300, description="default visual style")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="base seed when --seed is not given")
 
 
 class LLMSection(Section):
@@ -52,7 +53,7 @@ class LLMSection(Section):
     )
     base_url: str = Field("", description="OpenAI-compatible server URL (vLLM, llama.cpp); empty: default")
     temperature: float = Field(0.8, ge=0, le=2)
-    max_new_tokens: int = Field(60, ge=8, description="per page for the offline model; per answer otherwise")
+    max_new_tokens: int = Field(60, ge=8, le=4096, description="per page for the offline model; per answer otherwise")
     retries: int = Field(3, ge=1, le=10, description="tries for a valid structured answer")
     critic_rounds: int = Field(1, ge=0, le=5, description="critic <-> reviser rounds (chat models only)")
 
@@ -63,8 +64,8 @@ class BackendSection(Section):
 
 
 class ImageSection(BackendSection):
-    width: int = Field(1280, ge=16, multiple_of=2)
-    height: int = Field(720, ge=16, multiple_of=2)
+    width: int = Field(1280, ge=16, le=4096, multiple_of=2)
+    height: int = Field(720, ge=16, le=4096, multiple_of=2)
     negative_prompt: str = "blurry, deformed, text, watermark"
     model: str = Field("", description="model id or folder for backends that take one (wins over options.model)")
     critic: bool = Field(False, description="score each illustration against its prompt with CLIP; retry when low")
@@ -82,10 +83,10 @@ class VideoSection(BackendSection):
         default_factory=dict,
         description="interpolation backend options; when it is the keyframe backend itself, on top of options",
     )
-    width: int = Field(1280, ge=16, multiple_of=2)
-    height: int = Field(720, ge=16, multiple_of=2)
+    width: int = Field(1280, ge=16, le=4096, multiple_of=2)
+    height: int = Field(720, ge=16, le=4096, multiple_of=2)
     fps: int = Field(24, ge=1, le=60)
-    keyframe_spacing: int = Field(8, ge=1, description="frames between sparse keyframes (24/8 = 3 fps)")
+    keyframe_spacing: int = Field(8, ge=1, le=240, description="frames between sparse keyframes (24/8 = 3 fps)")
     transition: float = Field(0.75, ge=0, le=3, description="seconds of interpolated page-to-page transition")
 
 
@@ -93,16 +94,16 @@ class NarrationSection(BackendSection):
     backend: str = "espeak"
     voice: str = ""
     rate: float = Field(1.0, gt=0.3, le=3)
-    lead_in: float = Field(0.6, ge=0, description="seconds of picture before the narrator speaks")
-    tail: float = Field(0.9, ge=0, description="seconds of picture after the narrator stops")
-    min_page: float = Field(3.0, gt=0, description="shortest page in seconds")
+    lead_in: float = Field(0.6, ge=0, le=10, description="seconds of picture before the narrator speaks")
+    tail: float = Field(0.9, ge=0, le=10, description="seconds of picture after the narrator stops")
+    min_page: float = Field(3.0, gt=0, le=60, description="shortest page in seconds")
 
 
 class MusicSection(BackendSection):
     backend: str = "synth"
     enabled: bool = True
-    gain_db: float = Field(-8.0, le=0, description="music level relative to narration before ducking")
-    duck_db: float = Field(-14.0, le=0, description="extra music level change under narration")
+    gain_db: float = Field(-8.0, ge=-60, le=0, description="music level relative to narration before ducking")
+    duck_db: float = Field(-14.0, ge=-60, le=0, description="extra music level change under narration")
 
 
 class SfxSection(BackendSection):
@@ -116,7 +117,7 @@ class AssembleSection(BackendSection):
     burn_subtitles: bool = False
     fade: float = Field(0.5, ge=0, le=3)
     target_lufs: float = Field(-16.0, ge=-40, le=-6)
-    true_peak_db: float = Field(-1.5, le=0)
+    true_peak_db: float = Field(-1.5, ge=-20, le=0)
 
 
 class RunSection(Section):
@@ -183,7 +184,7 @@ def _parse_value(raw: str) -> Any:
     lists, objects), else the string itself. Pydantic then checks the type per key."""
     try:
         return json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         lowered = raw.strip().lower()
         if lowered in ("true", "false"):
             return lowered == "true"
@@ -193,10 +194,10 @@ def _parse_value(raw: str) -> Any:
 def _set_path(target: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
     parts = dotted.split(".")
     if len(parts) < 2 or not all(parts):
-        raise ConfigError(f"{origin}: {dotted!r} is not of the form section.key")
+        raise ConfigError(f"{origin}: {shown(dotted)!r} is not of the form section.key")
     section = parts[0]
     if section not in Config.model_fields or section == "profile":
-        raise ConfigError(f"{origin}: unknown section {section!r}; sections: {', '.join(_sections())}")
+        raise ConfigError(f"{origin}: unknown section {shown(section)!r}; sections: {', '.join(_sections())}")
     node = target
     for part in parts[:-1]:
         node = node.setdefault(part, {})
@@ -259,9 +260,13 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise ConfigError(f"--set {item!r}: expected section.key=value")
-        _set_path(overrides, key.strip(), _parse_value(raw.strip()), f"--set {key.strip()}")
-        check_known(key.strip(), f"--set {key.strip()}")
+            raise ConfigError(f"--set {shown(item)!r}: expected section.key=value")
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"--set {shown(item)!r}: not UTF-8 text") from None
+        _set_path(overrides, key.strip(), _parse_value(raw.strip()), f"--set {shown(key.strip())}")
+        check_known(key.strip(), f"--set {shown(key.strip())}")
     return overrides
 
 
@@ -298,7 +303,7 @@ def check_known(dotted: str, origin: str) -> None:
             where = ".".join(parts[:depth])
             known = ", ".join(_sections() if depth == 0 else sorted(model.model_fields))
             hint = f"keys in [{where}]: {known}" if where else f"sections: {known}"
-            raise ConfigError(f"{origin}: unknown setting {dotted!r}; {hint}")
+            raise ConfigError(f"{origin}: unknown setting {shown(dotted)!r}; {hint}")
         annotation = field.annotation
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return  # a value, or a table such as options whose keys its backend checks
@@ -310,11 +315,18 @@ def _layers(
 ) -> tuple[str, str, str, list[tuple[str, dict[str, Any], dict[str, str]]]]:
     """The layers of settings, lowest first: ``(label, settings, dotted key -> where it was set)`` each; and
     the profile picked, why, and where its name came from."""
+    if profile is not None and not profile.strip():
+        raise ConfigError(f"--profile is empty; choose one of: {', '.join(PROFILES)}")
     requested = profile or env.get(f"{ENV_PREFIX}PROFILE") or "auto"
     named_by = "--profile" if profile else f"env {ENV_PREFIX}PROFILE" if env.get(f"{ENV_PREFIX}PROFILE") else "default"
     name, why = resolve_profile(requested)
     layers: list[tuple[str, dict[str, Any], dict[str, str]]] = [(f"profile {name}", profile_data(name), {})]
-    path = config_file or (cwd or Path.cwd()) / "storyreel.toml"
+    if config_file is None and cwd is None:
+        try:
+            cwd = Path.cwd()
+        except FileNotFoundError:
+            raise ConfigError("the working folder no longer exists: cd into a folder that does") from None
+    path = config_file or cwd / "storyreel.toml"
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
     if path.is_file():
@@ -322,6 +334,10 @@ def _layers(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
         data.pop("profile", None)
         for dotted in _leaves(data):
             _set_path({}, dotted, None, str(path))
@@ -406,8 +422,17 @@ def saved_config(run_dir: Path, sets: list[str] | None = None) -> Config:
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise InputError(f"{run_dir} is not a storyreel run directory (no config.json)")
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    return checked(merge(saved, parse_sets(sets or [])))
+    from storyreel.store import read_run_file
+
+    saved = read_run_file(path, json.loads, "a storyreel config", "")
+    if not isinstance(saved, dict):
+        raise InputError(f"{path} is damaged (not a storyreel config: not a JSON object)")
+    try:
+        return checked(merge(saved, parse_sets(sets or [])))
+    except ConfigError as exc:
+        if sets:
+            raise
+        raise InputError(f"{path} is damaged ({exc})") from None
 
 
 def checked(data: dict[str, Any]) -> Config:
@@ -458,5 +483,5 @@ def explain_validation(exc: ValidationError) -> str:
             hint = f"; keys in [{section}]: {', '.join(known)}" if known else f"; sections: {', '.join(_sections())}"
             lines.append(f"unknown setting {key!r}{hint}")
         else:
-            lines.append(f"setting {key!r}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"setting {shown(key)!r}: {err['msg']} (got {shown(repr(err.get('input')))})")
     return "; ".join(lines)

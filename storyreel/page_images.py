@@ -7,9 +7,11 @@ spec holds the sha256 of the user's file, so a changed drawing (not just a renam
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from storyreel.errors import InputError
+from storyreel.limits import shown
 
 
 def parse_page_images(items: list[str]) -> dict[int, str]:
@@ -17,8 +19,8 @@ def parse_page_images(items: list[str]) -> dict[int, str]:
     found: dict[int, str] = {}
     for item in items:
         page, sep, file = item.partition("=")
-        if not sep or not page.strip().isdigit() or not file.strip():
-            raise InputError(f"--page-image {item!r}: expected PAGE=FILE, e.g. --page-image 3=drawing.png")
+        if not sep or not re.fullmatch(r"[0-9]{1,4}", page.strip()) or not file.strip():
+            raise InputError(f"--page-image {shown(item)!r}: expected PAGE=FILE, e.g. --page-image 3=drawing.png")
         number = int(page)
         if number in found:
             raise InputError(f"--page-image: page {number} is given twice")
@@ -26,24 +28,68 @@ def parse_page_images(items: list[str]) -> dict[int, str]:
     return found
 
 
-def check_page_images(page_images: dict[int, str], pages: int) -> dict[int, str]:
-    """Check that every page is in 1..pages and every file is a readable picture; returns absolute paths."""
-    from PIL import Image, UnidentifiedImageError
+# A bigger picture is refused before it is decoded: a decompression bomb (a small file of billions of pixels)
+# would take the memory of the machine. 64 megapixels is an 8000 x 8000 picture, far above any film frame.
+MAX_PIXELS = 64_000_000
 
+
+def check_picture(file: str, what: str) -> Path:
+    """The user's picture ``file`` opened and decoded whole (not only its header), with a pixel limit, before
+    any model work starts; returns its absolute path. ``what`` names it in the one-line InputError."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        path = Path(file).expanduser()
+    except RuntimeError:  # ~someone who is not a user here
+        raise InputError(f"{what} {file!r}: no such user's home folder") from None
+    if not path.is_file():
+        raise InputError(f"{what} {file} does not exist")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise InputError(
+                        f"{what} {file} is {image.width} x {image.height} pixels: more than the "
+                        f"{MAX_PIXELS // 1_000_000} megapixels a picture may have; make it smaller"
+                    )
+                image.load()  # the whole stream: a broken one that passes verify() fails here, not in a model
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{what} {file} is too many pixels to decode safely; make it smaller") from None
+    except Exception:  # noqa: BLE001 - PIL raises many kinds (OSError, SyntaxError, ValueError ...) for bad files
+        raise InputError(f"{what} {file} is not a picture PIL can read (PNG, JPEG ...)") from None
+    return path.resolve()
+
+
+def check_page_images(page_images: dict[int, str], pages: int) -> dict[int, str]:
+    """Check that every page is in 1..pages and every file is a picture that decodes (``check_picture``);
+    returns absolute paths."""
     checked: dict[int, str] = {}
     for page, file in sorted(page_images.items()):
-        path = Path(file).expanduser()
         if not 1 <= page <= pages:
             raise InputError(f"page image for page {page}: the story has pages 1 to {pages}")
-        if not path.is_file():
-            raise InputError(f"page image {file} (page {page}) does not exist")
-        try:
-            with Image.open(path) as image:
-                image.verify()
-        except (OSError, UnidentifiedImageError, SyntaxError):
-            raise InputError(f"page image {file} (page {page}) is not a picture PIL can read (PNG, JPEG ...)") from None
-        checked[page] = str(path.resolve())
+        checked[page] = str(check_picture(file, f"page image (page {page})"))
     return checked
+
+
+def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[int, str]:
+    """Copy the user's pictures into the run (``inputs/pNN-<sha8>-<name>``), so that the run keeps them
+    whatever becomes of the originals; returns page -> the copy's path."""
+    from storyreel.store import RunDir, sha256_file, write_bytes
+
+    copies = {}
+    for number, source in check_page_images(pictures, pages).items():
+        source_path = Path(source)
+        name = f"p{number:02d}-{sha256_file(source_path)[:8]}-{source_path.name}"
+        target = RunDir(run).inside(f"inputs/{name}")
+        if not target.is_file() or target.is_symlink() or sha256_file(target)[:8] != name[4:12]:
+            write_bytes(target, source_path.read_bytes())
+        copies[number] = str(target)
+    return copies
 
 
 def fit_page_image(source: Path, width: int, height: int, out: Path) -> None:

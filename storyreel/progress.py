@@ -117,7 +117,7 @@ class RichReporter:
             self.progress.update(self._tasks[stage], advance=1, detail=detail)
 
     def note(self, message: str) -> None:
-        self.progress.console.print(message, highlight=False, soft_wrap=True)
+        self.progress.console.print(message, highlight=False, soft_wrap=True, markup=False)
 
 
 _current: Reporter = LogReporter()

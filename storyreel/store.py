@@ -15,6 +15,7 @@ file names. Manifests written before that field existed get it once, on load, fr
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -32,14 +33,19 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel
 
 from storyreel.errors import InputError, RunLockedError
+from storyreel.limits import shown as short
 
 MANIFEST = "manifest.json"
 STATS = ".stats.log"  # one AssetEvent (JSON) per line since reset_stats, from every process
 _manifest_locks: dict[str, threading.Lock] = {}
+_held_runs: dict[str, int] = {}  # run dir -> depth of ``RunDir.holding()`` in this process
 _locks_guard = threading.Lock()
 
 
 # --- atomic writes ----------------------------------------------------------------------------
+
+
+_CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def partial_path(final: Path) -> Path:
@@ -51,15 +57,21 @@ def partial_path(final: Path) -> Path:
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path; on success it replaces ``final`` in one rename, on error it is removed.
     Works for files and for directories (the caller creates the directory)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(final)
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
         yield tmp
         if not tmp.exists():
             raise FileNotFoundError(f"nothing was written to {tmp}")
-        if tmp.is_dir() and final.exists():
+        if final.is_symlink():  # replaced, never followed
+            final.unlink()
+        elif tmp.is_dir() and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
+    except OSError as exc:
+        if exc.errno in _CANNOT_WRITE:  # the disk, not storyreel: one line that says so
+            raise InputError(f"cannot write {final}: {exc.strerror}") from None
+        raise
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -80,6 +92,16 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """``target`` becomes a copy of ``source``, a file of its own (an in-place write to one never damages the
+    other), atomically: a reader sees the old file or the new one, never half a file. A symlink at ``target``
+    is replaced, never followed."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -104,6 +126,92 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_run_file(path: Path, parse: Callable[[str], Any], what: str, fix: str = "") -> Any:
+    """``parse(text)`` of the run file ``path``; an InputError naming the file and what is wrong with it when it
+    is a symlink, unreadable, not UTF-8, not JSON or not of the expected schema (``what`` names its content,
+    ``fix`` says what to do)."""
+    from pydantic import ValidationError
+
+    fix = f"; {fix}" if fix else ""
+    if path.is_symlink():
+        raise InputError(f"{path} is a symbolic link: a run keeps its own files, never one outside it{fix}")
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        why = "not UTF-8 text"
+    except (json.JSONDecodeError, RecursionError):
+        why = "not valid JSON"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top level"
+        why = f"not {what}: {where}: {first['msg']}"
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        why = f"not {what}: {short(str(exc) or type(exc).__name__)}"
+    except OSError as exc:
+        why = f"unreadable: {exc.strerror or exc}"
+    raise InputError(f"{path} is damaged ({short(why, 160)}){fix}")
+
+
+# Files of a run that are its state (never assets): a symlink or a folder in their place is refused.
+RUN_STATE_FILES = (
+    "plan.json",
+    "brief.json",
+    "config.json",
+    MANIFEST,
+    "history.json",
+    "timeline.json",
+    "subtitles.srt",
+    "story.md",
+    STATS,
+    ".run.lock",
+    ".manifest.lock",
+    ".film.json",
+)
+
+
+def check_run(path: Path) -> None:
+    """Refuse, with one line saying what is wrong, a run directory that is not sound: a folder inside it that is
+    a symbolic link (storyreel would write through it, outside the run), or a state file (plan, manifest,
+    config, history, timeline, locks) that is a symbolic link or not a file. Damaged asset files and films are
+    not refused here: they fail their manifest check and are regenerated."""
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(f"{path} is not a folder: not a storyreel run directory")
+    for name in RUN_STATE_FILES:
+        entry = path / name
+        if entry.is_symlink():
+            raise InputError(
+                f"{entry} is a symbolic link: a run keeps its own files; replace it with the file itself or remove it"
+            )
+        if entry.exists() and not entry.is_file():
+            raise InputError(f"{entry} is not a file; remove it (it is remade)")
+    for folder, dirs, _files in os.walk(path, followlinks=False):
+        for name in dirs:
+            entry = Path(folder) / name
+            if entry.is_symlink():
+                raise InputError(
+                    f"{entry} is a symbolic link to a folder: storyreel writes only inside the run; "
+                    "replace it with a real folder (or remove it: what was in it is regenerated)"
+                )
+
+
+def clean_partials(path: Path) -> int:
+    """Remove the ``.…partial…`` files and folders that killed runs left in the run directory ``path`` (the run
+    lock is held: no other process is writing them). Returns how many were removed."""
+    removed = 0
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        for name in [*files, *dirs]:
+            if name.startswith(".") and ".partial" in name:
+                entry = Path(folder) / name
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                    dirs.remove(name)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 # --- specs ------------------------------------------------------------------------------------
@@ -193,6 +301,22 @@ def _place_from_path(path: str) -> dict[str, Any]:
     return {"page": None, "transition": False}
 
 
+def _parse_manifest(text: str) -> dict[str, AssetRecord]:
+    data = json.loads(text)
+    assets = data.get("assets") if isinstance(data, dict) else None
+    if not isinstance(assets, dict) or set(data) != {"assets"}:
+        raise ValueError("not one assets table")
+    for raw in assets.values():
+        if isinstance(raw, dict) and "page" not in raw:  # written before records said their page: derived once
+            raw.update(_place_from_path(str(raw.get("path", ""))))
+    return {k: AssetRecord.model_validate(v) for k, v in assets.items()}
+
+
+def _has_symlink(path: Path) -> bool:
+    """A directory asset with a symbolic link inside it (its hash would read through the link)."""
+    return path.is_dir() and any(p.is_symlink() for p in path.rglob("*"))
+
+
 class RunDir:
     """A run directory. Safe to share between threads of one process; the manifest is also guarded
     by a file lock, so processes (e.g. Dask workers) can write assets into the same run."""
@@ -216,7 +340,13 @@ class RunDir:
         with self._manifest_guard():
             path = self.path / STATS
             lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        return [AssetEvent.model_validate_json(line) for line in lines if line.strip()]
+        events = []
+        for line in lines:
+            try:
+                events.append(AssetEvent.model_validate_json(line))
+            except ValueError:  # a line half-written by a killed process: only counts are lost
+                continue
+        return events
 
     def reset_stats(self) -> None:
         with self._manifest_guard():
@@ -229,16 +359,43 @@ class RunDir:
     # locking -------------------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self) -> Iterator[RunDir]:
-        """Hold the run lock while a flow writes; a second writer gets a clear error."""
-        lock = FileLock(str(self.path / ".run.lock"))
+        """Hold the run lock while a flow writes; a second writer gets a clear error. Inside ``holding()`` of
+        the same run in this process (a revision or a revert that runs the make-film flow), the lock is
+        already held: nothing more is taken."""
+        key = str(self.path)
+        with _locks_guard:
+            held = _held_runs.get(key, 0) > 0
+        if held:
+            yield self
+            return
+        lock_file = self.path / ".run.lock"
+        if lock_file.is_symlink() or (lock_file.exists() and not lock_file.is_file()):
+            raise InputError(f"{lock_file} is not a lock file of storyreel's (a symbolic link or a folder); remove it")
+        lock = FileLock(str(lock_file))
         try:
             lock.acquire(timeout=0)
         except Timeout:
             raise RunLockedError(f"{self.path} is in use by another storyreel process") from None
+        except OSError as exc:
+            raise InputError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
         try:
             yield self
         finally:
             lock.release()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[RunDir]:
+        """The run lock (``locked``), held for everything inside, flows this process runs on the run included:
+        what reads or writes the run's versions takes it first, so no other command changes them meanwhile."""
+        key = str(self.path)
+        with self.locked():
+            with _locks_guard:
+                _held_runs[key] = _held_runs.get(key, 0) + 1
+            try:
+                yield self
+            finally:
+                with _locks_guard:
+                    _held_runs[key] -= 1
 
     @contextlib.contextmanager
     def _manifest_guard(self) -> Iterator[None]:
@@ -248,14 +405,14 @@ class RunDir:
     # manifest --------------------------------------------------------------------------------
     def manifest(self) -> dict[str, AssetRecord]:
         path = self.path / MANIFEST
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
-        assets = data.get("assets", {})
-        for raw in assets.values():
-            if "page" not in raw:  # written before records said their page: derived once, here
-                raw.update(_place_from_path(raw.get("path", "")))
-        return {k: AssetRecord.model_validate(v) for k, v in assets.items()}
+        return read_run_file(
+            path,
+            _parse_manifest,
+            "a manifest",
+            f"move it away (e.g. to {MANIFEST}.damaged) and resume: every asset is then made again",
+        )
 
     def _record(self, record: AssetRecord) -> None:
         with self._manifest_guard():
@@ -263,13 +420,32 @@ class RunDir:
             assets[record.key] = record
             write_json(self.path / MANIFEST, {"assets": {k: v.model_dump() for k, v in assets.items()}})
 
+    def inside(self, relpath: str) -> Path:
+        """``relpath`` as a path inside the run, for writing: an InputError when it would leave the run
+        (absolute, ``..``) or pass through a symbolic link (a folder of the run linked elsewhere)."""
+        rel = Path(relpath)
+        if not relpath or rel.is_absolute() or ".." in rel.parts:
+            raise InputError(f"{short(relpath)!r} is not a path inside the run {self.path}")
+        current = self.path
+        for part in rel.parts[:-1]:
+            current = current / part
+            if current.is_symlink():
+                raise InputError(
+                    f"{current} is a symbolic link: storyreel writes only inside the run; "
+                    "replace it with a real folder (or remove it: what was in it is regenerated)"
+                )
+        return self.path / rel
+
     def lookup(self, key: str) -> Path | None:
-        """The file of an asset if it is recorded and intact, else None."""
+        """The file of an asset if it is recorded, inside the run (no symlink on the way) and intact, else None."""
         record = self.manifest().get(key)
         if record is None:
             return None
-        path = self.path / record.path
-        if not path.exists() or sha256_file(path) != record.sha256:
+        try:
+            path = self.inside(record.path)
+        except InputError:
+            return None
+        if path.is_symlink() or not path.exists() or _has_symlink(path) or sha256_file(path) != record.sha256:
             return None
         return path
 
@@ -300,7 +476,7 @@ class RunDir:
         if found is not None:
             self._count(AssetEvent(which="reused", kind=kind, path=self.relative(found), **place))
             return found
-        final = self.path / relpath.format(key=key[:8])
+        final = self.inside(relpath.format(key=key[:8]))
         started = time.perf_counter()
         with atomic_path(final) as tmp:
             meta = produce(tmp)

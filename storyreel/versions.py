@@ -3,14 +3,18 @@
 ```
 plan.json            the current plan (its ``version`` says which)
 plans/plan.vN.json   every version of the plan, never overwritten
-film.vN.mp4          the film of version N: a hard link to films/film-<key>.mp4 (no copy)
-film.mp4             the current film
+film.vN.mp4          the film of version N: a copy of its films/film-<key>.mp4, a file of its own
+film.mp4             the current film (a copy too: an in-place write to one name never damages another)
+.film.json           which version film.mp4 is, and its sha256 as the manifest recorded it
 plans/timeline.vN.json, plans/subtitles.vN.srt   the timing of version N, so a revert is instant
 history.json         per version: the request that made it, when, its film; and the reverts
 ```
 
 A revision is numbered, saved and recorded by ``new_version`` (before its film is made) and
-``record_film`` (after). Nothing here generates anything: ``revert`` puts an earlier version's files back
+``record_film`` (after). A film is kept as a version only once its bytes match the manifest's sha256 and
+``.film.json`` says it is that version's (a damaged current film is rebuilt from the asset cache first). What
+reads or writes the versions holds the run's lock (``RunDir.holding``) for all of it. Nothing here generates
+anything itself: ``revert`` puts an earlier version's files back
 in place, and only when one of them is missing or damaged does it ask the make-film flow to rebuild from
 the asset cache (which redoes only what is not cached). No Prefect here: the CLI's ``history`` and
 ``revert`` start fast.
@@ -18,6 +22,7 @@ the asset cache (which redoes only what is not cached). No Prefect here: the CLI
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.errors import InputError
 from storyreel.plan import StoryPlan
-from storyreel.store import link_or_copy, sha256_file, write_bytes, write_json, write_text
+from storyreel.store import RunDir, copy_file, read_run_file, sha256_file, write_bytes, write_json, write_text
 
 HISTORY = "history.json"
+FILM_STATE = ".film.json"  # {"version": N, "sha256": ...}: which version film.mp4 is
 
 
 class Version(BaseModel):
@@ -96,9 +102,16 @@ def plan_versions(run: Path) -> dict[int, Path]:
 def current_plan(run: Path) -> StoryPlan:
     """The plan in ``plan.json``; a clear error when the run has none."""
     path = run / "plan.json"
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         raise InputError(f"{run} has no plan.json: not a storyreel run directory, or its story was never written")
-    return StoryPlan.load(path)
+    return load_plan_file(path)
+
+
+def load_plan_file(path: Path) -> StoryPlan:
+    """A plan file of the run (``plan.json``, ``plans/plan.vN.json``); an InputError saying what is wrong with
+    it when it is damaged."""
+    fix = "copy the version you want from plans/plan.vN.json over it" if path.name == "plan.json" else ""
+    return read_run_file(path, StoryPlan.load, "a storyreel plan", fix)
 
 
 def next_version(run: Path) -> int:
@@ -111,10 +124,13 @@ def load_history(run: Path) -> History:
     """The run's history; versions it does not record (the first one, made before any revision) are read
     from their plan files."""
     path = run / HISTORY
-    history = History.model_validate_json(path.read_text(encoding="utf-8")) if path.is_file() else History()
+    history = History()
+    if path.exists() or path.is_symlink():
+        fix = f"move it away (e.g. to {HISTORY}.damaged): the versions are then listed from plans/"
+        history = read_run_file(path, History.model_validate_json, "a storyreel history", fix)
     for number, file in plan_versions(run).items():
         if history.get(number) is None:
-            plan = StoryPlan.load(file)
+            plan = load_plan_file(file)
             film = run / film_name(number)
             history.put(
                 Version(
@@ -132,35 +148,109 @@ def save_history(run: Path, history: History) -> None:
     write_json(run / HISTORY, history.model_dump(mode="json"))
 
 
-def keep_film(run: Path, version: int) -> str | None:
-    """Keep the current film and timing as version ``version``'s: ``film.vN.mp4`` (a hard link to the film,
-    made once, never replaced), ``plans/timeline.vN.json`` and ``plans/subtitles.vN.srt``. Returns the
-    film's sha256, or None when the run has no film yet."""
+def _film_shas(run: Path) -> set[str]:
+    """The sha256 of every film the manifest records."""
+    return {r.sha256 for r in RunDir(run).manifest().values() if r.kind == "film"}
+
+
+def _regular(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def mark_film(run: Path, version: int) -> str | None:
+    """Record that ``film.mp4`` (just made or restored) is version ``version``'s film; returns its sha256, or
+    None (nothing recorded) when its bytes are not those of a film the manifest knows."""
     film = run / "film.mp4"
-    if not film.is_file():
+    sha = sha256_file(film) if _regular(film) else None
+    if sha is None or sha not in _film_shas(run):
+        (run / FILM_STATE).unlink(missing_ok=True)
         return None
+    write_json(run / FILM_STATE, {"version": version, "sha256": sha})
+    return sha
+
+
+def _film_state(run: Path) -> dict | None:
+    path = run / FILM_STATE
+    if not _regular(path):
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        return state if isinstance(state, dict) and isinstance(state.get("version"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def verified_film(run: Path, version: int) -> str | None:
+    """The sha256 of ``film.mp4`` when it is version ``version``'s film, byte for byte as the manifest recorded
+    it (a regular file, not a link); None when it is missing, damaged or another version's. A run made before
+    ``.film.json`` existed: its film must match a film of the manifest."""
+    film = run / "film.mp4"
+    if not _regular(film):
+        return None
+    state = _film_state(run)
+    if state is not None and state["version"] != version:
+        return None
+    sha = sha256_file(film)
+    if state is not None and state.get("sha256") != sha:
+        return None
+    return sha if sha in _film_shas(run) else None
+
+
+def film_damaged(run: Path, version: int) -> bool:
+    """Version ``version`` had its film as ``film.mp4`` (or something stands in its place), but it is not intact:
+    truncated, replaced, a link. A film of another version, or none ever made, is not damaged."""
+    state = _film_state(run)
+    there = (run / "film.mp4").exists() or (run / "film.mp4").is_symlink()
+    if state is None:
+        return there and verified_film(run, version) is None
+    return state["version"] == version and verified_film(run, version) is None
+
+
+def rebuild_current_film(run: Path, version: int, settings: list[str] | None = None) -> None:
+    """When the current version's film is damaged, make it again from the asset cache (the make-film flow on
+    the run: only what is not cached is generated), so that what is kept as a version is the real film."""
+    if film_damaged(run, version):
+        from storyreel import progress
+        from storyreel.flows.make_film import make_film
+
+        progress.note(f"film.mp4 of v{version} is damaged: rebuilding it from the asset cache first")
+        make_film(run=str(run), settings=settings or [])
+
+
+def keep_film(run: Path, version: int, recorded: str | None = None) -> str | None:
+    """Keep the current film and timing as version ``version``'s: ``film.vN.mp4`` (a copy, checked),
+    ``plans/timeline.vN.json`` and ``plans/subtitles.vN.srt``. Only a film that ``verified_film`` vouches for is
+    kept; a kept film that matches ``recorded`` (its sha256 in the history) is never replaced, a damaged one is.
+    Returns the kept film's sha256, or None when the run has no intact film of that version."""
     kept = run / film_name(version)
-    if not kept.exists():
-        link_or_copy(film, kept)
+    if recorded and _regular(kept) and sha256_file(kept) == recorded:
+        return recorded
+    sha = verified_film(run, version)
+    if sha is None:
+        return None
+    if not (_regular(kept) and sha256_file(kept) == sha):
+        copy_file(run / "film.mp4", kept)
+        if sha256_file(kept) != sha:
+            raise InputError(f"{kept} could not be written intact (is the disk full?)")
     for name, copy in (("timeline.json", f"timeline.v{version}.json"), ("subtitles.srt", f"subtitles.v{version}.srt")):
-        if (run / name).is_file() and not (run / "plans" / copy).exists():
+        if _regular(run / name) and not _regular(run / "plans" / copy):
             write_bytes(run / "plans" / copy, (run / name).read_bytes())
-    return sha256_file(kept)
+    return sha
 
 
 def _keep_version(run: Path, history: History, version: int) -> None:
-    """Keep the current film as version ``version``'s (``keep_film``) and record it in ``history``, if the
-    version has no film recorded yet."""
-    sha = keep_film(run, version)
+    """Keep the current film as version ``version``'s (``keep_film``) and record it in ``history``."""
     entry = history.get(version)
-    if entry is not None and sha and not entry.film_sha256:
+    sha = keep_film(run, version, entry.film_sha256 if entry else None)
+    if entry is not None and sha and entry.film_sha256 != sha:
         history.put(entry.model_copy(update={"film": film_name(version), "film_sha256": sha}))
 
 
 def new_version(run: Path, current: StoryPlan, revised: StoryPlan, request: str, changes: list[str]) -> Version:
     """Number ``revised`` as the run's next version, keep the film of ``current`` as ``film.vN.mp4``, save
     the new plan (``plans/plan.vN.json``, ``plan.json``, ``story.md``) and record the version in the history
-    (under the run lock). Returns the new version's entry; ``record_film`` completes it once its film is made.
+    (under the run lock; the revise flow holds it for the whole revision). Returns the new version's entry;
+    ``record_film`` completes it once its film is made.
 
     Args:
         run: the run directory.
@@ -169,11 +259,9 @@ def new_version(run: Path, current: StoryPlan, revised: StoryPlan, request: str,
         request: the revision request, in the user's words.
         changes: what changed, page by page (``diff_plans``).
     """
-    from storyreel.store import RunDir
-
-    version = next_version(run)
-    history = load_history(run)
-    with RunDir(run).locked():
+    with RunDir(run).holding():
+        version = next_version(run)
+        history = load_history(run)
         _keep_version(run, history, current.version)
         save_plan(run, revised.model_copy(update={"version": version}))
         entry = Version(
@@ -187,13 +275,19 @@ def new_version(run: Path, current: StoryPlan, revised: StoryPlan, request: str,
 def record_film(run: Path, entry: Version, made: int, reused: int, film: bool = True) -> Version:
     """Once version ``entry.version``'s film is made (``film``): keep it as ``film.vN.mp4`` with its timing,
     and record it in the history with the counts of assets ``made`` and ``reused``. Returns the entry."""
-    sha = keep_film(run, entry.version) if film else None
-    entry = entry.model_copy(
-        update={"film": film_name(entry.version) if sha else None, "film_sha256": sha, "redone": made, "reused": reused}
-    )
-    history = load_history(run)
-    history.put(entry)
-    save_history(run, history)
+    with RunDir(run).holding():
+        sha = keep_film(run, entry.version) if film else None
+        entry = entry.model_copy(
+            update={
+                "film": film_name(entry.version) if sha else None,
+                "film_sha256": sha,
+                "redone": made,
+                "reused": reused,
+            }
+        )
+        history = load_history(run)
+        history.put(entry)
+        save_history(run, history)
     return entry
 
 
@@ -204,8 +298,8 @@ def save_plan(run: Path, plan: StoryPlan) -> None:
 
     text = plan.model_dump_json(indent=2)
     versioned = plan_file(run, plan.version)
-    if versioned.exists():
-        if StoryPlan.load(versioned) != plan:
+    if versioned.exists() or versioned.is_symlink():
+        if load_plan_file(versioned) != plan:
             raise InputError(f"{versioned} exists with another plan; versions are never overwritten")
     else:
         write_json(versioned, plan.model_dump(mode="json"))
@@ -223,55 +317,66 @@ class Restored(BaseModel):
 
 def revert(run: Path, version: int, settings: list[str] | None = None) -> Restored:
     """Make version ``version`` the current one again: its plan, film, timeline and subtitles, byte for
-    byte. When its film is not intact on disk, the make-film flow rebuilds it from the asset cache (and
-    regenerates only what is missing). Nothing is deleted: later versions stay, and ``history.json``
-    records the revert.
+    byte (the film checked against its recorded sha256 once it is back in place). When its film is not intact
+    on disk, the make-film flow rebuilds it from the asset cache (and regenerates only what is missing).
+    Nothing is deleted: later versions stay, and ``history.json`` records the revert. The run's lock is held
+    throughout, so a revision running meanwhile is refused, never mixed up with this.
 
     Raises:
         InputError: the run has no such version.
+        RunLockedError: another storyreel process is working on the run.
     """
-    from storyreel.store import RunDir
-
     run = Path(run).resolve()
-    versions = plan_versions(run)
-    current = current_plan(run)
-    if version not in versions:
-        known = ", ".join(str(n) for n in versions) or "none"
-        raise InputError(f"{run.name} has no version {version}; its versions: {known} (storyreel history {run})")
-    history = load_history(run)
-    # 1. keep what is current now, so the revert itself loses nothing
-    if current.version in versions:
-        _keep_version(run, history, current.version)
-    plan = StoryPlan.load(versions[version])
-    entry = history.get(version)
-    film = run / film_name(version)
-    timing = [run / "plans" / f"timeline.v{version}.json", run / "plans" / f"subtitles.v{version}.srt"]
-    intact = film.is_file() and all(p.is_file() for p in timing)
-    if intact and entry is not None and entry.film_sha256:
-        intact = sha256_file(film) == entry.film_sha256
-    # 2. put the version's files back (the fast way: nothing is generated)
-    with RunDir(run).locked():
+    with RunDir(run).holding():
+        versions = plan_versions(run)
+        current = current_plan(run)
+        if version not in versions:
+            known = ", ".join(str(n) for n in versions) or "none"
+            raise InputError(f"{run.name} has no version {version}; its versions: {known} (storyreel history {run})")
+        # 1. keep what is current now, so the revert itself loses nothing (a damaged film is rebuilt first)
+        if current.version in versions and current.version != version:
+            rebuild_current_film(run, current.version, settings)
+        history = load_history(run)
+        if current.version in versions:
+            _keep_version(run, history, current.version)
+        plan = load_plan_file(versions[version])
+        entry = history.get(version)
+        film = run / film_name(version)
+        timing = [run / "plans" / f"timeline.v{version}.json", run / "plans" / f"subtitles.v{version}.srt"]
+        expected = entry.film_sha256 if entry is not None else None
+        intact = _regular(film) and all(_regular(p) for p in timing)
+        if intact:
+            sha = sha256_file(film)
+            intact = sha == expected if expected else sha in _film_shas(run)
+        # 2. put the version's files back (the fast way: nothing is generated), and check what is back
         save_plan(run, plan)
         if intact:
             write_bytes(run / "timeline.json", timing[0].read_bytes())
             write_bytes(run / "subtitles.srt", timing[1].read_bytes())
-            link_or_copy(film, run / "film.mp4")
-    restored = Restored(version=version, film=str(run / "film.mp4") if intact else None, rebuilt=not intact)
-    # 3. or rebuild it from the cache: only what is not cached is generated
-    if not intact:
-        from storyreel.flows.make_film import make_film
+            copy_file(film, run / "film.mp4")
+            intact = mark_film(run, version) == (expected or sha256_file(film))
+        restored = Restored(version=version, film=str(run / "film.mp4") if intact else None, rebuilt=not intact)
+        # 3. or rebuild it from the cache: only what is not cached is generated
+        if not intact:
+            from storyreel.flows.make_film import make_film
 
-        result = make_film(run=str(run), settings=settings or [])
-        sha = keep_film(run, version) if result.film else None
-        restored = restored.model_copy(update={"film": result.film, "made": result.made, "reused": result.reused})
-        if entry is not None and sha:
-            history.put(entry.model_copy(update={"film": film_name(version), "film_sha256": sha}))
-    history.reverts.append(Revert(date=now(), version=version, rebuilt=not intact))
-    save_history(run, history)
+            result = make_film(run=str(run), settings=settings or [])
+            sha = keep_film(run, version) if result.film else None
+            restored = restored.model_copy(update={"film": result.film, "made": result.made, "reused": result.reused})
+            if entry is not None and sha:
+                history.put(entry.model_copy(update={"film": film_name(version), "film_sha256": sha}))
+        history.reverts.append(Revert(date=now(), version=version, rebuilt=not intact))
+        save_history(run, history)
     return restored
 
 
 def describe(run: Path) -> tuple[History, int]:
-    """The history and the current version, for ``storyreel history``."""
+    """The history and the current version, for ``storyreel history``: the current version's film is
+    ``film.mp4`` until a revision keeps it as ``film.vN.mp4``."""
     run = Path(run)
-    return load_history(run), current_plan(run).version
+    with RunDir(run).holding():
+        history, current = load_history(run), current_plan(run).version
+        entry = history.get(current)
+        if entry is not None and not entry.film and verified_film(run, current):  # not kept yet: it is film.mp4
+            history.put(entry.model_copy(update={"film": "film.mp4"}))
+        return history, current

@@ -7,16 +7,26 @@ from pathlib import Path
 from storyreel.config import load_config
 from storyreel.flows.make_film import plan_story
 from storyreel.plan import Brief
-from storyreel.versions import current_plan, load_history, new_version, record_film
+from storyreel.store import RunDir, copy_file
+from storyreel.versions import current_plan, load_history, mark_film, new_version, record_film
 
 from .conftest import story_answers  # noqa: TID252
+
+
+def made_film(run: Path, content: bytes, version: int) -> None:
+    """What the make-film flow does once a film is assembled: the film asset, copied to film.mp4, marked."""
+    path = RunDir(run).asset(
+        "film", {"content": content.decode()}, "films/film-{key}.mp4", lambda p: p.write_bytes(content)
+    )
+    copy_file(path, run / "film.mp4")
+    assert mark_film(run, version)
 
 
 def test_a_revision_is_numbered_saved_recorded_and_keeps_both_films(tmp_path: Path, scripted):
     config, _ = load_config("sketch", [scripted(story_answers(pages=2))], environ={})
     run = tmp_path
     plan = plan_story.fn(str(run), Brief(prompt="A fox", pages=2), config)
-    (run / "film.mp4").write_bytes(b"the film of v1")
+    made_film(run, b"the film of v1", 1)
     (run / "timeline.json").write_text("{}", encoding="utf-8")
 
     # before the new film is made: v1's film is kept, v2's plan is saved and recorded
@@ -30,8 +40,7 @@ def test_a_revision_is_numbered_saved_recorded_and_keeps_both_films(tmp_path: Pa
     assert history.get(2).request == "rename it" and history.get(2).changes == ["title: Another"]
 
     # after: v2's film is kept beside v1's, with the counts
-    (run / "film.mp4").unlink()  # film.mp4 was v1's (a hard link): the flow replaces it, never writes into it
-    (run / "film.mp4").write_bytes(b"the film of v2")
+    made_film(run, b"the film of v2", 2)
     done = record_film(run, entry, made=3, reused=9)
     assert (done.film, done.redone, done.reused) == ("film.v2.mp4", 3, 9)
     assert load_history(run).get(2) == done

@@ -74,17 +74,24 @@ def normalize_request(request: str, pages: int) -> str:
     return _PAGE_WORD.sub(lambda m: f"page {NUMBER_WORDS[m.group(1).lower()]}", text)
 
 
+def _page_number(digits: str) -> int:
+    """A page number as written (any script's digits); one too long to be a page stays too big, never a hang."""
+    return int(digits) if len(digits) <= 6 else 10**6
+
+
 def page_refs(text: str) -> list[int]:
     """Page numbers a text names: "page 3", "pages 2 and 4", "pages 2-4"."""
     numbers: list[int] = []
     for match in _PAGE_REFS.finditer(text):
-        first = int(match.group(1))
+        first = _page_number(match.group(1))
         numbers.append(first)
         previous = first
         for sep, number in re.findall(r"(,|&|and|to|through|-|–)\s*(?:page\s+)?(\d+)", match.group(2)):
-            number = int(number)
+            number = _page_number(number)
             if sep in ("-", "–") or (sep in ("to", "through") and match.group(0).lower().startswith("pages")):
-                numbers += list(range(previous + 1, number + 1))
+                numbers += list(range(previous + 1, min(number, previous + 100) + 1))  # "pages 2-99999": no hang
+                if number > previous + 100:
+                    numbers.append(number)  # still named, so a page the film does not have is refused
             else:
                 numbers.append(number)
             previous = number
