@@ -44,7 +44,9 @@ class DiffusionOptions(runtime.PipelineOptions):
 
     auto_dtype: ClassVar[str] = "bfloat16"  # what the video transformers are trained and published in
     # options that change what is loaded: two backends with the same values share one pipeline in memory
-    load_fields: ClassVar[tuple[str, ...]] = ("model", "device", "dtype", "offload", "vae_tiling", "compile")
+    load_fields: ClassVar[tuple[str, ...]] = (
+        "model", "device", "dtype", "offload", "vae_tiling", "compile", "cache", "cache_threshold", "mag_ratios", "fp8"
+    )  # fmt: skip
 
     width: int = Field(ge=16, le=4096, description="generation width, rounded to what the model accepts")
     height: int = Field(ge=16, le=4096, description="generation height, rounded to what the model accepts")

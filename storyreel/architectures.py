@@ -11,7 +11,8 @@ first use into ``$STORYREEL_CACHE/tiny/`` and loads it from there like any folde
     model("ltx", "real", "cuda", torch.bfloat16)   # LTX-Video 13B in memory, random weights
 
 Names: flux2 (FLUX.2 [klein], the image backend's default), sd (Stable Diffusion 1.x), clip (the critic),
-ltx and ltx-upsampler (LTX-Video), wan (Wan 2.1 FLF2V), kokoro (narration), musicgen (music), stable-audio
+ltx and ltx-upsampler (LTX-Video), ltx2 (LTX-2, video with sound),
+wan (Wan 2.1 FLF2V), kokoro (narration), musicgen (music), stable-audio
 (sound effects). Heavy libraries are imported inside the builders.
 """
 
@@ -398,6 +399,80 @@ def scaled_ltx(scale: float, device: str, dtype: Any) -> Any:
     )
 
 
+def gemma_tokenizer() -> Any:
+    """A Gemma tokenizer with one token per character: no download."""
+    from transformers import GemmaTokenizerFast
+
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3}
+    for char in string.ascii_letters + string.digits + string.punctuation + "\u2581":
+        vocab.setdefault(char, len(vocab))
+    return GemmaTokenizerFast(vocab=vocab, merges=[])
+
+
+def tiny_ltx2() -> Any:
+    """An LTX2ConditionPipeline at toy size: a 2-layer Gemma 3 text encoder (hidden 32), the connectors, an
+    audio-video transformer of 2 layers, a video VAE of one block (temporal ratio 2), an audio VAE and a vocoder
+    whose upsampling (5 x 4 x 4 x 2 = 160 = the mel hop) makes real 16 kHz sound."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2ConditionPipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+
+    tokenizer = gemma_tokenizer()
+    torch.manual_seed(0)
+    text = Gemma3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=16, max_position_embeddings=256, sliding_window=64,
+    )  # fmt: skip
+    vision = SiglipVisionConfig(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=16, patch_size=4
+    )
+    config = Gemma3Config(text_config=text.to_dict(), vision_config=vision.to_dict(), mm_tokens_per_image=4)
+    text_encoder = Gemma3ForConditionalGeneration(config)
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=4, out_channels=4, patch_size=1, patch_size_t=1, num_attention_heads=2, attention_head_dim=8,
+        cross_attention_dim=16, audio_in_channels=4, audio_out_channels=4, audio_num_attention_heads=2,
+        audio_attention_head_dim=4, audio_cross_attention_dim=8, num_layers=2, qk_norm="rms_norm_across_heads",
+        caption_channels=32, rope_double_precision=False, rope_type="split",
+    )  # fmt: skip
+    connectors = LTX2TextConnectors(
+        caption_channels=32, text_proj_in_factor=text.num_hidden_layers + 1, video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8, video_connector_num_layers=1,
+        video_connector_num_learnable_registers=None, audio_connector_num_attention_heads=4,
+        audio_connector_attention_head_dim=8, audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None, connector_rope_base_seq_len=32, rope_theta=10000.0,
+        rope_double_precision=False, causal_temporal_positioning=False, rope_type="split",
+    )  # fmt: skip
+    vae = AutoencoderKLLTX2Video(
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8,), decoder_block_out_channels=(8,),
+        layers_per_block=(1,), decoder_layers_per_block=(1, 1), spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,), decoder_inject_noise=(False, False), downsample_type=("spatial",),
+        upsample_residual=(False,), upsample_factor=(1,), timestep_conditioning=False, patch_size=1, patch_size_t=1,
+        encoder_causal=True, decoder_causal=False,
+    )  # fmt: skip
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4, output_channels=2, ch_mult=(1,), num_res_blocks=1, attn_resolutions=None, in_channels=2,
+        resolution=32, latent_channels=2, norm_type="pixel", causality_axis="height", dropout=0.0,
+        mid_block_add_attention=False, sample_rate=16000, mel_hop_length=160, is_causal=True, mel_bins=8,
+    )  # fmt: skip
+    vocoder = LTX2Vocoder(
+        in_channels=2 * 8, hidden_channels=32, out_channels=2, upsample_kernel_sizes=[10, 8, 8, 4],
+        upsample_factors=[5, 4, 4, 2], resnet_kernel_sizes=[3], resnet_dilations=[[1, 3, 5]],
+        leaky_relu_negative_slope=0.1, output_sampling_rate=16000,
+    )  # fmt: skip
+    return LTX2ConditionPipeline(
+        transformer=transformer, vae=vae, audio_vae=audio_vae, scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=text_encoder, tokenizer=tokenizer, connectors=connectors, vocoder=vocoder,
+    )  # fmt: skip
+
+
 def tiny_wan() -> Any:
     """A first/last-frame Wan pipeline at toy size (``pos_embed_seq_len`` = 2 x the CLIP vision tokens)."""
     import torch
@@ -576,6 +651,7 @@ BUILDERS: dict[str, Builder] = {
     "ltx": Builder(tiny_ltx, scaled_ltx),
     "ltx-upsampler": Builder(tiny_ltx_upsampler),
     "wan": Builder(tiny_wan, scaled_wan),
+    "ltx2": Builder(tiny_ltx2),
     "kokoro": Builder(tiny_kokoro),
     "musicgen": Builder(tiny_musicgen),
     "stable-audio": Builder(tiny_stable_audio),
