@@ -133,17 +133,20 @@ def load_pipeline(
     """
     resolved = runtime.resolve(model, setting, "video", options.local_files_only)
     if resolved.local:
-        index = Path(resolved.source) / "model_index.json"
-        if not index.is_file():
-            raise BackendError(f"{resolved.source} is not a diffusers pipeline (no model_index.json): set {setting}")
-        found = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "?")
-        if found not in accepted:
-            raise BackendError(
-                f"{resolved.source} holds a {found}; this backend loads {' or '.join(accepted)} ({setting})"
-            )
+        check_folder(Path(resolved.source), accepted, setting)
     _, dtype = runtime.placement(options)
     with runtime.loading(resolved, setting, "video"):
         return pipeline_class.from_pretrained(resolved.source, dtype=dtype, **resolved.kwargs(), **components)
+
+
+def check_folder(folder: Path, accepted: Sequence[str], setting: str) -> None:
+    """A local folder holds a diffusers pipeline of one of the ``accepted`` classes, or a BackendError says so."""
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise BackendError(f"{folder} is not a diffusers pipeline (no model_index.json): set {setting}")
+    found = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "?")
+    if found not in accepted:
+        raise BackendError(f"{folder} holds a {found}; this backend loads {' or '.join(accepted)} ({setting})")
 
 
 # --- running -------------------------------------------------------------------------------------

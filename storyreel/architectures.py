@@ -12,7 +12,7 @@ first use into ``$STORYREEL_CACHE/tiny/`` and loads it from there like any folde
 
 Names: flux2 (FLUX.2 [klein], the image backend's default), sd (Stable Diffusion 1.x), clip (the critic),
 ltx and ltx-upsampler (LTX-Video), ltx2 (LTX-2, video with sound),
-wan (Wan 2.1 FLF2V), kokoro (narration), musicgen (music), stable-audio
+wan (Wan 2.1 FLF2V), kokoro (narration), musicgen and ace-step (music), stable-audio
 (sound effects). Heavy libraries are imported inside the builders.
 """
 
@@ -29,6 +29,7 @@ from storyreel.errors import BackendError
 
 VERSION = "1"  # bump when a tiny builder changes: cached models are rebuilt
 MUSIC_RATE = 16000  # the tiny MusicGen's codec: 16 kHz, 640 samples per code frame (25 Hz)
+ACE_RATE = 800  # the tiny ACE-Step's VAE: 800 Hz, 8 samples per latent (100 a second)
 SFX_RATE = 2048  # the tiny Stable Audio's VAE: 128 latents x 8 samples = 0.5 s per call
 
 
@@ -610,6 +611,43 @@ def tiny_musicgen() -> Any:
     return _Parts(musicgen, MusicgenProcessor(feature_extractor=extractor, tokenizer=T5TokenizerFast()))
 
 
+def tiny_ace_step() -> Any:
+    """An AceStepPipeline (ACE-Step 1.5: DiT, condition encoder, Oobleck VAE, a T5 text encoder standing in for
+    Qwen3-Embedding) at toy size: stereo at ``ACE_RATE`` Hz, 100 latents a second."""
+    import torch
+    from diffusers import AceStepPipeline, AutoencoderOobleck
+    from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
+    from diffusers.pipelines.ace_step import AceStepConditionEncoder
+    from transformers import T5EncoderModel
+
+    sizes = {"num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8}
+    torch.manual_seed(0)
+    transformer = AceStepTransformer1DModel(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, in_channels=24, audio_acoustic_hidden_dim=8,
+        patch_size=2, rope_theta=10000.0, sliding_window=16, **sizes,
+    )  # fmt: skip
+    tokenizer, text_encoder = _t5(T5EncoderModel, d_model=32, d_ff=37, d_kv=8, num_heads=4, num_layers=1)
+    condition_encoder = AceStepConditionEncoder(
+        hidden_size=32, intermediate_size=64, text_hidden_dim=32, timbre_hidden_dim=8,
+        num_lyric_encoder_hidden_layers=1, num_timbre_encoder_hidden_layers=1, rope_theta=10000.0,
+        sliding_window=16, **sizes,
+    )  # fmt: skip
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=6, downsampling_ratios=[2, 4], decoder_channels=3, decoder_input_channels=8,
+        audio_channels=2, channel_multiples=[2, 4], sampling_rate=ACE_RATE,
+    )  # fmt: skip
+    return AceStepPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+        condition_encoder=condition_encoder, scheduler=_ace_scheduler(),
+    )  # fmt: skip
+
+
+def _ace_scheduler() -> Any:
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1, shift=1.0)  # ACE-Step computes its own sigmas
+
+
 def tiny_stable_audio() -> Any:
     """A StableAudioPipeline (DiT, Oobleck VAE at 2048 Hz, T5, projection, cosine DPM scheduler) at toy size;
     it writes at most 0.5 s per call, so longer cues take several."""
@@ -655,4 +693,5 @@ BUILDERS: dict[str, Builder] = {
     "kokoro": Builder(tiny_kokoro),
     "musicgen": Builder(tiny_musicgen),
     "stable-audio": Builder(tiny_stable_audio),
+    "ace-step": Builder(tiny_ace_step),
 }
