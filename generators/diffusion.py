@@ -167,12 +167,16 @@ def step_progress(label: str, total: int, stage: str = "denoise") -> Callable[[A
 @contextlib.contextmanager
 def out_of_memory(what: str, setting: str) -> Iterator[None]:
     """A CUDA out-of-memory error while ``what`` becomes a BackendError that says what to lower."""
-    advice = (
+    with runtime.out_of_memory(what, memory_advice(setting)):
+        yield
+
+
+def memory_advice(setting: str) -> str:
+    """What to set when a video model runs out of GPU memory."""
+    return (
         f"lower {setting}.width/height or {setting}.max_frames, "
         f'or set {setting}.offload="group" (slower, far less memory)'
     )
-    with runtime.out_of_memory(what, advice):
-        yield
 
 
 def page_keyframes(

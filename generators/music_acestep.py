@@ -7,8 +7,9 @@ and peak-normalised like the other composers' cues. The mood, the cue's prompt a
 text prompt; ``lyrics`` is empty (instrumental) unless set. The turbo checkpoints run 8 steps without guidance
 (the default); a base/SFT checkpoint wants ``guidance`` > 1 and more ``steps``.
 
-Weights: ``ACE-Step/acestep-v15-xl-turbo-diffusers`` (the default, the id diffusers documents; MIT per its card); any folder saved from an AceStepPipeline,
-or ``tiny:ace-step``. Deterministic per seed (a CPU generator: the same music on any device).
+Weights: ``ACE-Step/acestep-v15-xl-turbo-diffusers`` (the default: the id diffusers documents; MIT per its
+card), any folder saved from an AceStepPipeline, or ``tiny:ace-step``. Deterministic per seed (a CPU
+generator: the same music on any device).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class AceStepComposer:
     class Options(runtime.PipelineOptions):
         auto_dtype: ClassVar[str] = "bfloat16"
 
-        model: str = Field("ACE-Step/acestep-v15-xl-turbo-diffusers", description="Hugging Face id, local folder or tiny:ace-step")
+        model: str = Field(
+            "ACE-Step/acestep-v15-xl-turbo-diffusers", description="Hugging Face id, local folder or tiny:ace-step"
+        )
         style: str = Field(
             "gentle orchestral score for a children's picture-book film, instrumental",
             description="added to every cue's description",

@@ -197,29 +197,38 @@ class _LTX2(diffusion.VideoModel):
             common.update(stg_scale=0.0, modality_scale=1.0, audio_guidance_scale=1.0, audio_stg_scale=0.0,
                           audio_modality_scale=1.0)  # fmt: skip
         steps = schedule["num_inference_steps"]
-        with diffusion.out_of_memory(f"generating {num_frames} frames at {width}x{height}", SETTING):
-            upsampler = loaded.extra.get("upsampler")
+        upsampler = loaded.extra.get("upsampler")
+
+        def run() -> Any:
             if upsampler is None:
-                out = pipe(
+                return pipe(
                     **common, **schedule, width=width, height=height, generator=runtime.generator(seed),
                     output_type="np", callback_on_step_end=diffusion.step_progress(label, steps),
                 )  # fmt: skip
-            else:
-                # 1. half size, to latents; 2. latents doubled by the upsampler; 3. stage-2 sigmas at full size
-                half = pipe(
-                    **common, **schedule, width=width // 2, height=height // 2, generator=runtime.generator(seed),
-                    output_type="latent", callback_on_step_end=diffusion.step_progress(f"{label} (half)", steps),
-                )  # fmt: skip
-                latents = upsampler(
-                    latents=half.frames, height=height // 2, width=width // 2, num_frames=num_frames,
-                    output_type="latent", generator=runtime.generator(seed),
-                ).frames  # fmt: skip
-                refine = distilled_sigmas(2)
-                out = pipe(
-                    **common, width=width, height=height, latents=latents, audio_latents=half.audio, sigmas=refine,
-                    num_inference_steps=len(refine), guidance_scale=1.0, generator=runtime.generator(seed + 1),
-                    output_type="np", callback_on_step_end=diffusion.step_progress(f"{label} (refine)", len(refine)),
-                )  # fmt: skip
+            # 1. half size, to latents; 2. latents doubled by the upsampler; 3. stage-2 sigmas at full size
+            half = pipe(
+                **common, **schedule, width=width // 2, height=height // 2, generator=runtime.generator(seed),
+                output_type="latent", callback_on_step_end=diffusion.step_progress(f"{label} (half)", steps),
+            )  # fmt: skip
+            latents = upsampler(
+                latents=half.frames, height=height // 2, width=width // 2, num_frames=num_frames,
+                output_type="latent", generator=runtime.generator(seed),
+            ).frames  # fmt: skip
+            refine = distilled_sigmas(2)
+            return pipe(
+                **common, width=width, height=height, latents=latents, audio_latents=half.audio, sigmas=refine,
+                num_inference_steps=len(refine), guidance_scale=1.0, generator=runtime.generator(seed + 1),
+                output_type="np", callback_on_step_end=diffusion.step_progress(f"{label} (refine)", len(refine)),
+            )  # fmt: skip
+
+        def lower() -> str | None:  # out of memory: one offload step lower, VAE tiling on
+            placed = runtime.lower_offload(pipe, loaded.placement)
+            if placed is not None:
+                loaded.placement = placed
+            return placed
+
+        what = f"generating {num_frames} frames at {width}x{height}"
+        out = runtime.retry_lower(run, lower, what, diffusion.memory_advice(SETTING))
         video = frames.to_uint8(out.frames[0])
         sound = out.audio[0].float().cpu().numpy().T  # (channels, samples) -> (samples, channels)
         return video, np.ascontiguousarray(sound, dtype=np.float32), int(pipe.vocoder.config.output_sampling_rate)

@@ -474,6 +474,19 @@ def tiny_ltx2() -> Any:
     )  # fmt: skip
 
 
+def tiny_ltx2_upsampler() -> Any:
+    """An LTX2LatentUpsamplePipeline (2x spatial) for the tiny LTX-2's 4-channel latents (its VAE: the tiny LTX-2's
+    architecture; the upsampler reads only its latent statistics)."""
+    import torch
+    from diffusers import LTX2LatentUpsamplePipeline
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    vae = tiny_ltx2().vae
+    torch.manual_seed(0)
+    upsampler = LTX2LatentUpsamplerModel(in_channels=4, mid_channels=32, num_blocks_per_stage=1)
+    return LTX2LatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler)
+
+
 def tiny_wan() -> Any:
     """A first/last-frame Wan pipeline at toy size (``pos_embed_seq_len`` = 2 x the CLIP vision tokens)."""
     import torch
@@ -690,6 +703,7 @@ BUILDERS: dict[str, Builder] = {
     "ltx-upsampler": Builder(tiny_ltx_upsampler),
     "wan": Builder(tiny_wan, scaled_wan),
     "ltx2": Builder(tiny_ltx2),
+    "ltx2-upsampler": Builder(tiny_ltx2_upsampler),
     "kokoro": Builder(tiny_kokoro),
     "musicgen": Builder(tiny_musicgen),
     "stable-audio": Builder(tiny_stable_audio),

@@ -510,9 +510,10 @@ def cache_hook(denoiser: Any, options: PipelineOptions, setting: str) -> None:
         ) from None
 
 
-def choose_offload(pipe: Any) -> str:
-    """none if all weights fit in 60% of the card (the rest is for activations), model offload if the
-    largest part does, else group offload (layers streamed in as they run)."""
+def choose_offload(pipe: Any, free: int | None = None) -> str:
+    """From the card's free memory (``free`` bytes; None: asked of the card): none if all weights fit in 60% of
+    it (the rest is for activations), model offload if the largest part does, else group offload (layers
+    streamed in as they run)."""
     import torch
 
     sizes = [
@@ -520,10 +521,61 @@ def choose_offload(pipe: Any) -> str:
         for module in pipe.components.values()
         if isinstance(module, torch.nn.Module)
     ]
-    budget = 0.6 * torch.cuda.get_device_properties(0).total_memory
+    budget = 0.6 * (free if free is not None else torch.cuda.mem_get_info()[0])
     if sum(sizes) <= budget:
         return "none"
     return "model" if max(sizes, default=0) <= budget else "group"
+
+
+OFFLOAD_STEPS = ("none", "model", "group")  # each a step lower in memory (and slower) than the one before
+
+
+def lower_offload(pipe: Any, placement: str) -> str | None:
+    """Place ``pipe`` one offload step lower than ``placement`` (``cuda``, ``cuda + model offload`` ...), VAE
+    tiling on; the new placement, or None when there is no lower step (group offload, or not on CUDA)."""
+    import torch
+
+    where, _, mode = placement.partition(" + ")
+    mode = mode.removesuffix(" offload") or "none"
+    if not where.startswith("cuda") or mode not in OFFLOAD_STEPS or mode == OFFLOAD_STEPS[-1]:
+        return None
+    lower = OFFLOAD_STEPS[OFFLOAD_STEPS.index(mode) + 1]
+    if hasattr(pipe, "remove_all_hooks"):  # a step from model offload: its hooks go first
+        pipe.remove_all_hooks()
+    if lower == "model":
+        pipe.enable_model_cpu_offload(device=where)
+    else:
+        pipe.to("cpu")  # group offload streams layers in from the CPU
+        pipe.enable_group_offload(onload_device=torch.device(where), offload_type="leaf_level", use_stream=True)
+    vae = getattr(pipe, "vae", None)
+    if hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    return f"{where} + {lower} offload"
+
+
+def retry_lower(call: Callable[[], Any], lower: Callable[[], str | None], what: str, advice: str) -> Any:
+    """``call()``; on a CUDA out-of-memory error, ``lower()`` (one step lower in memory: it returns what it set,
+    or None when there is none) and ``call()`` once more; a second out-of-memory error, or none to step down
+    to, is a BackendError: ``out of GPU memory <what> ...: <advice>``."""
+    import torch
+
+    from storyreel import progress
+
+    try:
+        return call()
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        stepped = lower()
+        if stepped is None:
+            raise BackendError(f"out of GPU memory {what}: {advice}") from None
+    progress.note(f"out of GPU memory {what}: retrying once with {stepped}")
+    try:
+        return call()
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise BackendError(f"out of GPU memory {what}, even with {stepped}: {advice}") from None
 
 
 # --- the offline LLM -------------------------------------------------------------------------------

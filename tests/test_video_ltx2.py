@@ -213,3 +213,54 @@ def test_mag_cache_without_ratios_and_fp8_without_a_gpu_are_refused_with_what_to
         ltx2(tiny_ltx2, cache="mag")[1].interpolate(request, tmp_path / "m.mp4")
     with pytest.raises(BackendError, match=r"fp8 needs a CUDA GPU with FP8"):
         ltx2(tiny_ltx2, fp8=True, device="cpu")[1].interpolate(request, tmp_path / "f.mp4")
+
+
+def test_the_latent_upsampler_generates_at_half_size_then_refines_with_the_stage_2_sigmas(tiny_ltx2, calls, tmp_path):
+    from diffusers import LTX2LatentUpsamplePipeline
+
+    upsampler = architectures.build("ltx2-upsampler", tmp_path / "upsampler")
+    _, interpolator = ltx2(tiny_ltx2, upsampler=str(upsampler), width=64, height=64)
+    assert LTX2LatentUpsamplePipeline.__name__ in (upsampler / "model_index.json").read_text()
+    files = keyframe_files(tmp_path, 2)
+    request = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H, seed=1)
+    interpolator.interpolate(request, tmp_path / "up.mp4")
+    half, refine = calls
+    assert (half["width"], half["height"], half["output_type"]) == (32, 32, "latent")
+    assert (refine["width"], refine["height"]) == (64, 64) and refine["sigmas"] == video_ltx2.distilled_sigmas(2)
+    assert tuple(refine["latents"].shape[-2:]) == (32, 32)  # upsampled: the full size over the VAE's ratio 2
+    assert int(streams(tmp_path / "up.mp4")["video"]["nb_frames"]) == 5
+
+
+def test_out_of_memory_steps_down_once_then_says_what_to_set(tiny_ltx2, monkeypatch, tmp_path):
+    import torch
+    from diffusers import LTX2ConditionPipeline
+
+    _, interpolator = ltx2(tiny_ltx2)
+    files = keyframe_files(tmp_path, 2)
+    request = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
+    real, failures, lowered = LTX2ConditionPipeline.__call__, [1], []
+
+    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if failures:
+            failures.pop()
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(self, *args, **kwargs)
+
+    def lower(pipe: Any, placement: str) -> str:
+        lowered.append(placement)
+        return "cuda + model offload"
+
+    monkeypatch.setattr(LTX2ConditionPipeline, "__call__", flaky)
+    monkeypatch.setattr(runtime, "lower_offload", lower)
+    interpolator.interpolate(request, tmp_path / "ok.mp4")  # one failure: one step down, then it fits
+    assert lowered == ["cpu"] and int(streams(tmp_path / "ok.mp4")["video"]["nb_frames"]) == 5
+
+    failures[:] = [1, 1]
+    with pytest.raises(BackendError, match=r"even with cuda \+ model offload: lower video.options.width/height"):
+        interpolator.interpolate(request, tmp_path / "no.mp4")
+    assert len(lowered) == 2  # stepped down once more, not in a loop
+
+
+def test_lower_offload_has_nothing_below_group_or_off_cuda():
+    assert runtime.lower_offload(object(), "cpu") is None
+    assert runtime.lower_offload(object(), "cuda + group offload") is None
