@@ -47,7 +47,7 @@ def model(name: str, size: str | float = "tiny", device: str = "cpu", dtype: Any
     Args:
         name: one of ``names()``.
         size: ``tiny``, ``real`` (the published config) or a scale of the published widths and depths
-            (ltx and wan only; ``real`` is 1.0).
+            (ltx, ltx2, wan, ace-step; ``real`` is 1.0).
         device, dtype: where the weights are made (``real`` models are drawn straight there, never in fp32 on
             the CPU first); dtype None: float32.
     """
@@ -487,6 +487,109 @@ def tiny_ltx2_upsampler() -> Any:
     return LTX2LatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler)
 
 
+def ltx2_configs(scale: float = 1.0) -> dict[str, dict[str, Any]]:
+    """LTX-2 (19B audio-video transformer): diffusers' conversion script (scripts/convert_ltx2_to_diffusers.py,
+    version 2.0) and Gemma 3 12B (its text encoder, text tower; a SigLIP so400m vision tower), every width and
+    depth times ``scale``."""
+    heads, audio_heads, gemma_heads = _scaled(32, scale), _scaled(32, scale), _scaled(16, scale)
+    gemma_hidden, gemma_layers, connector_heads = gemma_heads * 240, _scaled(48, scale), _scaled(30, scale)
+    return {
+        "transformer": {
+            "in_channels": 128, "out_channels": 128, "patch_size": 1, "patch_size_t": 1,
+            "num_attention_heads": heads, "attention_head_dim": 128, "cross_attention_dim": heads * 128,
+            "vae_scale_factors": (8, 32, 32), "pos_embed_max_pos": 20, "base_height": 2048, "base_width": 2048,
+            "audio_in_channels": 128, "audio_out_channels": 128, "audio_patch_size": 1, "audio_patch_size_t": 1,
+            "audio_num_attention_heads": audio_heads, "audio_attention_head_dim": 64,
+            "audio_cross_attention_dim": audio_heads * 64, "audio_scale_factor": 4, "audio_pos_embed_max_pos": 20,
+            "audio_sampling_rate": 16000, "audio_hop_length": 160, "num_layers": _scaled(48, scale),
+            "activation_fn": "gelu-approximate", "qk_norm": "rms_norm_across_heads", "norm_elementwise_affine": False,
+            "norm_eps": 1e-6, "caption_channels": gemma_hidden, "attention_bias": True, "attention_out_bias": True,
+            "rope_theta": 10000.0, "rope_double_precision": True, "causal_offset": 1,
+            "timestep_scale_multiplier": 1000, "cross_attn_timestep_scale_multiplier": 1000, "rope_type": "split",
+        },
+        "connectors": {
+            "caption_channels": gemma_hidden, "text_proj_in_factor": gemma_layers + 1,
+            "video_connector_num_attention_heads": connector_heads, "video_connector_attention_head_dim": 128,
+            "video_connector_num_layers": 2, "video_connector_num_learnable_registers": 128,
+            "audio_connector_num_attention_heads": connector_heads, "audio_connector_attention_head_dim": 128,
+            "audio_connector_num_layers": 2, "audio_connector_num_learnable_registers": 128,
+            "connector_rope_base_seq_len": 4096, "rope_theta": 10000.0, "rope_double_precision": True,
+            "causal_temporal_positioning": False, "rope_type": "split",
+        },
+        "vae": {
+            "in_channels": 3, "out_channels": 3, "latent_channels": 128,
+            "block_out_channels": tuple(_channels(c, scale) for c in (256, 512, 1024, 2048)),
+            "down_block_types": ("LTX2VideoDownBlock3D",) * 4,
+            "decoder_block_out_channels": tuple(_channels(c, scale) for c in (256, 512, 1024)),
+            "layers_per_block": tuple(_scaled(n, scale) for n in (4, 6, 6, 2, 2)),
+            "decoder_layers_per_block": tuple(_scaled(n, scale) for n in (5, 5, 5, 5)),
+            "spatio_temporal_scaling": (True, True, True, True), "decoder_spatio_temporal_scaling": (True, True, True),
+            "decoder_inject_noise": (False, False, False, False),
+            "downsample_type": ("spatial", "temporal", "spatiotemporal", "spatiotemporal"),
+            "upsample_residual": (True, True, True), "upsample_factor": (2, 2, 2), "timestep_conditioning": False,
+            "patch_size": 4, "patch_size_t": 1, "resnet_norm_eps": 1e-6, "encoder_causal": True,
+            "decoder_causal": False, "encoder_spatial_padding_mode": "zeros", "decoder_spatial_padding_mode": "reflect",
+            "spatial_compression_ratio": 32, "temporal_compression_ratio": 8,
+        },
+        "audio_vae": {
+            "base_channels": _channels(128, scale), "output_channels": 2, "ch_mult": (1, 2, 4), "num_res_blocks": 2,
+            "attn_resolutions": None, "in_channels": 2, "resolution": 256, "latent_channels": 8, "norm_type": "pixel",
+            "causality_axis": "height", "dropout": 0.0, "mid_block_add_attention": False, "sample_rate": 16000,
+            "mel_hop_length": 160, "is_causal": True, "mel_bins": 64, "double_z": True,
+        },
+        "vocoder": {
+            "in_channels": 128, "hidden_channels": _channels(1024, scale), "out_channels": 2,
+            "upsample_kernel_sizes": [16, 15, 8, 4, 4], "upsample_factors": [6, 5, 2, 2, 2],
+            "resnet_kernel_sizes": [3, 7, 11], "resnet_dilations": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+            "leaky_relu_negative_slope": 0.1, "output_sampling_rate": 24000,
+        },
+        "text_encoder": {
+            "vocab_size": 262208, "hidden_size": gemma_hidden, "intermediate_size": _scaled(15360, scale),
+            "num_hidden_layers": gemma_layers, "num_attention_heads": gemma_heads,
+            "num_key_value_heads": max(1, gemma_heads // 2), "head_dim": 256, "sliding_window": 1024,
+            "max_position_embeddings": 131072,
+        },
+        "vision_encoder": {
+            "hidden_size": _scaled(16, scale) * 72, "intermediate_size": _scaled(4304, scale),
+            "num_hidden_layers": _scaled(27, scale), "num_attention_heads": _scaled(16, scale), "image_size": 896,
+            "patch_size": 14,
+        },
+    }  # fmt: skip
+
+
+def scaled_ltx2(scale: float, device: str, dtype: Any) -> Any:
+    """LTX-2 at ``scale`` of its published size (with Gemma 3 12B), random weights."""
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2ConditionPipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+
+    configs = ltx2_configs(scale)
+    gemma = Gemma3Config(
+        text_config=Gemma3TextConfig(**configs["text_encoder"]).to_dict(),
+        vision_config=SiglipVisionConfig(**configs["vision_encoder"]).to_dict(),
+    )
+    return LTX2ConditionPipeline(
+        transformer=random_diffusers_model(LTX2VideoTransformer3DModel, configs["transformer"], device, dtype, 0),
+        connectors=random_diffusers_model(LTX2TextConnectors, configs["connectors"], device, dtype, 1),
+        vae=random_diffusers_model(AutoencoderKLLTX2Video, configs["vae"], device, dtype, 2),
+        audio_vae=random_diffusers_model(AutoencoderKLLTX2Audio, configs["audio_vae"], device, dtype, 3),
+        vocoder=random_diffusers_model(LTX2Vocoder, configs["vocoder"], device, dtype, 4),
+        text_encoder=random_transformers_model(Gemma3ForConditionalGeneration, gemma, device, dtype),
+        tokenizer=gemma_tokenizer(),  # random weights: any tokenizer gives the same work at the same length
+        scheduler=FlowMatchEulerDiscreteScheduler(
+            use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024,
+            max_image_seq_len=4096, shift_terminal=0.1,
+        ),
+    )  # fmt: skip
+
+
 def tiny_wan() -> Any:
     """A first/last-frame Wan pipeline at toy size (``pos_embed_seq_len`` = 2 x the CLIP vision tokens)."""
     import torch
@@ -661,6 +764,56 @@ def _ace_scheduler() -> Any:
     return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1, shift=1.0)  # ACE-Step computes its own sigmas
 
 
+def ace_step_configs(scale: float = 1.0) -> dict[str, dict[str, Any]]:
+    """ACE-Step 1.5: the DiT and condition encoder at their classes' defaults (the 1.5 base size), its Oobleck VAE
+    at 48 kHz with 1920 samples per latent (what the pipeline assumes), Qwen3-Embedding-0.6B as text encoder;
+    every width and depth times ``scale``."""
+    heads = _scaled(16, scale)
+    return {
+        "transformer": {
+            "hidden_size": heads * 128, "intermediate_size": _scaled(6144, scale),
+            "num_hidden_layers": _scaled(24, scale), "num_attention_heads": heads, "num_key_value_heads": max(1, heads // 2), "head_dim": 128,
+            "in_channels": 192, "audio_acoustic_hidden_dim": 64, "patch_size": 2, "is_turbo": True,
+        },
+        "condition_encoder": {
+            "hidden_size": heads * 128, "intermediate_size": _scaled(6144, scale),
+            "text_hidden_dim": _scaled(8, scale) * 128, "timbre_hidden_dim": 64, "num_lyric_encoder_hidden_layers": _scaled(8, scale),
+            "num_timbre_encoder_hidden_layers": _scaled(4, scale), "num_attention_heads": heads,
+            "num_key_value_heads": max(1, heads // 2), "head_dim": 128,
+        },
+        "vae": {
+            "encoder_hidden_size": _channels(128, scale), "downsampling_ratios": [2, 4, 4, 6, 5],
+            "channel_multiples": [1, 2, 4, 8, 16], "decoder_channels": _channels(128, scale),
+            "decoder_input_channels": 64, "audio_channels": 2, "sampling_rate": 48000,
+        },
+        "text_encoder": {
+            "vocab_size": 151669, "hidden_size": _scaled(8, scale) * 128, "intermediate_size": _scaled(3072, scale),
+            "num_hidden_layers": _scaled(28, scale), "num_attention_heads": _scaled(16, scale),
+            "num_key_value_heads": max(1, _scaled(8, scale)), "head_dim": 128, "max_position_embeddings": 32768,
+        },
+    }  # fmt: skip
+
+
+def scaled_ace_step(scale: float, device: str, dtype: Any) -> Any:
+    """ACE-Step 1.5 at ``scale`` of its size, random weights (a T5 tokenizer: random weights, the same work)."""
+    from diffusers import AceStepPipeline, AutoencoderOobleck
+    from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
+    from diffusers.pipelines.ace_step import AceStepConditionEncoder
+    from transformers import Qwen3Config, Qwen3Model, T5TokenizerFast
+
+    configs = ace_step_configs(scale)
+    return AceStepPipeline(
+        transformer=random_diffusers_model(AceStepTransformer1DModel, configs["transformer"], device, dtype, 0),
+        condition_encoder=random_diffusers_model(
+            AceStepConditionEncoder, configs["condition_encoder"], device, dtype, 1
+        ),
+        vae=random_diffusers_model(AutoencoderOobleck, configs["vae"], device, dtype, 2),
+        text_encoder=random_transformers_model(Qwen3Model, Qwen3Config(**configs["text_encoder"]), device, dtype),
+        tokenizer=T5TokenizerFast(),
+        scheduler=_ace_scheduler(),
+    )
+
+
 def tiny_stable_audio() -> Any:
     """A StableAudioPipeline (DiT, Oobleck VAE at 2048 Hz, T5, projection, cosine DPM scheduler) at toy size;
     it writes at most 0.5 s per call, so longer cues take several."""
@@ -702,10 +855,10 @@ BUILDERS: dict[str, Builder] = {
     "ltx": Builder(tiny_ltx, scaled_ltx),
     "ltx-upsampler": Builder(tiny_ltx_upsampler),
     "wan": Builder(tiny_wan, scaled_wan),
-    "ltx2": Builder(tiny_ltx2),
+    "ltx2": Builder(tiny_ltx2, scaled_ltx2),
     "ltx2-upsampler": Builder(tiny_ltx2_upsampler),
     "kokoro": Builder(tiny_kokoro),
     "musicgen": Builder(tiny_musicgen),
     "stable-audio": Builder(tiny_stable_audio),
-    "ace-step": Builder(tiny_ace_step),
+    "ace-step": Builder(tiny_ace_step, scaled_ace_step),
 }
