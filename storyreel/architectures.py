@@ -769,17 +769,18 @@ def ace_step_configs(scale: float = 1.0) -> dict[str, dict[str, Any]]:
     at 48 kHz with 1920 samples per latent (what the pipeline assumes), Qwen3-Embedding-0.6B as text encoder;
     every width and depth times ``scale``."""
     heads = _scaled(16, scale)
+    attention = {"num_attention_heads": heads, "num_key_value_heads": max(1, heads // 2), "head_dim": 128}
     return {
         "transformer": {
             "hidden_size": heads * 128, "intermediate_size": _scaled(6144, scale),
-            "num_hidden_layers": _scaled(24, scale), "num_attention_heads": heads, "num_key_value_heads": max(1, heads // 2), "head_dim": 128,
-            "in_channels": 192, "audio_acoustic_hidden_dim": 64, "patch_size": 2, "is_turbo": True,
+            "num_hidden_layers": _scaled(24, scale), "in_channels": 192, "audio_acoustic_hidden_dim": 64,
+            "patch_size": 2, "is_turbo": True, **attention,
         },
         "condition_encoder": {
             "hidden_size": heads * 128, "intermediate_size": _scaled(6144, scale),
-            "text_hidden_dim": _scaled(8, scale) * 128, "timbre_hidden_dim": 64, "num_lyric_encoder_hidden_layers": _scaled(8, scale),
-            "num_timbre_encoder_hidden_layers": _scaled(4, scale), "num_attention_heads": heads,
-            "num_key_value_heads": max(1, heads // 2), "head_dim": 128,
+            "text_hidden_dim": _scaled(8, scale) * 128, "timbre_hidden_dim": 64,
+            "num_lyric_encoder_hidden_layers": _scaled(8, scale),
+            "num_timbre_encoder_hidden_layers": _scaled(4, scale), **attention,
         },
         "vae": {
             "encoder_hidden_size": _channels(128, scale), "downsampling_ratios": [2, 4, 4, 6, 5],
