@@ -90,7 +90,10 @@ class BackendInfo:
 
     @property
     def summary(self) -> str:
-        return getattr(_resolve(self.target).cls, "summary", "")
+        """Its ``summary``, or else the first line of its class docstring (how new backends say it)."""
+        cls = _resolve(self.target).cls
+        doc = (cls.__doc__ or "").strip().splitlines() if cls is not None else []
+        return getattr(cls, "summary", "") or (doc[0].strip() if doc else "")
 
     def missing(self) -> list[str]:
         """Modules it needs that are not importable (its own module imported, its requirements only looked up)."""
