@@ -9,7 +9,7 @@ PROMPT ?= A little dragon who is afraid of the dark
 ARGS   ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: install film test lint format bench gpu-smoke clean
+.PHONY: install film test lint format bench gpu-smoke gpu-film gpu-film-tiny clean
 
 install: $(STAMP)
 
@@ -43,6 +43,14 @@ bench: $(STAMP)
 # the gpu profile's video models at their real sizes, random weights (a CUDA GPU): results in docs/benchmarks.md
 gpu-smoke: $(STAMP)
 	$(BIN)/python bench/gpu_smoke.py $(ARGS)
+
+# the whole gpu-profile film at real sizes, random weights (a CUDA GPU; --quick: one page): docs/benchmarks.md
+gpu-film: $(STAMP)
+	$(BIN)/python bench/gpu_film.py $(ARGS)
+
+# the same script with the tiny models on a CPU: checks it end to end (a film with sound), not a benchmark
+gpu-film-tiny: $(STAMP)
+	$(BIN)/python bench/gpu_film.py --tiny
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

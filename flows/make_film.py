@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from storyreel import assets, composition, progress, seeds
 from storyreel.assets import image_options  # noqa: F401 - moved to storyreel.assets; older imports
-from storyreel.config import Config, load_config, saved_config
+from storyreel.config import VIDEO_SOUND, Config, load_config, saved_config
 from storyreel.dialogue import speakers_on_page
 from storyreel.errors import InputError, StoryreelError
 from storyreel.flows.runners import ConfiguredTaskRunner, configured_tasks
@@ -324,6 +324,13 @@ def make_sfx(
         log.info("page %d: sound '%s' left out: %s", page, cue.sound, exc)
         path = None
     progress.advance("sounds", f"page {page}")
+    return str(path) if path else None
+
+
+@task(name="page-sound", task_run_name="sound-p{page:02d}", cache_policy=NO_CACHE, persist_result=False)
+def page_sound(run_path: str, clip: str, page: int, seconds: float) -> str | None:
+    """Page ``page``'s sound from its clip (``sfx.backend = "video"``); None when the clip has no sound."""
+    path = assets.page_sound(RunDir(Path(run_path)), Path(clip), page, seconds)
     return str(path) if path else None
 
 
@@ -628,7 +635,12 @@ def make_film(
                 music_f.append(
                     (span.start, compose_music.submit(str(run_dir), index, cue, span.duration, config, seed))
                 )
-        if config.sfx.enabled:
+        if config.sfx.enabled and config.sfx.backend == VIDEO_SOUND:  # each page's own sound, from its clip
+            for seg, clip in zip(timeline.segments, clips, strict=True):
+                if seg.kind == "page":
+                    made = page_sound.submit(str(run_dir), clip, seg.page, timeline.page_duration(seg.page))
+                    sfx_f.append((timeline.page_start(seg.page), 0.0, made))
+        elif config.sfx.enabled:
             progress.start("sounds", sum(len(p.sfx) for p in plan.pages))
             for page in plan.pages:
                 for index, cue in enumerate(page.sfx, start=1):

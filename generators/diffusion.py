@@ -44,7 +44,9 @@ class DiffusionOptions(runtime.PipelineOptions):
 
     auto_dtype: ClassVar[str] = "bfloat16"  # what the video transformers are trained and published in
     # options that change what is loaded: two backends with the same values share one pipeline in memory
-    load_fields: ClassVar[tuple[str, ...]] = ("model", "device", "dtype", "offload", "vae_tiling", "compile")
+    load_fields: ClassVar[tuple[str, ...]] = (
+        "model", "device", "dtype", "offload", "vae_tiling", "compile", "cache", "cache_threshold", "mag_ratios", "fp8"
+    )  # fmt: skip
 
     width: int = Field(ge=16, le=4096, description="generation width, rounded to what the model accepts")
     height: int = Field(ge=16, le=4096, description="generation height, rounded to what the model accepts")
@@ -131,17 +133,20 @@ def load_pipeline(
     """
     resolved = runtime.resolve(model, setting, "video", options.local_files_only)
     if resolved.local:
-        index = Path(resolved.source) / "model_index.json"
-        if not index.is_file():
-            raise BackendError(f"{resolved.source} is not a diffusers pipeline (no model_index.json): set {setting}")
-        found = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "?")
-        if found not in accepted:
-            raise BackendError(
-                f"{resolved.source} holds a {found}; this backend loads {' or '.join(accepted)} ({setting})"
-            )
+        check_folder(Path(resolved.source), accepted, setting)
     _, dtype = runtime.placement(options)
     with runtime.loading(resolved, setting, "video"):
         return pipeline_class.from_pretrained(resolved.source, dtype=dtype, **resolved.kwargs(), **components)
+
+
+def check_folder(folder: Path, accepted: Sequence[str], setting: str) -> None:
+    """A local folder holds a diffusers pipeline of one of the ``accepted`` classes, or a BackendError says so."""
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise BackendError(f"{folder} is not a diffusers pipeline (no model_index.json): set {setting}")
+    found = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "?")
+    if found not in accepted:
+        raise BackendError(f"{folder} holds a {found}; this backend loads {' or '.join(accepted)} ({setting})")
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -162,12 +167,16 @@ def step_progress(label: str, total: int, stage: str = "denoise") -> Callable[[A
 @contextlib.contextmanager
 def out_of_memory(what: str, setting: str) -> Iterator[None]:
     """A CUDA out-of-memory error while ``what`` becomes a BackendError that says what to lower."""
-    advice = (
+    with runtime.out_of_memory(what, memory_advice(setting)):
+        yield
+
+
+def memory_advice(setting: str) -> str:
+    """What to set when a video model runs out of GPU memory."""
+    return (
         f"lower {setting}.width/height or {setting}.max_frames, "
         f'or set {setting}.offload="group" (slower, far less memory)'
     )
-    with runtime.out_of_memory(what, advice):
-        yield
 
 
 def page_keyframes(

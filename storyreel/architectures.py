@@ -11,7 +11,8 @@ first use into ``$STORYREEL_CACHE/tiny/`` and loads it from there like any folde
     model("ltx", "real", "cuda", torch.bfloat16)   # LTX-Video 13B in memory, random weights
 
 Names: flux2 (FLUX.2 [klein], the image backend's default), sd (Stable Diffusion 1.x), clip (the critic),
-ltx and ltx-upsampler (LTX-Video), wan (Wan 2.1 FLF2V), kokoro (narration), musicgen (music), stable-audio
+ltx and ltx-upsampler (LTX-Video), ltx2 (LTX-2, video with sound),
+wan (Wan 2.1 FLF2V), kokoro (narration), musicgen and ace-step (music), stable-audio
 (sound effects). Heavy libraries are imported inside the builders.
 """
 
@@ -28,6 +29,7 @@ from storyreel.errors import BackendError
 
 VERSION = "1"  # bump when a tiny builder changes: cached models are rebuilt
 MUSIC_RATE = 16000  # the tiny MusicGen's codec: 16 kHz, 640 samples per code frame (25 Hz)
+ACE_RATE = 800  # the tiny ACE-Step's VAE: 800 Hz, 8 samples per latent (100 a second)
 SFX_RATE = 2048  # the tiny Stable Audio's VAE: 128 latents x 8 samples = 0.5 s per call
 
 
@@ -45,7 +47,7 @@ def model(name: str, size: str | float = "tiny", device: str = "cpu", dtype: Any
     Args:
         name: one of ``names()``.
         size: ``tiny``, ``real`` (the published config) or a scale of the published widths and depths
-            (ltx and wan only; ``real`` is 1.0).
+            (ltx, ltx2, wan, ace-step; ``real`` is 1.0).
         device, dtype: where the weights are made (``real`` models are drawn straight there, never in fp32 on
             the CPU first); dtype None: float32.
     """
@@ -398,6 +400,196 @@ def scaled_ltx(scale: float, device: str, dtype: Any) -> Any:
     )
 
 
+def gemma_tokenizer() -> Any:
+    """A Gemma tokenizer with one token per character: no download."""
+    from transformers import GemmaTokenizerFast
+
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3}
+    for char in string.ascii_letters + string.digits + string.punctuation + "\u2581":
+        vocab.setdefault(char, len(vocab))
+    return GemmaTokenizerFast(vocab=vocab, merges=[])
+
+
+def tiny_ltx2() -> Any:
+    """An LTX2ConditionPipeline at toy size: a 2-layer Gemma 3 text encoder (hidden 32), the connectors, an
+    audio-video transformer of 2 layers, a video VAE of one block (temporal ratio 2), an audio VAE and a vocoder
+    whose upsampling (5 x 4 x 4 x 2 = 160 = the mel hop) makes real 16 kHz sound."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2ConditionPipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+
+    tokenizer = gemma_tokenizer()
+    torch.manual_seed(0)
+    text = Gemma3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=16, max_position_embeddings=256, sliding_window=64,
+    )  # fmt: skip
+    vision = SiglipVisionConfig(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=16, patch_size=4
+    )
+    config = Gemma3Config(text_config=text.to_dict(), vision_config=vision.to_dict(), mm_tokens_per_image=4)
+    text_encoder = Gemma3ForConditionalGeneration(config)
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=4, out_channels=4, patch_size=1, patch_size_t=1, num_attention_heads=2, attention_head_dim=8,
+        cross_attention_dim=16, audio_in_channels=4, audio_out_channels=4, audio_num_attention_heads=2,
+        audio_attention_head_dim=4, audio_cross_attention_dim=8, num_layers=2, qk_norm="rms_norm_across_heads",
+        caption_channels=32, rope_double_precision=False, rope_type="split",
+    )  # fmt: skip
+    connectors = LTX2TextConnectors(
+        caption_channels=32, text_proj_in_factor=text.num_hidden_layers + 1, video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8, video_connector_num_layers=1,
+        video_connector_num_learnable_registers=None, audio_connector_num_attention_heads=4,
+        audio_connector_attention_head_dim=8, audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None, connector_rope_base_seq_len=32, rope_theta=10000.0,
+        rope_double_precision=False, causal_temporal_positioning=False, rope_type="split",
+    )  # fmt: skip
+    vae = AutoencoderKLLTX2Video(
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8,), decoder_block_out_channels=(8,),
+        layers_per_block=(1,), decoder_layers_per_block=(1, 1), spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,), decoder_inject_noise=(False, False), downsample_type=("spatial",),
+        upsample_residual=(False,), upsample_factor=(1,), timestep_conditioning=False, patch_size=1, patch_size_t=1,
+        encoder_causal=True, decoder_causal=False,
+    )  # fmt: skip
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4, output_channels=2, ch_mult=(1,), num_res_blocks=1, attn_resolutions=None, in_channels=2,
+        resolution=32, latent_channels=2, norm_type="pixel", causality_axis="height", dropout=0.0,
+        mid_block_add_attention=False, sample_rate=16000, mel_hop_length=160, is_causal=True, mel_bins=8,
+    )  # fmt: skip
+    vocoder = LTX2Vocoder(
+        in_channels=2 * 8, hidden_channels=32, out_channels=2, upsample_kernel_sizes=[10, 8, 8, 4],
+        upsample_factors=[5, 4, 4, 2], resnet_kernel_sizes=[3], resnet_dilations=[[1, 3, 5]],
+        leaky_relu_negative_slope=0.1, output_sampling_rate=16000,
+    )  # fmt: skip
+    return LTX2ConditionPipeline(
+        transformer=transformer, vae=vae, audio_vae=audio_vae, scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=text_encoder, tokenizer=tokenizer, connectors=connectors, vocoder=vocoder,
+    )  # fmt: skip
+
+
+def tiny_ltx2_upsampler() -> Any:
+    """An LTX2LatentUpsamplePipeline (2x spatial) for the tiny LTX-2's 4-channel latents (its VAE: the tiny LTX-2's
+    architecture; the upsampler reads only its latent statistics)."""
+    import torch
+    from diffusers import LTX2LatentUpsamplePipeline
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    vae = tiny_ltx2().vae
+    torch.manual_seed(0)
+    upsampler = LTX2LatentUpsamplerModel(in_channels=4, mid_channels=32, num_blocks_per_stage=1)
+    return LTX2LatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler)
+
+
+def ltx2_configs(scale: float = 1.0) -> dict[str, dict[str, Any]]:
+    """LTX-2 (19B audio-video transformer): diffusers' conversion script (scripts/convert_ltx2_to_diffusers.py,
+    version 2.0) and Gemma 3 12B (its text encoder, text tower; a SigLIP so400m vision tower), every width and
+    depth times ``scale``."""
+    heads, audio_heads, gemma_heads = _scaled(32, scale), _scaled(32, scale), _scaled(16, scale)
+    gemma_hidden, gemma_layers, connector_heads = gemma_heads * 240, _scaled(48, scale), _scaled(30, scale)
+    return {
+        "transformer": {
+            "in_channels": 128, "out_channels": 128, "patch_size": 1, "patch_size_t": 1,
+            "num_attention_heads": heads, "attention_head_dim": 128, "cross_attention_dim": heads * 128,
+            "vae_scale_factors": (8, 32, 32), "pos_embed_max_pos": 20, "base_height": 2048, "base_width": 2048,
+            "audio_in_channels": 128, "audio_out_channels": 128, "audio_patch_size": 1, "audio_patch_size_t": 1,
+            "audio_num_attention_heads": audio_heads, "audio_attention_head_dim": 64,
+            "audio_cross_attention_dim": audio_heads * 64, "audio_scale_factor": 4, "audio_pos_embed_max_pos": 20,
+            "audio_sampling_rate": 16000, "audio_hop_length": 160, "num_layers": _scaled(48, scale),
+            "activation_fn": "gelu-approximate", "qk_norm": "rms_norm_across_heads", "norm_elementwise_affine": False,
+            "norm_eps": 1e-6, "caption_channels": gemma_hidden, "attention_bias": True, "attention_out_bias": True,
+            "rope_theta": 10000.0, "rope_double_precision": True, "causal_offset": 1,
+            "timestep_scale_multiplier": 1000, "cross_attn_timestep_scale_multiplier": 1000, "rope_type": "split",
+        },
+        "connectors": {
+            "caption_channels": gemma_hidden, "text_proj_in_factor": gemma_layers + 1,
+            "video_connector_num_attention_heads": connector_heads, "video_connector_attention_head_dim": 128,
+            "video_connector_num_layers": 2, "video_connector_num_learnable_registers": 128,
+            "audio_connector_num_attention_heads": connector_heads, "audio_connector_attention_head_dim": 128,
+            "audio_connector_num_layers": 2, "audio_connector_num_learnable_registers": 128,
+            "connector_rope_base_seq_len": 4096, "rope_theta": 10000.0, "rope_double_precision": True,
+            "causal_temporal_positioning": False, "rope_type": "split",
+        },
+        "vae": {
+            "in_channels": 3, "out_channels": 3, "latent_channels": 128,
+            "block_out_channels": tuple(_channels(c, scale) for c in (256, 512, 1024, 2048)),
+            "down_block_types": ("LTX2VideoDownBlock3D",) * 4,
+            "decoder_block_out_channels": tuple(_channels(c, scale) for c in (256, 512, 1024)),
+            "layers_per_block": tuple(_scaled(n, scale) for n in (4, 6, 6, 2, 2)),
+            "decoder_layers_per_block": tuple(_scaled(n, scale) for n in (5, 5, 5, 5)),
+            "spatio_temporal_scaling": (True, True, True, True), "decoder_spatio_temporal_scaling": (True, True, True),
+            "decoder_inject_noise": (False, False, False, False),
+            "downsample_type": ("spatial", "temporal", "spatiotemporal", "spatiotemporal"),
+            "upsample_residual": (True, True, True), "upsample_factor": (2, 2, 2), "timestep_conditioning": False,
+            "patch_size": 4, "patch_size_t": 1, "resnet_norm_eps": 1e-6, "encoder_causal": True,
+            "decoder_causal": False, "encoder_spatial_padding_mode": "zeros", "decoder_spatial_padding_mode": "reflect",
+            "spatial_compression_ratio": 32, "temporal_compression_ratio": 8,
+        },
+        "audio_vae": {
+            "base_channels": _channels(128, scale), "output_channels": 2, "ch_mult": (1, 2, 4), "num_res_blocks": 2,
+            "attn_resolutions": None, "in_channels": 2, "resolution": 256, "latent_channels": 8, "norm_type": "pixel",
+            "causality_axis": "height", "dropout": 0.0, "mid_block_add_attention": False, "sample_rate": 16000,
+            "mel_hop_length": 160, "is_causal": True, "mel_bins": 64, "double_z": True,
+        },
+        "vocoder": {
+            "in_channels": 128, "hidden_channels": _channels(1024, scale), "out_channels": 2,
+            "upsample_kernel_sizes": [16, 15, 8, 4, 4], "upsample_factors": [6, 5, 2, 2, 2],
+            "resnet_kernel_sizes": [3, 7, 11], "resnet_dilations": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+            "leaky_relu_negative_slope": 0.1, "output_sampling_rate": 24000,
+        },
+        "text_encoder": {
+            "vocab_size": 262208, "hidden_size": gemma_hidden, "intermediate_size": _scaled(15360, scale),
+            "num_hidden_layers": gemma_layers, "num_attention_heads": gemma_heads,
+            "num_key_value_heads": max(1, gemma_heads // 2), "head_dim": 256, "sliding_window": 1024,
+            "max_position_embeddings": 131072,
+        },
+        "vision_encoder": {
+            "hidden_size": _scaled(16, scale) * 72, "intermediate_size": _scaled(4304, scale),
+            "num_hidden_layers": _scaled(27, scale), "num_attention_heads": _scaled(16, scale), "image_size": 896,
+            "patch_size": 14,
+        },
+    }  # fmt: skip
+
+
+def scaled_ltx2(scale: float, device: str, dtype: Any) -> Any:
+    """LTX-2 at ``scale`` of its published size (with Gemma 3 12B), random weights."""
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2ConditionPipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+
+    configs = ltx2_configs(scale)
+    gemma = Gemma3Config(
+        text_config=Gemma3TextConfig(**configs["text_encoder"]).to_dict(),
+        vision_config=SiglipVisionConfig(**configs["vision_encoder"]).to_dict(),
+    )
+    return LTX2ConditionPipeline(
+        transformer=random_diffusers_model(LTX2VideoTransformer3DModel, configs["transformer"], device, dtype, 0),
+        connectors=random_diffusers_model(LTX2TextConnectors, configs["connectors"], device, dtype, 1),
+        vae=random_diffusers_model(AutoencoderKLLTX2Video, configs["vae"], device, dtype, 2),
+        audio_vae=random_diffusers_model(AutoencoderKLLTX2Audio, configs["audio_vae"], device, dtype, 3),
+        vocoder=random_diffusers_model(LTX2Vocoder, configs["vocoder"], device, dtype, 4),
+        text_encoder=random_transformers_model(Gemma3ForConditionalGeneration, gemma, device, dtype),
+        tokenizer=gemma_tokenizer(),  # random weights: any tokenizer gives the same work at the same length
+        scheduler=FlowMatchEulerDiscreteScheduler(
+            use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024,
+            max_image_seq_len=4096, shift_terminal=0.1,
+        ),
+    )  # fmt: skip
+
+
 def tiny_wan() -> Any:
     """A first/last-frame Wan pipeline at toy size (``pos_embed_seq_len`` = 2 x the CLIP vision tokens)."""
     import torch
@@ -535,6 +727,94 @@ def tiny_musicgen() -> Any:
     return _Parts(musicgen, MusicgenProcessor(feature_extractor=extractor, tokenizer=T5TokenizerFast()))
 
 
+def tiny_ace_step() -> Any:
+    """An AceStepPipeline (ACE-Step 1.5: DiT, condition encoder, Oobleck VAE, a T5 text encoder standing in for
+    Qwen3-Embedding) at toy size: stereo at ``ACE_RATE`` Hz, 100 latents a second."""
+    import torch
+    from diffusers import AceStepPipeline, AutoencoderOobleck
+    from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
+    from diffusers.pipelines.ace_step import AceStepConditionEncoder
+    from transformers import T5EncoderModel
+
+    sizes = {"num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8}
+    torch.manual_seed(0)
+    transformer = AceStepTransformer1DModel(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, in_channels=24, audio_acoustic_hidden_dim=8,
+        patch_size=2, rope_theta=10000.0, sliding_window=16, **sizes,
+    )  # fmt: skip
+    tokenizer, text_encoder = _t5(T5EncoderModel, d_model=32, d_ff=37, d_kv=8, num_heads=4, num_layers=1)
+    condition_encoder = AceStepConditionEncoder(
+        hidden_size=32, intermediate_size=64, text_hidden_dim=32, timbre_hidden_dim=8,
+        num_lyric_encoder_hidden_layers=1, num_timbre_encoder_hidden_layers=1, rope_theta=10000.0,
+        sliding_window=16, **sizes,
+    )  # fmt: skip
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=6, downsampling_ratios=[2, 4], decoder_channels=3, decoder_input_channels=8,
+        audio_channels=2, channel_multiples=[2, 4], sampling_rate=ACE_RATE,
+    )  # fmt: skip
+    return AceStepPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+        condition_encoder=condition_encoder, scheduler=_ace_scheduler(),
+    )  # fmt: skip
+
+
+def _ace_scheduler() -> Any:
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1, shift=1.0)  # ACE-Step computes its own sigmas
+
+
+def ace_step_configs(scale: float = 1.0) -> dict[str, dict[str, Any]]:
+    """ACE-Step 1.5: the DiT and condition encoder at their classes' defaults (the 1.5 base size), its Oobleck VAE
+    at 48 kHz with 1920 samples per latent (what the pipeline assumes), Qwen3-Embedding-0.6B as text encoder;
+    every width and depth times ``scale``."""
+    heads = _scaled(16, scale)
+    attention = {"num_attention_heads": heads, "num_key_value_heads": max(1, heads // 2), "head_dim": 128}
+    return {
+        "transformer": {
+            "hidden_size": heads * 128, "intermediate_size": _scaled(6144, scale),
+            "num_hidden_layers": _scaled(24, scale), "in_channels": 192, "audio_acoustic_hidden_dim": 64,
+            "patch_size": 2, "is_turbo": True, **attention,
+        },
+        "condition_encoder": {
+            "hidden_size": heads * 128, "intermediate_size": _scaled(6144, scale),
+            "text_hidden_dim": _scaled(8, scale) * 128, "timbre_hidden_dim": 64,
+            "num_lyric_encoder_hidden_layers": _scaled(8, scale),
+            "num_timbre_encoder_hidden_layers": _scaled(4, scale), **attention,
+        },
+        "vae": {
+            "encoder_hidden_size": _channels(128, scale), "downsampling_ratios": [2, 4, 4, 6, 5],
+            "channel_multiples": [1, 2, 4, 8, 16], "decoder_channels": _channels(128, scale),
+            "decoder_input_channels": 64, "audio_channels": 2, "sampling_rate": 48000,
+        },
+        "text_encoder": {
+            "vocab_size": 151669, "hidden_size": _scaled(8, scale) * 128, "intermediate_size": _scaled(3072, scale),
+            "num_hidden_layers": _scaled(28, scale), "num_attention_heads": _scaled(16, scale),
+            "num_key_value_heads": max(1, _scaled(8, scale)), "head_dim": 128, "max_position_embeddings": 32768,
+        },
+    }  # fmt: skip
+
+
+def scaled_ace_step(scale: float, device: str, dtype: Any) -> Any:
+    """ACE-Step 1.5 at ``scale`` of its size, random weights (a T5 tokenizer: random weights, the same work)."""
+    from diffusers import AceStepPipeline, AutoencoderOobleck
+    from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
+    from diffusers.pipelines.ace_step import AceStepConditionEncoder
+    from transformers import Qwen3Config, Qwen3Model, T5TokenizerFast
+
+    configs = ace_step_configs(scale)
+    return AceStepPipeline(
+        transformer=random_diffusers_model(AceStepTransformer1DModel, configs["transformer"], device, dtype, 0),
+        condition_encoder=random_diffusers_model(
+            AceStepConditionEncoder, configs["condition_encoder"], device, dtype, 1
+        ),
+        vae=random_diffusers_model(AutoencoderOobleck, configs["vae"], device, dtype, 2),
+        text_encoder=random_transformers_model(Qwen3Model, Qwen3Config(**configs["text_encoder"]), device, dtype),
+        tokenizer=T5TokenizerFast(),
+        scheduler=_ace_scheduler(),
+    )
+
+
 def tiny_stable_audio() -> Any:
     """A StableAudioPipeline (DiT, Oobleck VAE at 2048 Hz, T5, projection, cosine DPM scheduler) at toy size;
     it writes at most 0.5 s per call, so longer cues take several."""
@@ -576,7 +856,10 @@ BUILDERS: dict[str, Builder] = {
     "ltx": Builder(tiny_ltx, scaled_ltx),
     "ltx-upsampler": Builder(tiny_ltx_upsampler),
     "wan": Builder(tiny_wan, scaled_wan),
+    "ltx2": Builder(tiny_ltx2, scaled_ltx2),
+    "ltx2-upsampler": Builder(tiny_ltx2_upsampler),
     "kokoro": Builder(tiny_kokoro),
     "musicgen": Builder(tiny_musicgen),
     "stable-audio": Builder(tiny_stable_audio),
+    "ace-step": Builder(tiny_ace_step, scaled_ace_step),
 }

@@ -160,6 +160,21 @@ def user_picture(run: RunDir, source: Path, width: int, height: int, relpath: st
     return run.asset("image", spec, relpath, lambda tmp: fit_page_image(source, width, height, tmp), page)
 
 
+def page_sound(run: RunDir, clip: Path, page: int, seconds: float) -> Path | None:
+    """Page ``page``'s sound: the sound track its video model made with its clip (``sfx.backend = "video"``),
+    exactly ``seconds`` long, kept in ``audio/``; None when the clip has none. Keyed by the clip's content."""
+    from storyreel.generators.video_ltx2 import clip_sound, has_sound
+
+    if not has_sound(clip):
+        return None
+    spec = {"clip": sha256_file(clip), "seconds": round(seconds, 4)}
+
+    def produce(tmp: Path) -> None:
+        clip_sound(clip, tmp, seconds)
+
+    return run.asset("page-sound", spec, f"audio/p{page:02d}-sound-{{key}}.wav", produce, page)
+
+
 def stem(run: RunDir, name: str, items: list[dict[str, Any]], duration: float) -> Path | None:
     """The ``name`` track (narration, music, sfx) as one stem of ``duration`` seconds: each item a
     ``Placement`` (path, start, gain) of one sound; None when there is nothing on the track.

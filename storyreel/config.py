@@ -106,8 +106,11 @@ class MusicSection(BackendSection):
     duck_db: float = Field(-14.0, ge=-60, le=0, description="extra music level change under narration")
 
 
+VIDEO_SOUND = "video"  # sfx.backend: each page's sound is the one its video model made with its clip (ltx2)
+
+
 class SfxSection(BackendSection):
-    backend: str = "synth"
+    backend: str = Field("synth", description=f"sound-effect backend; {VIDEO_SOUND!r}: the page clips' own sound")
     enabled: bool = True
     gain_db: float = Field(0.0, ge=-40, le=12, description="the whole effects track, on top of each cue's gain_db")
 
@@ -459,7 +462,7 @@ def backends_of(config: Config) -> list[tuple[str, str]]:
         used.append(("critic", config.image.critic_backend))
     if config.music.enabled:
         used.append(("music", config.music.backend))
-    if config.sfx.enabled:
+    if config.sfx.enabled and config.sfx.backend != VIDEO_SOUND:  # the video model's own sound needs no backend
         used.append(("sfx", config.sfx.backend))
     return used
 

@@ -42,6 +42,7 @@ from storyreel.errors import BackendError
 
 Dtype = Literal["auto", "bfloat16", "float16", "float32"]
 Offload = Literal["auto", "none", "model", "sequential", "group"]
+Cache = Literal["none", "first-block", "mag", "taylor"]
 HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # "org/name": one slash, no leading dot or slash
 TINY = "tiny:"  # a model of the architecture factory (storyreel.architectures), built locally
 
@@ -94,6 +95,14 @@ class PipelineOptions(ModelOptions):
     )
     vae_tiling: bool = Field(True, description="decode in tiles: big frames on small cards (CUDA only)")
     compile: bool = Field(False, description="torch.compile the denoiser's repeated blocks: slow first call (CUDA)")
+    cache: Cache = Field(
+        "none",
+        description="a diffusers cache hook on the denoiser: first-block, mag (needs mag_ratios) or taylor "
+        "(TaylorSeer); it reuses blocks' outputs between steps: faster, a little less detail",
+    )
+    cache_threshold: float = Field(0.05, gt=0.0, le=1.0, description="first-block/mag: how much change is reused")
+    mag_ratios: list[float] | None = Field(None, description="MagCache's per-step ratios for this model (calibrated)")
+    fp8: bool = Field(False, description="keep the denoiser's weights in FP8, compute in dtype (CUDA, Ada/Hopper+)")
 
 
 def _offload_alias(value: Any) -> Any:
@@ -423,6 +432,9 @@ def place(pipe: Any, options: PipelineOptions, setting: str) -> str:
 
     where = device(options.device)
     pipe.set_progress_bar_config(disable=True)
+    denoiser = getattr(pipe, "transformer", None) or getattr(pipe, "unet", None)
+    fp8(denoiser, options, where, setting)
+    cache_hook(denoiser, options, setting)
     if not where.startswith("cuda"):
         ignored = [f"{setting}.offload"] if options.offload not in ("auto", "none") else []
         ignored += [f"{setting}.compile"] if options.compile else []
@@ -443,7 +455,6 @@ def place(pipe: Any, options: PipelineOptions, setting: str) -> str:
     if options.vae_tiling and hasattr(vae, "enable_tiling"):
         vae.enable_tiling()
     if options.compile:
-        denoiser = getattr(pipe, "transformer", None) or getattr(pipe, "unet", None)
         if getattr(denoiser, "_repeated_blocks", None):
             denoiser.compile_repeated_blocks(fullgraph=True)
         elif denoiser is not None:
@@ -451,9 +462,58 @@ def place(pipe: Any, options: PipelineOptions, setting: str) -> str:
     return where if mode == "none" else f"{where} + {mode} offload"
 
 
-def choose_offload(pipe: Any) -> str:
-    """none if all weights fit in 60% of the card (the rest is for activations), model offload if the
-    largest part does, else group offload (layers streamed in as they run)."""
+def fp8(denoiser: Any, options: PipelineOptions, where: str, setting: str) -> None:
+    """With ``fp8``: the denoiser's weights stored in FP8 (e4m3), each layer computed in the pipeline's dtype
+    (diffusers' layerwise casting). Refused where the device has no FP8 (CPU, GPUs before Ada/Hopper)."""
+    if not options.fp8 or denoiser is None:
+        return
+    import torch
+
+    if not where.startswith("cuda"):
+        raise BackendError(f"{setting}.fp8 needs a CUDA GPU with FP8 (Ada, Hopper or newer); this run is on {where}")
+    major, minor = torch.cuda.get_device_capability(torch.device(where))
+    if (major, minor) < (8, 9):
+        name = torch.cuda.get_device_name(torch.device(where))
+        raise BackendError(f"{setting}.fp8 needs FP8 (compute capability 8.9+: Ada, Hopper); {name} is {major}.{minor}")
+    denoiser.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=denoiser.dtype)
+
+
+def cache_hook(denoiser: Any, options: PipelineOptions, setting: str) -> None:
+    """The ``cache`` option as a diffusers cache hook on the denoiser (``enable_cache``); a denoiser that takes no
+    hook, or MagCache without the model's ratios, is refused with what to set."""
+    if options.cache == "none" or denoiser is None:
+        return
+    from diffusers.hooks import FirstBlockCacheConfig, MagCacheConfig, TaylorSeerCacheConfig
+
+    if not hasattr(denoiser, "enable_cache"):
+        raise BackendError(f"{setting}.cache={options.cache}: {type(denoiser).__name__} takes no cache hook; set none")
+    if options.cache == "first-block":
+        config: Any = FirstBlockCacheConfig(threshold=options.cache_threshold)
+    elif options.cache == "taylor":
+        config = TaylorSeerCacheConfig()
+    else:
+        if not options.mag_ratios:
+            raise BackendError(
+                f"{setting}.cache=mag needs the model's per-step ratios: set {setting}.mag_ratios (calibrate once "
+                "with diffusers' MagCacheConfig(calibrate=True)), or use cache=first-block"
+            )
+        steps = getattr(options, "steps", len(options.mag_ratios))
+        config = MagCacheConfig(
+            threshold=options.cache_threshold, mag_ratios=options.mag_ratios, num_inference_steps=steps
+        )
+    try:
+        denoiser.enable_cache(config)
+    except (ValueError, TypeError) as exc:
+        raise BackendError(
+            f"{setting}.cache={options.cache} does not apply to {type(denoiser).__name__}: "
+            f"{first_line(exc)}; set {setting}.cache=none"
+        ) from None
+
+
+def choose_offload(pipe: Any, free: int | None = None) -> str:
+    """From the card's free memory (``free`` bytes; None: asked of the card): none if all weights fit in 60% of
+    it (the rest is for activations), model offload if the largest part does, else group offload (layers
+    streamed in as they run)."""
     import torch
 
     sizes = [
@@ -461,10 +521,61 @@ def choose_offload(pipe: Any) -> str:
         for module in pipe.components.values()
         if isinstance(module, torch.nn.Module)
     ]
-    budget = 0.6 * torch.cuda.get_device_properties(0).total_memory
+    budget = 0.6 * (free if free is not None else torch.cuda.mem_get_info()[0])
     if sum(sizes) <= budget:
         return "none"
     return "model" if max(sizes, default=0) <= budget else "group"
+
+
+OFFLOAD_STEPS = ("none", "model", "group")  # each a step lower in memory (and slower) than the one before
+
+
+def lower_offload(pipe: Any, placement: str) -> str | None:
+    """Place ``pipe`` one offload step lower than ``placement`` (``cuda``, ``cuda + model offload`` ...), VAE
+    tiling on; the new placement, or None when there is no lower step (group offload, or not on CUDA)."""
+    import torch
+
+    where, _, mode = placement.partition(" + ")
+    mode = mode.removesuffix(" offload") or "none"
+    if not where.startswith("cuda") or mode not in OFFLOAD_STEPS or mode == OFFLOAD_STEPS[-1]:
+        return None
+    lower = OFFLOAD_STEPS[OFFLOAD_STEPS.index(mode) + 1]
+    if hasattr(pipe, "remove_all_hooks"):  # a step from model offload: its hooks go first
+        pipe.remove_all_hooks()
+    if lower == "model":
+        pipe.enable_model_cpu_offload(device=where)
+    else:
+        pipe.to("cpu")  # group offload streams layers in from the CPU
+        pipe.enable_group_offload(onload_device=torch.device(where), offload_type="leaf_level", use_stream=True)
+    vae = getattr(pipe, "vae", None)
+    if hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    return f"{where} + {lower} offload"
+
+
+def retry_lower(call: Callable[[], Any], lower: Callable[[], str | None], what: str, advice: str) -> Any:
+    """``call()``; on a CUDA out-of-memory error, ``lower()`` (one step lower in memory: it returns what it set,
+    or None when there is none) and ``call()`` once more; a second out-of-memory error, or none to step down
+    to, is a BackendError: ``out of GPU memory <what> ...: <advice>``."""
+    import torch
+
+    from storyreel import progress
+
+    try:
+        return call()
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        stepped = lower()
+        if stepped is None:
+            raise BackendError(f"out of GPU memory {what}: {advice}") from None
+    progress.note(f"out of GPU memory {what}: retrying once with {stepped}")
+    try:
+        return call()
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise BackendError(f"out of GPU memory {what}, even with {stepped}: {advice}") from None
 
 
 # --- the offline LLM -------------------------------------------------------------------------------

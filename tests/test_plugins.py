@@ -97,5 +97,5 @@ def test_a_plugin_registers_its_backends_through_the_entry_points(plugin_site: P
 
 def test_without_the_plugin_its_backends_are_unknown() -> None:
     assert "audiocraft" not in registry.names("music") and "audiogen" not in registry.names("sfx")
-    with pytest.raises(ConfigError, match="unknown music backend 'audiocraft'; available: musicgen, synth"):
+    with pytest.raises(ConfigError, match="unknown music backend 'audiocraft'; available: ace-step, musicgen, synth"):
         registry.info("music", "audiocraft")

@@ -101,7 +101,7 @@ def test_folders_and_ids_are_told_apart(tmp_path: Path):
         runtime.resolve("/nowhere/x", "image.model", "image")
     with pytest.raises(BackendError, match="neither a folder nor a Hugging Face id"):
         runtime.resolve("just-a-name", "image.model", "image")
-    with pytest.raises(BackendError, match="builds tiny:clip, tiny:flux2"):
+    with pytest.raises(BackendError, match="builds tiny:ace-step, tiny:clip, tiny:flux2"):
         runtime.resolve("tiny:nope", "image.model")
 
 
@@ -262,8 +262,10 @@ def test_tiny_models_are_built_once_into_the_cache(monkeypatch: pytest.MonkeyPat
 
 
 def test_the_factory_says_what_it_builds():
-    assert {"flux2", "clip", "ltx", "wan", "kokoro", "musicgen", "stable-audio"} <= set(architectures.names())
-    assert architectures.scalable() == ["ltx", "wan"]
+    assert {"flux2", "clip", "ltx", "ltx2", "wan", "kokoro", "musicgen", "ace-step", "stable-audio"} <= set(
+        architectures.names()
+    )
+    assert architectures.scalable() == ["ace-step", "ltx", "ltx2", "wan"]
     with pytest.raises(BackendError, match="only size 'tiny' is written out here"):
         architectures.model("kokoro", "real")
 
