@@ -149,6 +149,35 @@ def check_folder(folder: Path, accepted: Sequence[str], setting: str) -> None:
         raise BackendError(f"{folder} holds a {found}; this backend loads {' or '.join(accepted)} ({setting})")
 
 
+def load_with_upsampler(
+    pipeline_class: type, upsampler_class: type, options: Any, accepted: Sequence[str], setting: str
+) -> tuple[Any, Any]:
+    """``(pipeline, upsampler or None)``: the pipeline by id or folder and, when ``options.upsampler`` names one,
+    its latent upsampler sharing the pipeline's VAE (it reads only the VAE's latent statistics)."""
+    pipe = load_pipeline(pipeline_class, options.model, options, accepted, f"{setting}.model")
+    upsampler = None
+    if options.upsampler:
+        upsampler = load_pipeline(
+            upsampler_class, options.upsampler, options, (upsampler_class.__name__,), f"{setting}.upsampler",
+            vae=pipe.vae,
+        )  # fmt: skip
+    return pipe, upsampler
+
+
+def placed_with_upsampler(pipe: Any, upsampler: Any, options: Any, setting: str, multiple: int) -> Loaded:
+    """The pipeline placed on its device (offload, tiling, compile, cache hook where there is a GPU), the
+    upsampler's own model beside it, and the generation size rounded to ``multiple`` (twice that with an
+    upsampler, whose input is half the size)."""
+    placement = runtime.place(pipe, options, setting)
+    extra: dict[str, Any] = {}
+    if upsampler is not None:
+        upsampler.set_progress_bar_config(disable=True)
+        upsampler.latent_upsampler.to(runtime.device(options.device))  # the shared VAE stays put
+        extra["upsampler"] = upsampler
+        multiple *= 2
+    return Loaded(pipe, placement, frames.round_size(options.width, options.height, multiple), extra)
+
+
 # --- running -------------------------------------------------------------------------------------
 
 

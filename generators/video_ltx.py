@@ -79,18 +79,11 @@ class _LTX(diffusion.VideoModel):
     def _load(self) -> diffusion.Loaded:
         from diffusers import LTXConditionPipeline, LTXLatentUpsamplePipeline
 
-        opts = self.options
-        # 1. the pipeline, by id or folder
-        pipe = diffusion.load_pipeline(LTXConditionPipeline, opts.model, opts, PIPELINES, f"{SETTING}.model")
-        # 2. the optional latent upsampler, sharing the pipeline's VAE (it only reads the VAE's latent statistics)
-        upsampler = None
-        if opts.upsampler:
-            upsampler = diffusion.load_pipeline(
-                LTXLatentUpsamplePipeline, opts.upsampler, opts, ("LTXLatentUpsamplePipeline",),
-                f"{SETTING}.upsampler", vae=pipe.vae,
-            )  # fmt: skip
-        # 3. on the device
-        return self.ready(pipe, upsampler)
+        # 1. the pipeline by id or folder, and the optional latent upsampler; 2. on the device
+        loaded = diffusion.load_with_upsampler(
+            LTXConditionPipeline, LTXLatentUpsamplePipeline, self.options, PIPELINES, SETTING
+        )
+        return self.ready(*loaded)
 
     def ready(self, pipe: Any, upsampler: Any = None) -> diffusion.Loaded:
         """Place a pipeline in memory (loaded by ``_load``, or built elsewhere: ``bench/gpu_smoke.py``) on the
@@ -98,15 +91,7 @@ class _LTX(diffusion.VideoModel):
         scheduler_log = logging.getLogger("diffusers.schedulers.scheduling_flow_match_euler_discrete")
         if not any(isinstance(f, _ScheduleNotice) for f in scheduler_log.filters):
             scheduler_log.addFilter(_ScheduleNotice())
-        placement = runtime.place(pipe, self.options, SETTING)
-        extra: dict[str, Any] = {}
-        if upsampler is not None:
-            upsampler.set_progress_bar_config(disable=True)
-            upsampler.latent_upsampler.to(runtime.device(self.options.device))  # the shared VAE stays put
-            extra["upsampler"] = upsampler
-        multiple = 64 if upsampler is not None else 32  # the pipeline checks 32; the upsampler's half size too
-        size = frames.round_size(self.options.width, self.options.height, multiple)
-        return diffusion.Loaded(pipe, placement, size, extra)
+        return diffusion.placed_with_upsampler(pipe, upsampler, self.options, SETTING, 32)  # the pipeline checks 32
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
         """(temporal multiple, most frames per call) of the loaded model."""

@@ -121,31 +121,18 @@ class _LTX2(diffusion.VideoModel):
     def _load(self) -> diffusion.Loaded:
         from diffusers import LTX2ConditionPipeline, LTX2LatentUpsamplePipeline
 
-        opts = self.options
-        # 1. the pipeline, by id or folder
-        pipe = diffusion.load_pipeline(LTX2ConditionPipeline, opts.model, opts, PIPELINES, f"{SETTING}.model")
-        # 2. the optional latent upsampler, sharing the pipeline's VAE
-        upsampler = None
-        if opts.upsampler:
-            upsampler = diffusion.load_pipeline(
-                LTX2LatentUpsamplePipeline, opts.upsampler, opts, ("LTX2LatentUpsamplePipeline",),
-                f"{SETTING}.upsampler", vae=pipe.vae,
-            )  # fmt: skip
-        # 3. on the device
-        return self.ready(pipe, upsampler)
+        # 1. the pipeline by id or folder, and the optional latent upsampler; 2. on the device
+        loaded = diffusion.load_with_upsampler(
+            LTX2ConditionPipeline, LTX2LatentUpsamplePipeline, self.options, PIPELINES, SETTING
+        )
+        return self.ready(*loaded)
 
     def ready(self, pipe: Any, upsampler: Any = None) -> diffusion.Loaded:
         """Place a pipeline in memory (loaded by ``_load``, or built elsewhere: ``bench/gpu_film.py``) on the
         device, with offload, tiling, compile and the cache hook where there is a GPU; settle the size."""
-        placement = runtime.place(pipe, self.options, SETTING)
-        extra: dict[str, Any] = {}
-        if upsampler is not None:
-            upsampler.set_progress_bar_config(disable=True)
-            upsampler.latent_upsampler.to(runtime.device(self.options.device))  # the shared VAE stays put
-            extra["upsampler"] = upsampler
-        multiple = pipe.vae_spatial_compression_ratio * (2 if upsampler is not None else 1)
-        size = frames.round_size(self.options.width, self.options.height, multiple)
-        return diffusion.Loaded(pipe, placement, size, extra)
+        return diffusion.placed_with_upsampler(
+            pipe, upsampler, self.options, SETTING, pipe.vae_spatial_compression_ratio
+        )
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
         """(temporal multiple, most frames per call) of the loaded model."""

@@ -63,9 +63,14 @@ class BackendSection(Section):
     options: dict[str, Any] = Field(default_factory=dict, description="backend-specific options")
 
 
-class ImageSection(BackendSection):
+class PictureSection(BackendSection):
+    """A section that makes pictures of the film's size."""
+
     width: int = Field(1280, ge=16, le=4096, multiple_of=2)
     height: int = Field(720, ge=16, le=4096, multiple_of=2)
+
+
+class ImageSection(PictureSection):
     negative_prompt: str = "blurry, deformed, text, watermark"
     model: str = Field("", description="model id or folder for backends that take one (wins over options.model)")
     critic: bool = Field(False, description="score each illustration against its prompt with CLIP; retry when low")
@@ -77,14 +82,12 @@ class ImageSection(BackendSection):
     critic_tries: int = Field(3, ge=1, le=10, description="illustrations made per page at most; the best is kept")
 
 
-class VideoSection(BackendSection):
+class VideoSection(PictureSection):
     interpolation: str = Field("", description="interpolation backend; empty: the same name as backend")
     interpolation_options: dict[str, Any] = Field(
         default_factory=dict,
         description="interpolation backend options; when it is the keyframe backend itself, on top of options",
     )
-    width: int = Field(1280, ge=16, le=4096, multiple_of=2)
-    height: int = Field(720, ge=16, le=4096, multiple_of=2)
     fps: int = Field(24, ge=1, le=60)
     keyframe_spacing: int = Field(8, ge=1, le=240, description="frames between sparse keyframes (24/8 = 3 fps)")
     transition: float = Field(0.75, ge=0, le=3, description="seconds of interpolated page-to-page transition")
