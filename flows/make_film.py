@@ -35,7 +35,7 @@ from storyreel.flows.runners import ConfiguredTaskRunner, configured_tasks
 from storyreel.plan import Brief, MusicCue, Page, SfxCue, StoryPlan
 from storyreel.seeds import image_seed  # noqa: F401 - moved to storyreel.seeds; older imports
 from storyreel.store import RunDir, link_or_copy, new_run_dir, write_json, write_text
-from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt
+from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt, to_vtt
 
 log = logging.getLogger("storyreel.flow")
 
@@ -107,9 +107,10 @@ def audio_seconds(path: Path) -> float:
     return len(samples) / rate
 
 
-def lay_out(plan: StoryPlan, spoken: list[float], config: Config) -> Timeline:
+def lay_out(plan: StoryPlan, spoken: list[float], config: Config, words: list | None = None) -> Timeline:
     """The film's timeline: each page of ``plan`` as long as its narration (``spoken`` seconds) plus the
-    padding ``config.narration`` asks for, transitions of ``video.transition`` between pages."""
+    padding ``config.narration`` asks for, transitions of ``video.transition`` between pages; ``words``:
+    per page, its word timings and how they were found (``assets.narration_words``), placed with it."""
     return build_timeline(
         [(page.text, seconds) for page, seconds in zip(plan.pages, spoken, strict=True)],
         fps=config.video.fps,
@@ -117,6 +118,7 @@ def lay_out(plan: StoryPlan, spoken: list[float], config: Config) -> Timeline:
         tail=config.narration.tail,
         transition=config.video.transition,
         min_page=config.narration.min_page,
+        words=words,
     )
 
 
@@ -551,10 +553,15 @@ def make_film(
             if scores:
                 create_table_artifact(table=scores, key="image-scores", description="CLIP score of each illustration")
 
-        # 4. Timeline and subtitles, in whole frames
-        timeline = lay_out(plan, [seconds for _, seconds in narration], config)
+        # 4. Timeline and captions, in whole frames, each page's words placed on it
+        words = [
+            assets.narration_words(store, Path(path), page.text)
+            for (path, _), page in zip(narration, plan.pages, strict=True)
+        ]
+        timeline = lay_out(plan, [seconds for _, seconds in narration], config, words)
         write_json(run_dir / "timeline.json", timeline.model_dump(mode="json"))
         write_text(run_dir / "subtitles.srt", to_srt(timeline))
+        write_text(run_dir / "captions.vtt", to_vtt(timeline))
         stage_done("images")
         if until == "images":
             return _result(store, run_dir, None, until, plan, started, config)
