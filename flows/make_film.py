@@ -394,6 +394,22 @@ def assemble(run_path: str, segments: list[str], audio: str, timeline: Timeline,
     return str(final)
 
 
+@task(name="book", task_run_name="book", cache_policy=NO_CACHE, persist_result=False)
+def make_book(
+    run_path: str, plan: StoryPlan, timeline: Timeline, illustrations: list[str], narration: list[str], config: Config
+) -> str:
+    """The read-along book (``storyreel.book``): book.epub and book/index.html from the pages' illustrations,
+    narration and word timings; reused when none of them changed."""
+    from storyreel import book
+
+    run = RunDir(Path(run_path))
+    sources = [(Path(i), Path(n)) for i, n in zip(illustrations, narration, strict=True)]
+    made = book.book_of(run, plan, timeline, sources, book.narrator_of(plan, config), config.book.language)
+    epub, _ = book.make_book(run, made)
+    progress.advance("book", "book.epub, book/index.html")
+    return str(epub)
+
+
 # --- the flow -----------------------------------------------------------------------------------
 
 
@@ -645,6 +661,11 @@ def make_film(
         segments = [f.result() for f in segment_f]
         progress.start("film", 1)
         film = assemble(str(run_dir), segments, audio, timeline, config)
+
+        # 10. The read-along book: the pages, their narration and the same word timings
+        if config.book.enabled:
+            progress.start("book", 1)
+            make_book(str(run_dir), plan, timeline, illustrations, [path for path, _ in narration], config)
         stage_done("film")
         return _result(store, run_dir, film, until, plan, started, config)
 
