@@ -578,11 +578,16 @@ def make_film(
         write_json(run_dir / "timeline.json", timeline.model_dump(mode="json"))
         write_text(run_dir / "subtitles.srt", to_srt(timeline))
         write_text(run_dir / "captions.vtt", to_vtt(timeline))
+
+        # 5. The read-along book: the pages, their narration and the same word timings (all it needs is here)
+        if config.book.enabled:
+            progress.start("book", 1)
+            make_book(str(run_dir), plan, timeline, illustrations, [path for path, _ in narration], config)
         stage_done("images")
         if until == "images":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 5. Sparse keyframes per page, then the frames between them, then page-to-page transitions
+        # 6. Sparse keyframes per page, then the frames between them, then page-to-page transitions
         progress.start("keyframes", len(plan.pages))
         kf_f = [
             make_keyframes.submit(str(run_dir), page, image, timeline.page(page.number).frames, config, seed)
@@ -616,7 +621,7 @@ def make_film(
         if until == "video":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 6. Each clip encoded once as a film segment (fades and subtitles inside), beside the audio work below
+        # 7. Each clip encoded once as a film segment (fades and subtitles inside), beside the audio work below
         segment_f = []
         if until == "film":
             progress.start("segments", len(timeline.segments))
@@ -625,7 +630,7 @@ def make_film(
                 for seg, clip in zip(timeline.segments, clips, strict=True)
             ]
 
-        # 7. Music per cue and sound effects per page cue, placed on the timeline
+        # 8. Music per cue and sound effects per page cue, placed on the timeline
         music_f, sfx_f = [], []
         if config.music.enabled:
             progress.start("music", len(plan.music))
@@ -645,7 +650,7 @@ def make_film(
                     )
                     sfx_f.append((span.start, cue.gain_db, made))
 
-        # 8. Mix: narration on its cues, music ducked under it, sounds at their levels
+        # 9. Mix: narration on its cues, music ducked under it, sounds at their levels
         voice = [
             {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
         ]
@@ -657,15 +662,10 @@ def make_film(
         if until == "audio":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 9. Assembly: the segments joined as they are, with the mix -> film.mp4
+        # 10. Assembly: the segments joined as they are, with the mix -> film.mp4
         segments = [f.result() for f in segment_f]
         progress.start("film", 1)
         film = assemble(str(run_dir), segments, audio, timeline, config)
-
-        # 10. The read-along book: the pages, their narration and the same word timings
-        if config.book.enabled:
-            progress.start("book", 1)
-            make_book(str(run_dir), plan, timeline, illustrations, [path for path, _ in narration], config)
         stage_done("film")
         return _result(store, run_dir, film, until, plan, started, config)
 

@@ -337,6 +337,8 @@ def make(
         out.print(f"film: {result.film}", markup=False)
     else:
         out.print(f"stopped after: {result.stage}")
+    if (Path(result.run_dir) / "book.epub").is_file():
+        out.print(f"book: {Path(result.run_dir) / 'book.epub'} (and book/index.html)", markup=False)
     out.print(f"run directory: {result.run_dir}", markup=False)
     if result.url:
         out.print(f"Prefect UI: {result.url}", markup=False)
