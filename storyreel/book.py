@@ -438,13 +438,13 @@ HTML = """<!DOCTYPE html>
 <title>{title}</title>
 <style>
   body { margin: 0; font-family: Georgia, serif; background: #f6f1e7; color: #222; }
-  header { text-align: center; padding: 0.6em; font-size: 1.3em; }
+  header h1 { text-align: center; margin: 0.4em 0; font-size: 1.6em; }
   .page { max-width: 56em; margin: 0 auto; padding: 0 1em; }
-  .page img { display: block; width: 100%; border-radius: 6px; box-shadow: 0 2px 8px #0003; }
-  .page .text { font-size: 1.6em; line-height: 1.6; margin: 0.8em 0; }
+  .page img { display: block; width: 100%; max-height: 62vh; object-fit: contain; border-radius: 6px; }
+  .page .text { font-size: 1.5em; line-height: 1.5; margin: 0.6em 0; }
   .page .text span { border-radius: 4px; padding: 0 0.08em; transition: background-color 0.1s; }
   .page .text span.reading { background: #ffd54a; }
-  nav { display: flex; gap: 0.6em; justify-content: center; align-items: center; padding: 0.6em 0 1.2em; }
+  nav { display: flex; gap: 0.6em; justify-content: center; align-items: center; padding: 0.2em 0 1em; }
   button { font-size: 1.1em; padding: 0.4em 1em; border-radius: 6px; border: 1px solid #8a7; background: #fff; }
   button:disabled { opacity: 0.4; }
   .js .page:not(.current) { display: none; }
@@ -510,6 +510,7 @@ HTML = """<!DOCTYPE html>
     document.getElementById("prev").disabled = current === 0;
     document.getElementById("next").disabled = current === book.pages.length - 1;
     if (location.hash !== "#page-" + (current + 1)) history.replaceState(null, "", "#page-" + (current + 1));
+    window.scrollTo(0, 0);
   }
 
   function start() {
@@ -536,6 +537,7 @@ HTML = """<!DOCTYPE html>
     if (aloud && current < book.pages.length - 1) { show(current + 1); start(); }
   });
   var asked = /^#page-(\\d+)$/.exec(location.hash);
+  if (asked) history.replaceState(null, "", location.pathname + location.search);  // no jump to the anchor
   show(asked ? parseInt(asked[1], 10) - 1 : 0);
   if (aloud) start();
 })();
