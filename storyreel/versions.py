@@ -223,9 +223,9 @@ class Restored(BaseModel):
 
 def revert(run: Path, version: int, settings: list[str] | None = None) -> Restored:
     """Make version ``version`` the current one again: its plan, film, timeline and subtitles, byte for
-    byte. When its film is not intact on disk, the make-film flow rebuilds it from the asset cache (and
-    regenerates only what is missing). Nothing is deleted: later versions stay, and ``history.json``
-    records the revert.
+    byte (and its captions and book, from the cache). When its film is not intact on disk, the make-film
+    flow rebuilds it from the asset cache (and regenerates only what is missing). Nothing is deleted: later
+    versions stay, and ``history.json`` records the revert.
 
     Raises:
         InputError: the run has no such version.
@@ -257,6 +257,8 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
             write_bytes(run / "subtitles.srt", timing[1].read_bytes())
             link_or_copy(film, run / "film.mp4")
     restored = Restored(version=version, film=str(run / "film.mp4") if intact else None, rebuilt=not intact)
+    if intact:
+        _restore_book(run)
     # 3. or rebuild it from the cache: only what is not cached is generated
     if not intact:
         from storyreel.flows.make_film import make_film
@@ -269,6 +271,24 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
     history.reverts.append(Revert(date=now(), version=version, rebuilt=not intact))
     save_history(run, history)
     return restored
+
+
+def _restore_book(run: Path) -> None:
+    """The restored version's captions and read-along book, from its timeline and the asset cache (nothing
+    is generated; a book whose pictures or voice are gone is left as it is, with a warning)."""
+    import logging
+
+    from storyreel.book import rebuild
+    from storyreel.config import saved_config
+    from storyreel.timeline import Timeline, to_vtt
+
+    timeline = Timeline.model_validate_json((run / "timeline.json").read_text(encoding="utf-8"))
+    write_bytes(run / "captions.vtt", to_vtt(timeline).encode("utf-8"))
+    if saved_config(run).book.enabled:
+        try:
+            rebuild(run)
+        except InputError as exc:
+            logging.getLogger("storyreel.versions").warning("the book was not restored: %s", exc)
 
 
 def describe(run: Path) -> tuple[History, int]:
