@@ -44,7 +44,7 @@ from storyreel.store import (
     write_json,
     write_text,
 )
-from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt
+from storyreel.timeline import Segment, Timeline, build_timeline, keyframe_indices, to_srt, to_vtt
 
 log = logging.getLogger("storyreel.flow")
 
@@ -116,9 +116,10 @@ def audio_seconds(path: Path) -> float:
     return len(samples) / rate
 
 
-def lay_out(plan: StoryPlan, spoken: list[float], config: Config) -> Timeline:
+def lay_out(plan: StoryPlan, spoken: list[float], config: Config, words: list | None = None) -> Timeline:
     """The film's timeline: each page of ``plan`` as long as its narration (``spoken`` seconds) plus the
-    padding ``config.narration`` asks for, transitions of ``video.transition`` between pages."""
+    padding ``config.narration`` asks for, transitions of ``video.transition`` between pages; ``words``:
+    per page, its word timings and how they were found (``assets.narration_words``), placed with it."""
     return build_timeline(
         [(page.text, seconds) for page, seconds in zip(plan.pages, spoken, strict=True)],
         fps=config.video.fps,
@@ -126,6 +127,7 @@ def lay_out(plan: StoryPlan, spoken: list[float], config: Config) -> Timeline:
         tail=config.narration.tail,
         transition=config.video.transition,
         min_page=config.narration.min_page,
+        words=words,
     )
 
 
@@ -408,6 +410,22 @@ def assemble(run_path: str, segments: list[str], audio: str, timeline: Timeline,
     return str(final)
 
 
+@task(name="book", task_run_name="book", cache_policy=NO_CACHE, persist_result=False)
+def make_book(
+    run_path: str, plan: StoryPlan, timeline: Timeline, illustrations: list[str], narration: list[str], config: Config
+) -> str:
+    """The read-along book (``storyreel.book``): book.epub and book/index.html from the pages' illustrations,
+    narration and word timings; reused when none of them changed."""
+    from storyreel import book
+
+    run = RunDir(Path(run_path))
+    sources = [(Path(i), Path(n)) for i, n in zip(illustrations, narration, strict=True)]
+    made = book.book_of(run, plan, timeline, sources, book.narrator_of(plan, config), config.book.language)
+    epub, _ = book.make_book(run, made)
+    progress.advance("book", "book.epub, book/index.html")
+    return str(epub)
+
+
 # --- the flow -----------------------------------------------------------------------------------
 
 
@@ -575,15 +593,25 @@ def make_film(
             if scores:
                 create_table_artifact(table=scores, key="image-scores", description="CLIP score of each illustration")
 
-        # 4. Timeline and subtitles, in whole frames
-        timeline = lay_out(plan, [seconds for _, seconds in narration], config)
+        # 4. Timeline and captions, in whole frames, each page's words placed on it
+        words = [
+            assets.narration_words(store, Path(path), page.text)
+            for (path, _), page in zip(narration, plan.pages, strict=True)
+        ]
+        timeline = lay_out(plan, [seconds for _, seconds in narration], config, words)
         write_json(run_dir / "timeline.json", timeline.model_dump(mode="json"))
         write_text(run_dir / "subtitles.srt", to_srt(timeline))
+        write_text(run_dir / "captions.vtt", to_vtt(timeline))
+
+        # 5. The read-along book: the pages, their narration and the same word timings (all it needs is here)
+        if config.book.enabled:
+            progress.start("book", 1)
+            make_book(str(run_dir), plan, timeline, illustrations, [path for path, _ in narration], config)
         stage_done("images")
         if until == "images":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 5. Sparse keyframes per page, then the frames between them, then page-to-page transitions
+        # 6. Sparse keyframes per page, then the frames between them, then page-to-page transitions
         progress.start("keyframes", len(plan.pages))
         kf_f = [
             make_keyframes.submit(str(run_dir), page, image, timeline.page(page.number).frames, config, seed)
@@ -617,7 +645,7 @@ def make_film(
         if until == "video":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 6. Each clip encoded once as a film segment (fades and subtitles inside), beside the audio work below
+        # 7. Each clip encoded once as a film segment (fades and subtitles inside), beside the audio work below
         segment_f = []
         if until == "film":
             progress.start("segments", len(timeline.segments))
@@ -626,7 +654,7 @@ def make_film(
                 for seg, clip in zip(timeline.segments, clips, strict=True)
             ]
 
-        # 7. Music per cue and sound effects per page cue, placed on the timeline
+        # 8. Music per cue and sound effects per page cue, placed on the timeline
         music_f, sfx_f = [], []
         if config.music.enabled:
             progress.start("music", len(plan.music))
@@ -651,7 +679,7 @@ def make_film(
                     )
                     sfx_f.append((span.start, cue.gain_db, made))
 
-        # 8. Mix: narration on its cues, music ducked under it, sounds at their levels
+        # 9. Mix: narration on its cues, music ducked under it, sounds at their levels
         voice = [
             {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
         ]
@@ -663,7 +691,7 @@ def make_film(
         if until == "audio":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 9. Assembly: the segments joined as they are, with the mix -> film.mp4
+        # 10. Assembly: the segments joined as they are, with the mix -> film.mp4
         segments = [f.result() for f in segment_f]
         progress.start("film", 1)
         film = assemble(str(run_dir), segments, audio, timeline, config)

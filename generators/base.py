@@ -149,8 +149,11 @@ class Narrator(Protocol):
     name: ClassVar[str]
     version: ClassVar[str]
 
-    def speak(self, request: SpeechRequest, out: Path) -> None:
-        """Write the spoken text as a WAV file (mono or stereo, any sample rate) to ``out``."""
+    def speak(self, request: SpeechRequest, out: Path) -> dict | None:
+        """Write the spoken text as a WAV file (mono or stereo, any sample rate) to ``out``. A backend that
+        knows when each word is said returns ``{"timing": <how>, "words": [storyreel.timings.Word, ...]}``
+        (the words of ``storyreel.timings.words_of(request.text)``, in seconds from the audio's start);
+        None: the timings are estimated from the audio."""
 
 
 class MusicRequest(Request):

@@ -7,6 +7,10 @@ to the next: the same text spoken twice in one process comes out a few milliseco
 narration must be a pure function of its request (its file is cached under the hash of that request), so
 each ``speak`` loads a private copy of the library afresh, speaks, and unloads it. Loading costs about a
 millisecond; a module-level lock serialises all of it, because the flow runs tasks in threads.
+
+While it synthesises, espeak-ng reports an event as each word begins (its character position in the text
+and the sample it starts at): ``speak`` returns those as the narration's word timings
+(``storyreel.timings``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pydantic import Field
 from storyreel.errors import BackendError
 from storyreel.generators.base import BackendOptions, SpeechRequest
 from storyreel.media import write_wav
+from storyreel.timings import fit, words_of
 
 # espeak-ng's C API (speak_lib.h): the few constants we use.
 AUDIO_OUTPUT_SYNCHRONOUS = 2  # samples arrive in our thread, inside espeak_Synth; no worker thread
@@ -37,9 +42,25 @@ CHARS_UTF8 = 1
 PARAM_RATE = 1
 PARAM_PITCH = 3
 EE_OK = 0
+EVENT_LIST_TERMINATED, EVENT_WORD = 0, 1  # espeak_EVENT_TYPE
 MIN_WPM, MAX_WPM = 80, 450  # espeak's own range for espeakRATE
 
 SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+class _Event(ctypes.Structure):
+    """espeak_EVENT: what espeak reports beside the audio (we read word starts)."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),  # 1-based, in characters
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),  # milliseconds
+        ("sample", ctypes.c_int),  # samples from the start of the utterance
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
 
 
 class _Voice(ctypes.Structure):
@@ -79,8 +100,9 @@ class EspeakNarrator:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or self.Options()
 
-    def speak(self, request: SpeechRequest, out: Path) -> None:
-        """Write ``request.text`` spoken by ``request.voice`` (or the configured voice) to ``out``.
+    def speak(self, request: SpeechRequest, out: Path) -> dict:
+        """Write ``request.text`` spoken by ``request.voice`` (or the configured voice) to ``out``, and
+        return its word timings: ``{"timing": "espeak", "words": [Word, ...]}`` from espeak's word events.
 
         ``request.rate`` multiplies ``words_per_minute``; ``request.seed`` seeds the breath noise some
         variants add. Raises ``BackendError`` for an unknown voice or a rate outside espeak's range.
@@ -99,7 +121,7 @@ class EspeakNarrator:
         data_path = espeakng_loader.get_data_path()
 
         # 2. speak each sentence, in a fresh instance of the library
-        with _LOCK, _espeak(data_path) as (lib, chunks):
+        with _LOCK, _espeak(data_path) as (lib, chunks, events):
             _set_voice(lib, voice, data_path)
             lib.espeak_SetParameter(PARAM_RATE, wpm, 0)
             lib.espeak_SetParameter(PARAM_PITCH, self.options.pitch, 0)
@@ -108,21 +130,56 @@ class EspeakNarrator:
             spoken = []
             for sentence in sentences:
                 chunks.clear()
+                events.clear()
                 text = sentence.encode("utf-8") + b"\0"
                 status = lib.espeak_Synth(text, len(text), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)
                 if status != EE_OK:
                     raise BackendError(f"espeak-ng failed (error {status}) on: {sentence[:80]!r}")
                 lib.espeak_Synchronize()
                 samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-                spoken.append(_trim(samples.astype(np.float32) / 32768.0))
+                trimmed, cut = _trim(samples.astype(np.float32) / 32768.0)
+                spoken.append((sentence, trimmed, [(position, sample - cut) for position, sample in events]))
 
-        # 3. join with even gaps, keep a little silence at the ends, write
+        # 3. join with even gaps, keep a little silence at the ends, write; each word starts where espeak said
         gap = np.zeros(round(self.options.sentence_gap * rate), np.float32)
-        parts: list[np.ndarray] = []
-        for samples in (s for s in spoken if s.size):
-            parts += [gap, samples] if parts else [samples]
         edge = np.zeros(round(self.options.edge_silence * rate), np.float32)
-        write_wav(out, np.concatenate([edge, *parts, edge]), rate)
+        parts: list[np.ndarray] = [edge]
+        timed: list[tuple[str, float, float]] = []
+        at = len(edge)
+        for sentence, samples, starts in (s for s in spoken if s[1].size):
+            if len(parts) > 1:
+                parts.append(gap)
+                at += len(gap)
+            timed += _timed_words(sentence, starts, at, at + len(samples), rate)
+            parts.append(samples)
+            at += len(samples)
+        audio = np.concatenate([*parts, edge])
+        write_wav(out, audio, rate)
+        words = fit(request.text, timed, len(audio) / rate)
+        return {"timing": "espeak", "words": [w.model_dump() for w in words]}
+
+
+def _timed_words(
+    sentence: str, starts: list[tuple[int, int]], begin: int, end: int, rate: int
+) -> list[tuple[str, float, float]]:
+    """The words of ``sentence`` (spoken from sample ``begin`` to ``end`` of the narration) with their
+    times: each starts at the first word event inside it (``starts``: character position, sample from the
+    sentence's first voiced sample) and ends where the next one starts, the last at the sentence's end."""
+    spans, position = [], 0
+    for word in words_of(sentence):
+        first = sentence.index(word.split()[0], position)
+        position = first + len(word)
+        spans.append((word, first, position))
+    begun: list[tuple[str, int]] = []
+    for word, first, last in spans:
+        inside = [sample for pos, sample in starts if first <= pos - 1 < last]
+        if inside:
+            begun.append((word, begin + min(max(0, min(inside)), end - begin)))
+    timed = []
+    for i, (word, sample) in enumerate(begun):
+        following = begun[i + 1][1] if i + 1 < len(begun) else end
+        timed.append((word, sample / rate, max(sample, following) / rate))
+    return timed
 
 
 def _sentences(text: str) -> list[str]:
@@ -131,18 +188,20 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?…])\s+", text) if s] or [text]
 
 
-def _trim(samples: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
-    """Cut the silence before the first and after the last sample within ``threshold_db`` of the peak."""
+def _trim(samples: np.ndarray, threshold_db: float = -40.0) -> tuple[np.ndarray, int]:
+    """Cut the silence before the first and after the last sample within ``threshold_db`` of the peak;
+    also returns how many samples were cut at the start."""
     peak = float(np.abs(samples).max()) if samples.size else 0.0
     if peak == 0.0:
-        return samples[:0]
+        return samples[:0], 0
     loud = np.flatnonzero(np.abs(samples) > peak * 10 ** (threshold_db / 20))
-    return samples[loud[0] : loud[-1] + 1]
+    return samples[loud[0] : loud[-1] + 1], int(loud[0])
 
 
 @contextmanager
-def _espeak(data_path: str) -> Iterator[tuple[ctypes.CDLL, list[np.ndarray]]]:
-    """A freshly loaded, initialised espeak-ng whose audio lands in the yielded list of chunks."""
+def _espeak(data_path: str) -> Iterator[tuple[ctypes.CDLL, list[np.ndarray], list[tuple[int, int]]]]:
+    """A freshly loaded, initialised espeak-ng whose audio lands in the yielded list of chunks, and the
+    start of each word it speaks (character position, sample) in the yielded list of word starts."""
     import _ctypes
 
     lib = ctypes.CDLL(str(_library_copy()), mode=os.RTLD_LOCAL)
@@ -159,10 +218,18 @@ def _espeak(data_path: str) -> Iterator[tuple[ctypes.CDLL, list[np.ndarray]]]:
     lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(_Voice)
 
     chunks: list[np.ndarray] = []
+    words: list[tuple[int, int]] = []
 
-    def collect(wav: ctypes._Pointer, count: int, _events: int) -> int:
+    def collect(wav: ctypes._Pointer, count: int, events: int) -> int:
         if wav and count > 0:
             chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        if events:
+            event = ctypes.cast(events, ctypes.POINTER(_Event))
+            index = 0
+            while event[index].type != EVENT_LIST_TERMINATED:
+                if event[index].type == EVENT_WORD:
+                    words.append((event[index].text_position, event[index].sample))
+                index += 1
         return 0  # 0: go on synthesising
 
     callback = SynthCallback(collect)  # kept referenced until the library is unloaded
@@ -171,7 +238,7 @@ def _espeak(data_path: str) -> Iterator[tuple[ctypes.CDLL, list[np.ndarray]]]:
         raise BackendError(f"espeak-ng could not load its data from {data_path}; reinstall espeakng-loader")
     lib.espeak_SetSynthCallback(callback)
     try:
-        yield lib, chunks
+        yield lib, chunks, words
     finally:
         lib.espeak_Terminate()
         _ctypes.dlclose(lib._handle)  # the next load starts from espeak's initial state again

@@ -12,7 +12,9 @@ Quoted dialogue can take the voice of the character who speaks it (``storyreel.d
 ``speakers`` maps the characters named on the page to their voices; a character with no voice of their
 own gets the next one from ``character_voices``, in the order the characters are listed.
 
-Output: 24 kHz mono WAV, sentences joined with even pauses, a little silence kept at the ends.
+Output: 24 kHz mono WAV, sentences joined with even pauses, a little silence kept at the ends. The model
+predicts how long each phoneme lasts; ``speak`` returns from that when each word is said (its word timings,
+``storyreel.timings``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from storyreel.dialogue import split_dialogue
 from storyreel.errors import BackendError
 from storyreel.generators.base import SpeechRequest
 from storyreel.media import write_wav
+from storyreel.timings import fit, spread, words_of
 
 DEFAULT_MODEL = "hexgrad/Kokoro-82M"
 SAMPLE_RATE = 24000
@@ -79,9 +82,11 @@ class KokoroNarrator:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or self.Options()
 
-    def speak(self, request: SpeechRequest, out: Path) -> None:
+    def speak(self, request: SpeechRequest, out: Path) -> dict:
         """Write ``request.text`` spoken to ``out``: the narration in ``request.voice`` (or the configured
-        voice), quoted lines of ``request.speakers`` in their voices. ``request.seed`` fixes the result."""
+        voice), quoted lines of ``request.speakers`` in their voices. ``request.seed`` fixes the result.
+        Returns the word timings, ``{"timing": "kokoro", "words": [Word, ...]}``, from the durations the
+        model predicted for each phoneme."""
         o = self.options
         # 1. check inputs: who says what, and in which voice
         narrator = request.voice or o.voice
@@ -97,23 +102,38 @@ class KokoroNarrator:
             _language(voice)
 
         # 2. speak each sentence in its voice (phonemes, then the model)
-        spoken: list[np.ndarray] = []
+        spoken: list[tuple[int, np.ndarray, list[tuple[int, int]]]] = []  # sentence, samples, its words' spans
         advice = "close other programs using the GPU, or set narration.options.device=cpu (Kokoro is small)"
         with runtime.pipeline(self, self._load) as loaded, runtime.out_of_memory(f"speaking with {o.model}", advice):
             for index, (sentence, voice) in enumerate(lines):
                 pack = self._voice(loaded, voice)
                 for phonemes in _fit(self._phonemes(loaded, sentence, _language(voice))):
                     runtime.seed(request.seed + index)
-                    audio = loaded.model(phonemes, pack[len(phonemes) - 1], o.speed * request.rate)
-                    spoken.append(_trim(audio.float().cpu().numpy()))
+                    said = loaded.model(phonemes, pack[len(phonemes) - 1], o.speed * request.rate, return_output=True)
+                    raw = said.audio.float().cpu().numpy()
+                    samples, cut = _trim(raw)
+                    spans = _word_spans(loaded.model.vocab, phonemes, said.pred_dur, len(raw))
+                    spans = [(min(max(0, a - cut), samples.size), min(max(0, b - cut), samples.size)) for a, b in spans]
+                    spoken.append((index, samples, spans))
 
-        # 3. join with even pauses, keep a little silence at the ends, write
+        # 3. join with even pauses, keep a little silence at the ends, write; time each sentence's words
         gap = np.zeros(round(o.pause * SAMPLE_RATE), np.float32)
-        parts: list[np.ndarray] = []
-        for samples in (s for s in spoken if s.size):
-            parts += [gap, samples] if parts else [samples]
         edge = np.zeros(round(o.edge_silence * SAMPLE_RATE), np.float32)
-        write_wav(out, np.concatenate([edge, *parts, edge]), SAMPLE_RATE)
+        parts: list[np.ndarray] = [edge]
+        heard: dict[int, list[tuple[float, float]]] = {}
+        at = len(edge)
+        for index, samples, spans in (s for s in spoken if s[1].size):
+            if len(parts) > 1:
+                parts.append(gap)
+                at += len(gap)
+            heard.setdefault(index, []).extend(((at + a) / SAMPLE_RATE, (at + b) / SAMPLE_RATE) for a, b in spans)
+            parts.append(samples)
+            at += len(samples)
+        audio = np.concatenate([*parts, edge])
+        write_wav(out, audio, SAMPLE_RATE)
+        timed = [t for index, spans in heard.items() if spans for t in spread(words_of(lines[index][0]), spans)]
+        words = fit(request.text, timed, len(audio) / SAMPLE_RATE)
+        return {"timing": "kokoro", "words": [w.model_dump() for w in words]}
 
     # --- loading ----------------------------------------------------------------------------------
 
@@ -222,13 +242,35 @@ def _fit(phonemes: str) -> list[str]:
     return [phonemes[:cut].strip(), *_fit(phonemes[cut:].strip())]
 
 
-def _trim(samples: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
-    """Cut the near-silence before the first and after the last loud sample."""
+def _word_spans(vocab: dict[str, int], phonemes: str, durations: Any, samples: int) -> list[tuple[int, int]]:
+    """Where each space-separated phoneme word of ``phonemes`` is said, in samples of the model's ``samples``
+    long output: ``durations`` are the model's predicted frames per token (a start token, the phonemes it
+    knows, an end token), and the audio is those frames laid end to end."""
+    frames = [int(d) for d in durations.reshape(-1).tolist()]
+    per_frame = samples / max(1, sum(frames))
+    spans, start, at, token = [], None, frames[0] if frames else 0, 1
+    for char in phonemes + " ":
+        if char == " ":
+            if start is not None:
+                spans.append((round(start * per_frame), round(at * per_frame)))
+            start = None
+        if char not in vocab or token >= len(frames) - 1:
+            continue
+        if char != " " and start is None:
+            start = at
+        at += frames[token]
+        token += 1
+    return spans
+
+
+def _trim(samples: np.ndarray, threshold_db: float = -40.0) -> tuple[np.ndarray, int]:
+    """Cut the near-silence before the first and after the last loud sample; also returns how many
+    samples were cut at the start."""
     peak = float(np.abs(samples).max()) if samples.size else 0.0
     if peak == 0.0:
-        return samples[:0]
+        return samples[:0], 0
     loud = np.flatnonzero(np.abs(samples) > peak * 10 ** (threshold_db / 20))
-    return samples[loud[0] : loud[-1] + 1].astype(np.float32)
+    return samples[loud[0] : loud[-1] + 1].astype(np.float32), int(loud[0])
 
 
 def _only(paths: Any, folder: Path) -> Path:

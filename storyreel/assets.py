@@ -148,7 +148,25 @@ def make(
     if critic is not None:
         spec["critic"] = critic.settings()
         return run.asset(kind, spec, relpath, lambda tmp: critic.best_of(generate, request, tmp), page, transition)
+    if kind == "narration":  # its word timings are kept with it: the backend's, else estimated from the audio
+        from storyreel.timings import narration_meta
+
+        def speak(tmp: Path) -> dict:
+            return narration_meta(generate(request, tmp), request.text, tmp)
+
+        return run.asset(kind, spec, relpath, speak, page, transition)
     return run.asset(kind, spec, relpath, lambda tmp: generate(request, tmp), page, transition)
+
+
+def narration_words(run: RunDir, path: Path, text: str) -> tuple[list, str]:
+    """The word timings of the narration asset at ``path`` (``storyreel.timings.Word`` list) and how they
+    were found (espeak, kokoro, estimate), from its manifest record; an asset recorded before timings were
+    kept gets the estimate from its audio."""
+    from storyreel.timings import page_words
+
+    where = run.relative(path)
+    record = next((r for r in run.manifest().values() if r.path == where), None)
+    return page_words(record.meta if record else None, text, path)
 
 
 def user_picture(run: RunDir, source: Path, width: int, height: int, relpath: str, page: int) -> Path:

@@ -1,4 +1,4 @@
-"""The command line: ``storyreel make``, ``show``, ``revise``, ``history``, ``config``, ``backends`` and more.
+"""The command line: ``storyreel make``, ``show``, ``book``, ``revise``, ``history``, ``config``, ``backends`` and more.
 
 Heavy libraries (prefect, torch, moviepy) are imported only inside the commands that need them, so
 ``storyreel --help`` starts fast. Errors a user can fix print one line and exit 2; Ctrl-C exits 130
@@ -67,7 +67,9 @@ JSON_KEYS = {
         "pages": "[{number, text}]",
         "assets": "{kind: count} of the assets in the manifest",
         "film": "path of film.mp4, or null when not made yet",
+        "book": "{epub, html}: paths of book.epub and book/index.html, each null when not made yet",
     },
+    "book": {"epub": "path of book.epub", "html": "path of book/index.html", "pages": "pages in the book"},
     "history": {
         "run_dir": "the run directory",
         "current": "the current plan version",
@@ -394,6 +396,8 @@ def make(
         out.print(f"film: {result.film}", markup=False)
     else:
         out.print(f"stopped after: {result.stage}")
+    if (Path(result.run_dir) / "book.epub").is_file():
+        out.print(f"book: {Path(result.run_dir) / 'book.epub'} (and book/index.html)", markup=False)
     out.print(f"run directory: {result.run_dir}", markup=False)
     if result.url:
         out.print(f"Prefect UI: {result.url}", markup=False)
@@ -430,6 +434,7 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
                 "pages": [{"number": p.number, "text": p.text} for p in plan.pages],
                 "assets": dict(sorted(kinds.items())),
                 "film": str(film.resolve()) if film.exists() else None,
+                "book": {k: str(p.resolve()) if p.exists() else None for k, p in _book_files(run).items()},
             }
         )
         return
@@ -442,6 +447,34 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
     out.print(
         f"film: {escape(str(film))}" if film.exists() else "film: not made yet (resume with storyreel make --run)"
     )
+    books = _book_files(run)
+    if books["epub"].exists():
+        out.print(f"book: {books['epub']}, {books['html']}", markup=False)
+    else:
+        out.print(f"book: not made yet (storyreel book {run})", markup=False)
+
+
+def _book_files(run: Path) -> dict[str, Path]:
+    return {"epub": run / "book.epub", "html": run / "book" / "index.html"}
+
+
+@app.command()
+def book(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: JsonOpt = False) -> None:
+    """Make the read-along book of a run (book.epub with narration that highlights each word, and book/index.html)
+    from the pictures and narration it has: nothing is generated, an unchanged book is reused."""
+    from storyreel.book import rebuild
+    from storyreel.plan import StoryPlan
+
+    try:
+        epub, html = rebuild(run)
+    except StoryreelError as exc:
+        _fail(str(exc))
+    pages = len(StoryPlan.load(run / "plan.json").pages)
+    if as_json:
+        _print_json({"epub": str(epub), "html": str(html), "pages": pages})
+        return
+    out.print(f"book: {epub} ({pages} pages, read aloud)", markup=False)
+    out.print(f"HTML book: {html}", markup=False)
 
 
 @app.command()

@@ -141,6 +141,11 @@ class RunSection(Section):
     gpu_slots: int = Field(1, ge=1, le=64, description="generations at once under gpu_limit when it is made: 1 per GPU")
 
 
+class BookSection(Section):
+    enabled: bool = Field(True, description="make the read-along book (book.epub, book/index.html) with the film")
+    language: str = Field("en", description="the book's language, a BCP 47 tag such as en, en-GB, fr")
+
+
 class Config(Section):
     profile: str = "preview"
     story: StorySection = Field(default_factory=StorySection)
@@ -152,6 +157,7 @@ class Config(Section):
     sfx: SfxSection = Field(default_factory=SfxSection)
     assemble: AssembleSection = Field(default_factory=AssembleSection)
     run: RunSection = Field(default_factory=RunSection)
+    book: BookSection = Field(default_factory=BookSection)
 
 
 # --- loading ----------------------------------------------------------------------------------

@@ -3,14 +3,21 @@
 Each page lasts its narration plus padding (at least ``min_page`` seconds); between two pages a short
 transition is interpolated from the last frame of one to the first of the next. Clips, subtitles, sound
 effects and music are all cut to these numbers, so picture, voice and subtitles cannot drift apart.
+Each page's word timings (``storyreel.timings``) are placed on it too: the captions (``to_srt``,
+``to_vtt``), the book's media overlays and its HTML read-along all take their times from here.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from storyreel.timings import Word, words_of
+
+MAX_CUE_CHARS = 84  # a caption of at most two lines of 42 characters, the usual subtitle limit
 
 
 class Span(NamedTuple):
@@ -38,6 +45,8 @@ class NarrationCue(_Record):
     start: float = Field(description="seconds from the film's start")
     end: float
     text: str
+    words: list[Word] = Field(default_factory=list, description="each word of text, in seconds from the film's start")
+    timing: str = Field("estimate", description="how the word times were found: espeak, kokoro or estimate")
 
 
 class Timeline(_Record):
@@ -94,6 +103,7 @@ def build_timeline(
     tail: float = 0.9,
     transition: float = 0.75,
     min_page: float = 3.0,
+    words: list[tuple[list[Word], str]] | None = None,
 ) -> Timeline:
     """Lay pages out from narration lengths.
 
@@ -104,6 +114,8 @@ def build_timeline(
         tail: seconds of picture after the narrator stops.
         transition: seconds of the interpolated transition between two pages (0: none).
         min_page: shortest page, in seconds.
+        words: per page, its word timings (seconds from the start of its narration) and how they were
+            found; None: estimated evenly over each page's narration by the words' lengths.
     """
     if not narration:
         raise ValueError("a timeline needs at least one page")
@@ -115,7 +127,12 @@ def build_timeline(
         frames = math.ceil(max(min_page, lead_in + spoken + tail) * fps)
         segments.append(Segment(kind="page", page=index, start_frame=frame, frames=frames))
         start = frame / fps + lead_in
-        cues.append(NarrationCue(page=index, start=start, end=start + spoken, text=text))
+        page_words, timing = words[index - 1] if words else (_even(text, spoken), "estimate")
+        placed = [
+            Word(text=w.text, start=round(start + w.start, 3), end=round(start + min(w.end, spoken), 3))
+            for w in page_words
+        ]
+        cues.append(NarrationCue(page=index, start=start, end=start + spoken, text=text, words=placed, timing=timing))
         frame += frames
         if index < len(narration) and transition_frames >= 2:
             segments.append(Segment(kind="transition", page=index, start_frame=frame, frames=transition_frames))
@@ -131,6 +148,13 @@ def keyframe_indices(num_frames: int, spacing: int) -> list[int]:
     return sorted({round(i * (num_frames - 1) / (count - 1)) for i in range(count)})
 
 
+def _even(text: str, spoken: float) -> list[Word]:
+    """Words shared out over ``spoken`` seconds by their lengths (when no timings are known)."""
+    from storyreel.timings import fit, spread
+
+    return fit(text, spread(words_of(text), [(0.0, spoken)]) if words_of(text) else [], spoken)
+
+
 def srt_time(seconds: float) -> str:
     ms = round(seconds * 1000)
     h, ms = divmod(ms, 3_600_000)
@@ -139,9 +163,55 @@ def srt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
 
+def vtt_time(seconds: float) -> str:
+    return srt_time(seconds).replace(",", ".")
+
+
+def caption_lines(cue: NarrationCue) -> list[list[Word]]:
+    """A page's words cut into captions: one per sentence, a sentence longer than ``MAX_CUE_CHARS`` cut
+    again at its commas, else between words, into parts of about equal length."""
+    sentences: list[list[Word]] = [[]]
+    for word in cue.words:
+        sentences[-1].append(word)
+        if re.search(r"[.!?…][\"'”’)\]]*$", word.text):
+            sentences.append([])
+    return [part for sentence in sentences if sentence for part in _cut(sentence)]
+
+
+def _cut(words: list[Word]) -> list[list[Word]]:
+    length = len(" ".join(w.text for w in words))
+    if length <= MAX_CUE_CHARS or len(words) < 2:
+        return [words]
+    middle, best, best_score = length / 2, 1, math.inf
+    for i in range(1, len(words)):  # the cut nearest the middle, a comma's counting as nearer
+        at = len(" ".join(w.text for w in words[:i]))
+        score = abs(at - middle) - (length / 4 if re.search(r"[,;:—–-]$", words[i - 1].text) else 0)
+        if score < best_score:
+            best, best_score = i, score
+    return _cut(words[:best]) + _cut(words[best:])
+
+
 def to_srt(timeline: Timeline) -> str:
-    """One subtitle cue per narrated page, timed to the narration."""
+    """Subtitles: a cue per sentence (a long sentence in parts, ``caption_lines``), from its first word's
+    start to its last word's end."""
     blocks = []
-    for i, cue in enumerate(timeline.narration, start=1):
-        blocks.append(f"{i}\n{srt_time(cue.start)} --> {srt_time(cue.end)}\n{cue.text}\n")
+    lines = [line for cue in timeline.narration for line in caption_lines(cue)]
+    for i, line in enumerate(lines, start=1):
+        text = " ".join(w.text for w in line)
+        blocks.append(f"{i}\n{srt_time(line[0].start)} --> {srt_time(line[-1].end)}\n{text}\n")
     return "\n".join(blocks)
+
+
+def to_vtt(timeline: Timeline) -> str:
+    """WebVTT captions: the cues of ``to_srt``, each word inside a cue preceded by its start time
+    (``<00:00:01.250>``), the karaoke-style timestamps players use to highlight the word being read."""
+    blocks = ["WEBVTT\n"]
+    lines = [(cue.page, line) for cue in timeline.narration for line in caption_lines(cue)]
+    for i, (page, line) in enumerate(lines, start=1):
+        text = " ".join((f"<{vtt_time(w.start)}>" if k else "") + _vtt_escape(w.text) for k, w in enumerate(line))
+        blocks.append(f"p{page:02d}-{i}\n{vtt_time(line[0].start)} --> {vtt_time(line[-1].end)}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -317,7 +317,8 @@ class Restored(BaseModel):
 
 def revert(run: Path, version: int, settings: list[str] | None = None) -> Restored:
     """Make version ``version`` the current one again: its plan, film, timeline and subtitles, byte for
-    byte (the film checked against its recorded sha256 once it is back in place). When its film is not intact
+    byte (the film checked against its recorded sha256 once it is back in place; its captions and book from
+    the cache). When its film is not intact
     on disk, the make-film flow rebuilds it from the asset cache (and regenerates only what is missing).
     Nothing is deleted: later versions stay, and ``history.json`` records the revert. The run's lock is held
     throughout, so a revision running meanwhile is refused, never mixed up with this.
@@ -356,6 +357,8 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
             copy_file(film, run / "film.mp4")
             intact = mark_film(run, version) == (expected or sha256_file(film))
         restored = Restored(version=version, film=str(run / "film.mp4") if intact else None, rebuilt=not intact)
+        if intact:
+            _restore_book(run)
         # 3. or rebuild it from the cache: only what is not cached is generated
         if not intact:
             from storyreel.flows.make_film import make_film
@@ -368,6 +371,24 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
         history.reverts.append(Revert(date=now(), version=version, rebuilt=not intact))
         save_history(run, history)
     return restored
+
+
+def _restore_book(run: Path) -> None:
+    """The restored version's captions and read-along book, from its timeline and the asset cache (nothing
+    is generated; a book whose pictures or voice are gone is left as it is, with a warning)."""
+    import logging
+
+    from storyreel.book import rebuild
+    from storyreel.config import saved_config
+    from storyreel.timeline import Timeline, to_vtt
+
+    timeline = Timeline.model_validate_json((run / "timeline.json").read_text(encoding="utf-8"))
+    write_bytes(run / "captions.vtt", to_vtt(timeline).encode("utf-8"))
+    if saved_config(run).book.enabled:
+        try:
+            rebuild(run)
+        except InputError as exc:
+            logging.getLogger("storyreel.versions").warning("the book was not restored: %s", exc)
 
 
 def describe(run: Path) -> tuple[History, int]:

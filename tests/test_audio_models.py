@@ -107,6 +107,21 @@ def test_kokoro_speaks_mono_24k_deterministically(tmp_path: Path, tiny_kokoro: P
     assert not np.array_equal(a, read_wav(tmp_path / "c")[0][: a.shape[0]])  # another voice
 
 
+def test_kokoro_word_timings_follow_its_phoneme_durations(tmp_path: Path, tiny_kokoro: Path) -> None:
+    from storyreel.timings import Word, words_of
+
+    text = 'The little dragon counted 42 stars. "Wow!" said Mia, and she smiled.'
+    said = kokoro(tiny_kokoro).speak(SpeechRequest(text=text, seed=1, speakers={"Mia": ""}), tmp_path / "a")
+    samples, rate = read_wav(tmp_path / "a")
+    words = [Word.model_validate(w) for w in said["words"]]
+    assert said["timing"] == "kokoro" and [w.text for w in words] == words_of(text)  # every word, in order
+    for before, after in zip(words, words[1:], strict=False):
+        assert before.start <= before.end <= after.start  # monotonic
+    assert words[0].start >= 0 and words[-1].end <= samples.shape[0] / rate  # inside the narration
+    pause = next(i for i, w in enumerate(words) if w.text == '"Wow!"')  # the pause between two lines
+    assert words[pause].start - words[pause - 1].end >= 0.3
+
+
 def test_kokoro_gives_characters_their_voices(tmp_path: Path, tiny_kokoro: Path) -> None:
     narrator = kokoro(tiny_kokoro)
     text = '"Who is it?" asked Pip.'

@@ -52,7 +52,7 @@ def test_short_help_and_completion():
     assert result.exit_code == 0 and "_STORYREEL_COMPLETE" in text and "complete" in text
 
 
-COMMANDS = ["make", "show", "backends", "config", "prepare", "revise", "history", "revert", "deploy", "serve"]
+COMMANDS = ["make", "show", "book", "backends", "config", "prepare", "revise", "history", "revert", "deploy", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

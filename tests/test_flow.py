@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,32 @@ def test_the_film_is_valid(film):
     assert srt.count("-->") == len(plan.pages) == PAGES
     assert all(page.text in srt for page in plan.pages)
     assert film.made > 10 and film.reused == 0
+
+
+def epubcheck() -> list[str] | None:
+    """The epubcheck command (Debian's is a jar run through binfmt; call it with java where that is off)."""
+    found = shutil.which("epubcheck")
+    if found is None:
+        return None
+    if Path(found).read_bytes()[:2] == b"PK":
+        return [shutil.which("java") or "java", "-jar", found]
+    return [found]
+
+
+def test_the_book_beside_the_film(film):
+    run = Path(film.run_dir)
+    assert (run / "book.epub").is_file() and (run / "book" / "index.html").is_file()
+    assert (run / "captions.vtt").read_text().startswith("WEBVTT")
+    timeline = Timeline.model_validate_json((run / "timeline.json").read_text())
+    assert all(cue.timing == "espeak" and cue.words for cue in timeline.narration)
+    for page in range(1, PAGES + 1):
+        assert (run / "book" / "audio" / f"p{page:02d}.wav").is_file()
+    command = epubcheck()
+    if command is None:
+        pytest.skip("epubcheck is not installed (apt-get install epubcheck)")
+    checked = subprocess.run([*command, str(run / "book.epub")], capture_output=True, text=True, check=False)
+    report = checked.stdout + checked.stderr
+    assert checked.returncode == 0 and "No errors or warnings detected" in report, report
 
 
 def test_a_rerun_redoes_nothing(film):

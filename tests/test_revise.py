@@ -343,7 +343,7 @@ def test_page_9_of_a_4_page_film_is_refused_and_the_run_is_unchanged(run: Path, 
 
 def test_revert_restores_an_earlier_film_byte_for_byte_without_generating(run: Path, calls, scripted):
     film_v1, plan_v1 = (run / "film.mp4").read_bytes(), (run / "plan.json").read_text()
-    srt_v1 = (run / "subtitles.srt").read_bytes()
+    srt_v1, book_v1 = (run / "subtitles.srt").read_bytes(), (run / "book.epub").read_bytes()
     answer = scripted([{"edits": [{"op": "text", "page": 1, "text": "Once, a small dragon could not sleep."}]}])
     revise_film(str(run), "a new first line", settings=[answer])
     film_v2 = (run / "film.mp4").read_bytes()
@@ -353,6 +353,7 @@ def test_revert_restores_an_earlier_film_byte_for_byte_without_generating(run: P
     assert not back.rebuilt and calls == []
     assert (run / "film.mp4").read_bytes() == film_v1 and (run / "subtitles.srt").read_bytes() == srt_v1
     assert StoryPlan.load(run / "plan.json") == StoryPlan.model_validate_json(plan_v1)
+    assert (run / "book.epub").read_bytes() == book_v1  # its book too, from the cache
     assert revert(run, 2).film and (run / "film.mp4").read_bytes() == film_v2 and calls == []
 
     # a kept film that is gone is rebuilt from the asset cache: nothing is generated, the bytes are the same

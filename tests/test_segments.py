@@ -114,9 +114,10 @@ def test_a_dialogue_edit_on_page_3_redoes_its_voice_its_segment_one_stem_the_mix
     assert result.changed
     # the backends called: page 3's voice and segment, then the film; no picture, clip, music or sound
     assert by_kind(calls) == {"narration": ["p03"], "segment": ["p03"], "assemble": ["films"]}
-    # the assets made: those, the narration stem and the mix; the music and sound stems are reused
+    # the assets made: those, the narration stem and the mix, and the book (page 3 anew); the music and sound
+    # stems are reused
     made = sorted(r.kind for key, r in RunDir(run).manifest().items() if key not in before)
-    assert made == ["film", "mix", "narration", "segment", "stem-narration"]
+    assert made == ["book", "book-html", "film", "mix", "narration", "segment", "stem-narration"]
     assert Timeline.model_validate_json((run / "timeline.json").read_text()) != timeline  # its text changed
     assert frame_count(run / "film.mp4") == timeline.total_frames  # and not its length
 
