@@ -7,13 +7,12 @@ import hashlib
 import json
 import re
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from storyreel import make_film, registry
+from storyreel import make_film
 from storyreel.agents.art_director import build_plan
 from storyreel.agents.llm import ScriptedChatModel
 from storyreel.agents.offline.direction import style_bible_for
@@ -40,11 +39,10 @@ from storyreel.plan import Brief, Direction, StoryDraft, StoryPlan
 from storyreel.timeline import Timeline
 from storyreel.versions import load_history, revert
 
-from .conftest import story_answers  # noqa: TID252
+from .conftest import by_kind, story_answers  # noqa: TID252
 
 PAGES = 4  # Pip is on every page, Olo on pages 2 and 4
 OFFLINE = "llm.model=offline"  # the base-model path: requests are read by rules, the model is never loaded
-METHODS = {"generate", "keyframes", "interpolate", "speak", "compose", "make", "assemble"}
 
 
 def plan_of(pages: int = PAGES) -> StoryPlan:
@@ -173,44 +171,6 @@ def test_pages_added_removed_and_moved_keep_their_seeds_music_and_pictures():
 
 
 # --- revisions of a real film ------------------------------------------------------------------------
-
-
-class Counted:
-    """A backend whose generations are recorded as (kind, page folder or transition)."""
-
-    def __init__(self, inner, kind: str, calls: list[tuple[str, str]]):
-        self._inner, self._kind, self._calls = inner, kind, calls
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._inner, name)
-        if name not in METHODS or not callable(attr):
-            return attr
-
-        def call(request, out):
-            result = attr(request, out)  # a call that raises (an unsupported sound cue) makes nothing: not counted
-            out = Path(out)
-            where = re.search(r"t\d\d-\d\d", out.name) if out.parent.name == "transitions" else None
-            self._calls.append((self._kind, where.group() if where else out.parent.name))
-            return result
-
-        return call
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    real = registry.instance
-    found: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        registry, "instance", lambda kind, name, options=None: Counted(real(kind, name, options), kind, found)
-    )
-    return found
-
-
-def by_kind(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
-    kinds: dict[str, list[str]] = defaultdict(list)
-    for kind, where in calls:
-        kinds[kind].append(where)
-    return {k: sorted(v) for k, v in kinds.items()}
 
 
 def snapshot(run: Path) -> dict[str, str]:

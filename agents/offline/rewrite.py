@@ -32,7 +32,7 @@ REWRITE_EXAMPLES = """Book: The fox who lost her red scarf
 Hero: Fern
 Page 2: One windy morning, the wind pulled the scarf away over the hills.
 Change: have Fern say "come back" to the wind
-New page 2: One windy morning, the wind pulled the scarf away over the hills. "Come back!" Fern called to the wind.
+New page 2: One windy morning, the wind pulled the scarf away over the hills. "Come back, wind!" Fern called.
 
 Book: A little bear who could not sleep
 Hero: Little Bear
@@ -44,13 +44,31 @@ Book: The frog who wanted to fly
 Hero: Frog
 Page 4: Frog jumped from the lily pad and landed with a splash.
 Change: a duck called Dot says hello to Frog
-New page 4: Frog jumped from the lily pad and landed with a splash. A duck called Dot swam up and said, "Hello, Frog!"
+New page 4: Frog jumped from the lily pad and landed with a splash. "Hello, Frog!" said a duck called Dot.
 
 Book: The frog who wanted to fly
 Hero: Frog
 Page 3: Frog hopped along the bank of the pond.
-Change: have Frog say hello to a duck
-New page 3: Frog hopped along the bank of the pond. "Hello, duck!" said Frog, and a little duck waved back.
+Change: have the frog say hello to a duck
+New page 3: Frog hopped along the bank of the pond. "Hello, duck!" said Frog, and the little duck waved back.
+
+Book: A girl who wanted to see the sea
+Hero: Mia
+Page 2: Mia walked down the long road to the beach.
+Change: on page 2, have Mia say good morning to a crab
+New page 2: Mia walked down the long road to the beach. "Good morning, crab!" said Mia to a red crab on the sand.
+
+Book: The frog who wanted to fly
+Hero: Frog
+Page 1: Frog sat on his lily pad and watched the birds fly over the pond.
+Change: add a page after page 1 where the frog meets a duck called Dot
+New page 2: One day a duck called Dot landed next to Frog. "I can teach you to fly," said Dot.
+
+Book: A little bear who could not sleep
+Hero: Little Bear
+Page 2: Little Bear counted the stars, one by one.
+Change: add a page after page 2 where the bear finds a lost kitten
+New page 3: Under a bush, Little Bear found a lost kitten, and he carried her home.
 
 Book: The frog who wanted to fly
 Hero: Frog
@@ -87,6 +105,7 @@ class PageAsk:
     newcomers: list[Character] = field(default_factory=list)
     named: list[Character] = field(default_factory=list)  # characters of the plan the clause names
     words: list[str] = field(default_factory=list)  # words the new text must hold (what someone says)
+    said: str = ""  # what someone is to say, as the request gives it ("hello", "I am not afraid!")
     measure: str = ""  # "shorter" or "longer"
 
 
@@ -152,6 +171,7 @@ def read_page_ask(clause: str, pages: list[int], plan: StoryPlan) -> PageAsk | N
         first = next((w for w in re.findall(r"[A-Za-z']+", said) if w.lower() not in ("that", "to", "the", "a")), "")
         if first and (spoken or len(said.split()) <= 3):
             ask.words = [first]
+            ask.said = said.strip()
     ask.measure = "shorter" if _SHORTER.search(clause) else "longer" if _LONGER.search(clause) else ""
     return ask
 
@@ -234,14 +254,19 @@ def rewrite_prompt(plan: StoryPlan, ask: PageAsk, number: int | None) -> tuple[s
     lines = "".join(f"Page {p.number}: {p.text}\n" for p in earlier)
     keep = page.text if _ADDING.search(ask.clause) and not ask.measure and (ask.newcomers or ask.words) else ""
     prompt = f"{head}{lines}Page {number}: {page.text}\nChange: {ask.clause}\nNew page {number}:"
-    if keep and _SAY.search(ask.clause):
-        keep += ' "'  # someone says something: the model goes on from the opening quotation mark
+    if keep and ask.said:
+        # someone says something: the page goes on with the words the request gives, and the model from there
+        keep += f' "{ask.said[:1].upper()}{ask.said[1:].rstrip(".!?,")}'
+    elif keep and _SAY.search(ask.clause):
+        keep += ' "'  # someone says something the request does not quote: the model goes on from the quotation mark
     return (f"{prompt} {keep}" if keep else prompt), keep
 
 
 def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: int | None, tries: int) -> str:
-    """The model's new text for page ``number`` (None: the new page of ``ask``), checked; an InputError
-    after ``tries`` tries that all fall short (it says why the last one did)."""
+    """The model's new text for page ``number`` (None: the new page of ``ask``), checked. When ``tries``
+    tries all fall short and the request asks for a line (someone says something, someone new comes), the
+    page gets that line in the request's own words (``composed_text``, said in the progress); otherwise an
+    InputError that says why the last try fell short."""
     prompt, keep = rewrite_prompt(plan, ask, number)
     old = plan.pages[number - 1].text if number else ""
     near = plan.pages[(number or ask.after or 1) - 1]  # the page, or the one a new page follows
@@ -253,18 +278,161 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
         # a continuation may start on a new line: stop at the next example's lines, not at the first newline
         raw = llm.invoke(prompt, stop=["\nPage", "\nBook", "\nChange", "\nNew page", "\nHero"], seed=seed)
         written = clean_text(raw)
-        text = (keep + written if keep.endswith('"') else f"{keep} {written}") if keep else written
+        text = joined(keep, raw, written)
         if text.count('"') % 2:  # an unclosed quotation: keep what was closed
             text = text[: text.rfind('"')].strip()
         why = problem_with(text, written, old, ask, cast)
         if not why:
             return text
         why = f"“{written[:80]}”: {why}" if written else why
+    composed = composed_text(plan, ask, number)
+    if composed and not problem_with(composed, composed[len(old) :], old, ask, cast):
+        from storyreel import progress
+
+        progress.note(
+            f"{where}: the offline model's {tries} tries fell short (the last: {why}); the page gets the line "
+            f"the request asks for, in its own words: {composed[len(old) :].strip()}"
+        )
+        return composed
     raise InputError(
         f"{where}: the offline model wrote no text that does what {ask.clause!r} asks in {tries} tries (the last: "
         f'{why}); nothing was changed. Try other words, quote the new text (page 2 should say "…"), or use a '
         "chat model (llm.model=ollama:… or openai:…)"
     )
+
+
+def joined(keep: str, raw: str, written: str) -> str:
+    """The text the page starts with and the model's continuation of it, spaced as the model wrote it."""
+    if not keep:
+        return written
+    if keep.endswith('"') or raw[:1] in tuple(",.!?;:'\"") or not written:
+        return (keep + written).strip()
+    return f"{keep} {written}"
+
+
+# --- the line in the request's own words ------------------------------------------------------------
+
+IRREGULAR_PAST = {
+    "meet": "met", "find": "found", "see": "saw", "say": "said", "go": "went", "come": "came", "get": "got",
+    "give": "gave", "take": "took", "make": "made", "have": "had", "run": "ran", "fly": "flew", "swim": "swam",
+    "sing": "sang", "eat": "ate", "bring": "brought", "catch": "caught", "tell": "told", "build": "built",
+    "fall": "fell", "hold": "held", "keep": "kept", "leave": "left", "lose": "lost", "ride": "rode",
+    "sit": "sat", "sleep": "slept", "think": "thought", "throw": "threw", "win": "won", "write": "wrote",
+    "become": "became", "begin": "began", "draw": "drew", "drink": "drank", "dig": "dug", "hide": "hid",
+    "know": "knew", "spin": "spun", "teach": "taught", "wake": "woke", "wear": "wore", "is": "was", "are": "were",
+}  # fmt: skip
+_THIRD_PERSON = {"meets": "meet", "finds": "find", "sees": "see", "says": "say", "goes": "go", "has": "have",
+                 "flies": "fly", "catches": "catch", "teaches": "teach"}  # fmt: skip
+
+
+def past_tense(verb: str) -> str:
+    """The simple past of a verb as a request writes it ("meets", "meet" -> "met"; "visits" -> "visited")."""
+    word = verb.lower()
+    base = _THIRD_PERSON.get(word)
+    if base is None:
+        if word.endswith("ies") and len(word) > 4:
+            base = word[:-3] + "y"
+        elif re.search(r"(?:s|x|z|ch|sh)es$", word):
+            base = word[:-2]
+        elif word.endswith("s") and not word.endswith("ss"):
+            base = word[:-1]
+        else:
+            base = word
+    if base in IRREGULAR_PAST:
+        return IRREGULAR_PAST[base]
+    if base.endswith("e"):
+        return base + "d"
+    if re.search(r"[^aeiou]y$", base):
+        return base[:-1] + "ied"
+    if re.fullmatch(r"[^aeiou]*[aeiou][bdgmnpt]", base):  # hug -> hugged, stop -> stopped
+        return base + base[-1] + "ed"
+    return base + "ed"
+
+
+def composed_text(plan: StoryPlan, ask: PageAsk, number: int | None) -> str:
+    """The page's text with the line the request asks for, in the request's own words: "have the fox say
+    hello to an owl" -> the old text and '"Hello, Owl," said Fox.'; "... where the fox meets a little mouse
+    called Bo" -> "Fox met a little mouse called Bo." Empty when the request asks for more than a line of its
+    own words (shorter, sadder, an ending) or its words do not make one."""
+    if ask.measure:
+        return ""
+    old = plan.pages[number - 1].text if number else ""
+    if ask.said:
+        line = _spoken_line(plan, ask, number)
+    elif ask.newcomers or ask.after is not None:
+        line = _event_line(plan, ask)
+    else:
+        line = ""
+    return f"{old} {line}".strip() if line else ""
+
+
+def _who(text: str, plan: StoryPlan, ask: PageAsk) -> Character | None:
+    """The first character ``text`` names: a new one, or one of the plan's."""
+    new_species = {c.species for c in ask.newcomers}
+    found = [(m.start(), c) for c in ask.newcomers if (m := _mention(text, c, True))]
+    found += [(m.start(), c) for c in plan.characters if (m := _mention(text, c, c.species not in new_species))]
+    return min(found, key=lambda f: f[0])[1] if found else None
+
+
+def _mention(text: str, character: Character, by_species: bool) -> re.Match | None:
+    species = by_species and character.species not in ("creature", "")
+    words = [re.escape(character.name)] + ([re.escape(character.species)] if species else [])
+    return re.search(rf"\b(?:{'|'.join(words)})s?\b", text, re.I)
+
+
+def _spoken_line(plan: StoryPlan, ask: PageAsk, number: int | None) -> str:
+    """'"Hello, Owl," said Fox.': who speaks is who the request names before its "say" (else the page's first
+    character), to whom the one it names after "to"."""
+    said = _SAY.search(ask.clause)
+    if said is None:
+        return ""
+    speaker = _who(ask.clause[: said.start()], plan, ask)
+    if speaker is None:
+        page = plan.pages[(number or ask.after or 1) - 1]
+        speaker = plan.character(page.characters[0]) if page.characters else None
+    if speaker is None:
+        return ""
+    to = re.search(r"\bto\s+(.+)$", ask.clause[said.start(1) :])
+    listener = _who(to.group(1), plan, ask) if to else None
+    body = ask.said.rstrip(".!?,")
+    body = body[:1].upper() + body[1:]
+    end = ask.said[-1] if ask.said[-1] in "!?" else ","
+    words = f"{body}, {listener.name}{end}" if listener and listener is not speaker else f"{body}{end}"
+    return f'"{words}" said {speaker.name}.'
+
+
+_EVENT = re.compile(r"\b(?:where|in\s+which|when|that|about\s+how)\s+(?P<event>.+)$", re.I)
+
+
+def _event_line(plan: StoryPlan, ask: PageAsk) -> str:
+    """'Fox met a little mouse called Bo.': what the request says happens, as a sentence of the book (who
+    does it by their name, the verb in the past)."""
+    clause = re.sub(r"^(?:on|in|for)\s+page\s+\d+\s*,?\s*|\bpage\s+\d+\s*[:,]\s*", "", ask.clause, flags=re.I)
+    if ask.after is not None:
+        m = _EVENT.search(clause)
+        if m is None:
+            return ""
+        event = m.group("event")
+    else:
+        event = re.sub(r"^(?:have|let|make)\s+", "", clause, flags=re.I)
+    event = event.strip().rstrip(".!")
+    subject = _who(event, plan, ask)
+    if subject is None:
+        return ""
+    m = _mention(event, subject, subject in ask.newcomers or subject.species not in {c.species for c in ask.newcomers})
+    head = event[: m.start()]
+    if head and not re.fullmatch(r"(?:the|a|an|little|small|big|\s)+", head, re.I):
+        return ""  # the event does not start with who does it
+    rest = event[m.end() :]
+    called = re.match(r"(?:,?\s+(?:called|named)\s+[A-Z][\w'-]*)", rest)
+    name = subject.name
+    if called:  # "a little mouse called Bo": its name says who it is
+        rest = rest[called.end() :]
+    verb = re.match(r"\s+([a-z]+)\b", rest)
+    if verb is None:
+        return ""
+    rest = rest[verb.end() :]
+    return f"{name} {past_tense(verb.group(1))}{rest}."
 
 
 def clean_text(raw: str) -> str:
