@@ -270,6 +270,40 @@ def test_a_line_the_model_never_writes_is_composed_from_the_requests_own_words()
     assert added.pages[1].text == "Pip met a little mouse called Bo." and added.pages[1].characters[-1] == "Bo"
 
 
+def test_a_new_character_is_shown_on_every_page_that_names_them_on_both_paths():
+    plan = plan_of()
+    watching = plan.pages[4].model_copy(update={"text": "Far away, a little mouse was watching."})
+    plan = plan.model_copy(update={"pages": [*plan.pages[:4], watching, plan.pages[5]]})
+    chat = ScriptedChatModel.from_answers(
+        [
+            {
+                "edits": [
+                    {"op": "add_character", "name": "Bo", "look": "a tiny grey mouse", "species": "mouse"},
+                    {"op": "add_page", "after": 2, "text": MEETS, "characters": ["Pip", "Bo"]},
+                    {"op": "text", "page": 4, "text": "Pip and Bo walked on together."},
+                ]
+            }
+        ]
+    )
+    offline = writing(MEETS)
+    request = "add a page after page 2 where Pip meets a mouse called Bo"
+    # the new page 3, and old page 5 (now 6), whose text speaks of a mouse; with the chat model, also old page 4
+    # (now 5), whose new text names Bo
+    expected = [
+        (chat, {3: ["Pip", "Bo"], 5: ["Pip", "Olo", "Bo"], 6: ["Pip", "Bo"]}),
+        (offline, {3: ["Pip", "Olo", "Bo"], 6: ["Pip", "Bo"]}),  # the new page shows who page 2 showed, and Bo
+    ]
+    for model, pages in expected:
+        revised = apply_edits(plan, understand_request(model, request, plan, SETTINGS).edits)
+        assert {p.number: p.characters for p in revised.pages if "Bo" in p.characters} == pages
+    # a page that speaks of an owl is not Hoo's when there already is an owl (Olo): by name only
+    hoo = ScriptedChatModel.from_answers(
+        [{"edits": [{"op": "add_character", "name": "Hoo", "look": "a small brown owl", "species": "owl"}]}]
+    )
+    revised = apply_edits(plan, understand_request(hoo, "add an owl called Hoo", plan, SETTINGS).edits)
+    assert all("Hoo" not in p.characters for p in revised.pages)
+
+
 def test_what_names_no_page_is_refused_with_examples_and_the_model_is_not_loaded():
     with pytest.raises(
         InputError, match=r"could not understand 'sing it like a pirate'.*make the dragon green.*on page 2"
