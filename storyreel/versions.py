@@ -259,8 +259,10 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
     restored = Restored(version=version, film=str(run / "film.mp4") if intact else None, rebuilt=not intact)
     # 3. or rebuild it from the cache: only what is not cached is generated
     if not intact:
+        from storyreel import progress
         from storyreel.flows.make_film import make_film
 
+        progress.note(f"v{version}'s film is not kept intact: rebuilding it from the asset cache")
         result = make_film(run=str(run), settings=settings or [])
         sha = keep_film(run, version) if result.film else None
         restored = restored.model_copy(update={"film": result.film, "made": result.made, "reused": result.reused})

@@ -415,6 +415,37 @@ def test_cli_errors_are_one_clear_line(base_run: Path, args: list[str], message:
     assert snapshot(base_run) == before
 
 
+def test_cli_refuses_what_the_plan_alone_can_judge_before_prefect_starts(base_run: Path, monkeypatch, scripted):
+    import storyreel.flows.revise as revise_module
+
+    def not_started(*args, **kwargs):
+        raise AssertionError("the revise flow started for a request the plan alone refuses")
+
+    monkeypatch.setattr(revise_module, "revise_film", not_started)
+    before = snapshot(base_run)
+    refused = [
+        ("make the owl blue, and sing it like a pirate", OFFLINE, "could not understand 'sing it like a pirate'"),
+        ("On page 9, have Pip say hello to an owl", OFFLINE, "page 9 does not exist"),
+        ("make page 9 snowy", scripted([]), "page 9 does not exist"),  # any model: the page is not there
+    ]
+    for request, model, message in refused:
+        result = runner.invoke(app, ["revise", str(base_run), request, "--set", model])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert "Prefect" not in result.output and "Traceback" not in result.output
+    assert snapshot(base_run) == before
+
+
+def test_cli_revert_that_rebuilds_a_film_shows_its_progress(run: Path, scripted):
+    answer = scripted([{"edits": [{"op": "text", "page": 1, "text": "Once, a small dragon could not sleep."}]}])
+    revise_film(str(run), "a new first line", settings=[answer])
+    (run / "film.v1.mp4").unlink()
+    result = runner.invoke(app, ["revert", str(run), "1"])
+    assert result.exit_code == 0, result.output
+    assert "v1's film is not kept intact: rebuilding it from the asset cache" in result.output
+    assert re.search(r"\d\d:\d\d:\d\d \w+ \d+/\d+", result.output), result.output  # the rebuild's progress
+    assert "restored v1 (rebuilt from the cache: made 0" in result.output
+
+
 # --- kinds of change on a real film: the cost of each, and the dry run ----------------------------------
 
 

@@ -23,7 +23,7 @@ from langchain_core.language_models import BaseLanguageModel
 
 from storyreel.agents.offline.rules import added_after, checked, not_understood, page_refs, read_by_rules
 from storyreel.agents.offline.writer import hero_from_prompt
-from storyreel.edits import AddCharacterEdit, AddPageEdit, CastEdit, Edit, Revision, TextEdit, check_edits
+from storyreel.edits import AddCharacterEdit, AddPageEdit, CastEdit, Edit, Revision, TextEdit
 from storyreel.errors import InputError
 from storyreel.plan import Character, StoryPlan
 from storyreel.vocab import SPECIES
@@ -122,21 +122,27 @@ def understand(load: Callable[[], BaseLanguageModel], request: str, plan: StoryP
             examples), the edits do not fit the plan, or the model wrote nothing usable in ``tries`` tries;
             nothing is changed.
     """
-    edits, unknown = read_by_rules(request, plan)
-    if not unknown:
-        return checked(plan, edits)
-    asks = [read_page_ask(clause, pages, plan) for clause, pages in unknown]
-    refused = [clause for (clause, _), ask in zip(unknown, asks, strict=True) if ask is None]
-    if refused:
-        raise not_understood(refused)
-    problems = check_edits(plan, edits)
-    if problems:  # refused before the model is loaded
-        raise InputError("; ".join(problems) + "; nothing was changed")
+    edits, asks = judge(request, plan)
+    if not asks:
+        return Revision(edits=edits)
     model = load()
     cast = {c.name for c in plan.characters}
     for ask in asks:
         edits += carry_out(model, plan, ask, cast, tries)
     return checked(plan, edits)
+
+
+def judge(request: str, plan: StoryPlan) -> tuple[list[Edit], list[PageAsk]]:
+    """What can be known of a request without the model: the rules' edits (checked against the plan) and
+    the clauses the model is to write; an InputError for a clause that names no page, character or ending
+    and that no rule knows, or for edits that do not fit the plan. Fast: nothing is loaded."""
+    edits, unknown = read_by_rules(request, plan)
+    asks = [read_page_ask(clause, pages, plan) for clause, pages in unknown]
+    refused = [clause for (clause, _), ask in zip(unknown, asks, strict=True) if ask is None]
+    if refused:
+        raise not_understood(refused)
+    checked(plan, edits)  # refused before the model is loaded
+    return edits, [ask for ask in asks if ask is not None]
 
 
 def read_page_ask(clause: str, pages: list[int], plan: StoryPlan) -> PageAsk | None:
