@@ -283,11 +283,11 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
         seed = plan.brief.seed * 1000 + 700 + (number or 50 + (ask.after or 0)) * 10 + attempt
         # a continuation may start on a new line: stop at the next example's lines, not at the first newline
         raw = llm.invoke(prompt, stop=["\nPage", "\nBook", "\nChange", "\nNew page", "\nHero"], seed=seed)
-        written = clean_text(raw)
+        written = clean_text(raw, in_quote=keep.endswith('"') or keep.count('"') % 2 == 1)
         text = joined(keep, raw, written)
         if text.count('"') % 2:  # an unclosed quotation: keep what was closed
             text = text[: text.rfind('"')].strip()
-        why = problem_with(text, written, old, ask, cast)
+        why = problem_with(text, text[len(old) :] if keep else written, old, ask, cast)  # what the page gains
         if not why:
             return text
         why = f"“{written[:80]}”: {why}" if written else why
@@ -441,10 +441,21 @@ def _event_line(plan: StoryPlan, ask: PageAsk) -> str:
     return f"{name} {past_tense(verb.group(1))}{rest}."
 
 
-def clean_text(raw: str) -> str:
-    """The first one to three sentences of a continuation, quotations kept whole; nothing of a next page."""
+# a line of dialogue, from inside its quotation: up to where it closes, and who said it ("said Pip.", "Pip called.")
+_LINE = re.compile(
+    r'[^"”]*["”](?:,?\s*(?:(?:the\s+)?[A-Za-z][\w\']*(?:\s+[A-Z][\w\']*)?\s+)?'
+    r'(?:said|says|asked|called|cried|whispered|shouted|replied|sang)\b[^.!?"”]*[.!?])?'
+)
+
+
+def clean_text(raw: str, in_quote: bool = False) -> str:
+    """The first one to three sentences of a continuation, quotations kept whole; nothing of a next page.
+    ``in_quote``: the continuation starts inside a quotation (someone's line): it ends where the quotation
+    closes, with the "said Pip" after it, so that a line of dialogue adds that line and no more."""
     text = re.split(r"\n|\b(?:New page|Page|Book|Change|Hero)\b\s*\d*:", raw.lstrip())[0]
     text = " ".join(text.split())
+    if in_quote and (line := _LINE.match(text)):
+        return line.group(0).strip()
     sentences = re.findall(r'[^.!?]*[.!?]+["”]?(?:\s+(?:said|asked|called|cried|whispered)\s+[^.!?]+[.!?])?', text)
     text = " ".join(s.strip() for s in sentences[:3]) if sentences else text
     return text
