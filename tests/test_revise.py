@@ -218,6 +218,7 @@ def test_a_narration_edit_redoes_its_page_and_what_its_new_length_needs(run: Pat
     assert kinds["keyframes"] == ["p03"]  # a longer page: its keyframes sit at other frames
     assert "p03" in kinds["interpolation"] and set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
     assert set(kinds["sfx"]) == {"p03"} and kinds["music"] == ["music"] and kinds["assemble"] == ["films"]
+    assert "p03" in kinds["segment"] and set(kinds["segment"]) <= {"p03", "t02-03", "t03-04"}  # re-encoded: page 3's
     assert {p.where for p in result.pages if p.redone} <= {"page 3", "transition 2-3", "transition 3-4", "whole film"}
     assert result.made + result.reused == sum(len(p.redone) + len(p.reused) for p in result.pages)
 
@@ -257,6 +258,7 @@ def test_a_look_edit_redoes_exactly_the_pages_that_show_the_character(run: Path,
     assert kinds["image"] == ["p02", "p04"] and kinds["keyframes"] == ["p02", "p04"]
     clips = set(kinds["interpolation"])
     assert {"p02", "p04"} <= clips <= {"p02", "p04", "t01-02", "t02-03", "t03-04"}
+    assert {"p02", "p04"} <= set(kinds["segment"]) <= clips  # a segment is re-encoded where its clip was redone
     assert not {"narration", "music", "sfx"} & set(kinds) and kinds["assemble"] == ["films"]
     assert {p.where: p.redone for p in result.pages}["page 1"] == []
     plan = StoryPlan.load(run / "plan.json")
@@ -269,6 +271,7 @@ def test_a_style_edit_redoes_every_illustration_and_no_sound(run: Path, calls, s
     result = revise_film(str(run), "crayons!", settings=[scripted([{"edits": [{"op": "style", "style": style}]}])])
     kinds = by_kind(calls)
     assert kinds["image"] == ["p01", "p02", "p03", "p04"]
+    assert {"p01", "p02", "p03", "p04"} <= set(kinds["segment"])
     assert not {"narration", "music", "sfx"} & set(kinds)
     assert result.changes[0].startswith("style: “soft watercolor, warm light” → “bold crayon")
     plan = StoryPlan.load(run / "plan.json")
@@ -457,6 +460,7 @@ def test_a_dialogue_edit_on_page_3_redoes_page_3s_narration_and_what_depends_on_
     assert kinds["narration"] == ["p03"] and "image" not in kinds and kinds["music"] == ["music"]
     assert set(kinds["keyframes"]) <= {"p03"} and set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
     assert set(kinds.get("sfx", [])) <= {"p03"} and kinds["assemble"] == ["films"]
+    assert "p03" in kinds["segment"] and set(kinds["segment"]) <= {"p03", "t02-03", "t03-04"}
     assert {p.where for p in result.pages if p.redone} <= {"page 3", "transition 2-3", "transition 3-4", "whole film"}
 
 
@@ -470,6 +474,7 @@ def test_a_new_character_on_one_page_redoes_that_pages_picture_only(run: Path, c
     kinds = by_kind(calls)
     assert kinds["image"] == ["p03"] and kinds["narration"] == ["p03"] and kinds["keyframes"] == ["p03"]
     assert set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
+    assert "p03" in kinds["segment"] and set(kinds["segment"]) <= {"p03", "t02-03", "t03-04"}
     assert "Bo: new character: “a tiny grey mouse with a red scarf”" in result.changes
     plan = StoryPlan.load(run / "plan.json")
     assert "a tiny grey mouse with a red scarf" in illustration_prompt(plan, plan.pages[2])
