@@ -71,26 +71,6 @@ def understand_request(model: AgentModel, request: str, plan: StoryPlan, setting
     return revision.model_copy(update={"edits": shown_where_named(plan, revision.edits)})
 
 
-def judge_request(model: AgentModel, request: str, plan: StoryPlan) -> None:
-    """Refuse, at once, what ``understand_request`` would refuse before it asks a model anything: a page the
-    film does not have, and with the offline model a clause that no rule and no page rewrite can take, or
-    rule edits that do not fit the plan. Nothing is loaded; a request that passes may still be refused by
-    the model's answer.
-
-    Raises:
-        InputError: the one-line refusal; nothing is changed.
-    """
-    from storyreel.agents.offline import OfflineModel
-    from storyreel.agents.offline.rewrite import judge
-
-    request = normalize_request(request, len(plan.pages))
-    if not request:
-        return
-    check_page_numbers(request, plan)
-    if isinstance(model, OfflineModel):
-        judge(request, plan)
-
-
 def shown_where_named(plan: StoryPlan, edits: list[Edit]) -> list[Edit]:
     """The edits, with every character they introduce shown on each page whose text (as revised) names it:
     by name, or by species when no other character has it ("the owl"). A chat model's answer and the

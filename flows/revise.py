@@ -73,22 +73,6 @@ def understand(request: str, plan: StoryPlan, config: Config) -> Revision:
     return understand_request(agent_model(config.llm), request, plan, config.llm)
 
 
-def judge_request(run_dir: str, request: str, settings: list[str] | None = None) -> None:
-    """Refuse, before Prefect starts or a model loads, a request that can be judged from the run's plan
-    alone (``storyreel.agents.reviser.judge_request``): a page the film does not have; offline, what no rule
-    or page rewrite takes. The CLI calls it first; the flow judges the same again.
-
-    Raises:
-        InputError: the one-line refusal; nothing is read but the plan and the config, nothing is written.
-    """
-    from storyreel.agents.providers import agent_model
-    from storyreel.agents.reviser import judge_request as judge
-
-    run = Path(run_dir).resolve()
-    config = saved_config(run, settings)
-    judge(agent_model(config.llm), request, current_plan(run))
-
-
 def copy_page_images(run: Path, pictures: dict[int, str], pages: int) -> dict[int, str]:
     """Copy the user's pictures into the run (``inputs/pNN-<sha8>-<name>``), so that the run keeps them
     whatever becomes of the originals; returns page -> the copy's path."""

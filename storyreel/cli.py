@@ -491,14 +491,18 @@ def revise(
         _fail(str(exc))
     if not request.strip() and not page_images:
         _fail(f'the request is empty: say what to change, e.g. storyreel revise {run} "make the dragon green"')
-    _quiet_libraries(verbose)
-    from storyreel import progress
-    from storyreel.flows.revise import describe_kinds, judge_request, revise_film
+    from storyreel.agents.offline.rewrite import judge_request
+    from storyreel.config import saved_config
+    from storyreel.versions import current_plan
 
-    try:  # what can be refused from the plan alone is refused before Prefect starts (seconds, not half a minute)
-        judge_request(str(run), request, sets or [])
+    try:  # what the plan alone can refuse is refused before Prefect (or langchain) is even imported
+        judge_request(request, current_plan(run), saved_config(run, sets or []).llm.model)
     except StoryreelError as exc:
         _fail(str(exc))
+    _quiet_libraries(verbose)
+    from storyreel import progress
+    from storyreel.flows.revise import describe_kinds, revise_film
+
     _mute_prefect_console(verbose)
     reporter = _reporter()
     previous = progress.use(reporter)

@@ -18,15 +18,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseLanguageModel
-
-from storyreel.agents.offline.rules import added_after, checked, not_understood, page_refs, read_by_rules
-from storyreel.agents.offline.writer import hero_from_prompt
+from storyreel.agents.offline.cast import cast_from_prompt
+from storyreel.agents.offline.rules import (
+    added_after,
+    check_page_numbers,
+    checked,
+    normalize_request,
+    not_understood,
+    page_refs,
+    read_by_rules,
+)
 from storyreel.edits import AddCharacterEdit, AddPageEdit, CastEdit, Edit, Revision, TextEdit
 from storyreel.errors import InputError
 from storyreel.plan import Character, StoryPlan
 from storyreel.vocab import SPECIES
+
+if TYPE_CHECKING:  # the request is judged without langchain (``judge_request``: before Prefect starts, in a second)
+    from langchain_core.language_models import BaseLanguageModel
 
 REWRITE_EXAMPLES = """Book: The fox who lost her red scarf
 Hero: Fern
@@ -132,6 +142,23 @@ def understand(load: Callable[[], BaseLanguageModel], request: str, plan: StoryP
     return checked(plan, edits)
 
 
+def judge_request(request: str, plan: StoryPlan, llm_model: str) -> None:
+    """Refuse, at once, what a revision would refuse before any model is asked: a page the film does not
+    have (whatever the model), and with the bundled model (``llm_model`` ``offline`` or ``hf:…``) a clause no
+    rule or page rewrite takes, or rule edits that do not fit the plan. Light: neither langchain nor a model
+    is loaded, so the CLI calls it before Prefect starts; a request that passes may still be refused later.
+
+    Raises:
+        InputError: the one-line refusal; nothing is changed.
+    """
+    request = normalize_request(request, len(plan.pages))
+    if not request:
+        return
+    check_page_numbers(request, plan)
+    if llm_model.strip().partition(":")[0] in ("offline", "hf"):
+        judge(request, plan)
+
+
 def judge(request: str, plan: StoryPlan) -> tuple[list[Edit], list[PageAsk]]:
     """What can be known of a request without the model: the rules' edits (checked against the plan) and
     the clauses the model is to write; an InputError for a clause that names no page, character or ending
@@ -198,7 +225,7 @@ def newcomers(clause: str, plan: StoryPlan, seed: int | None = None) -> list[Cha
         if not name and (species in names or (article == "the" and species in known_species)):
             continue  # "the owl" is the owl there is; "an owl" is a new one
         phrase = re.sub(r"\b(?:say|says|to|and|with|hello|who)\b", "", m.group("phrase"), flags=re.I).strip()
-        built = hero_from_prompt(f"a {phrase}", seed=base + 1 + len(plan.characters) + len(found))
+        built = cast_from_prompt(f"a {phrase}", seed=base + 1 + len(plan.characters) + len(found))[0]
         if not name:  # "an owl" is the Owl (the words the request and the page use), "a little mouse" Little Mouse
             name = built.name if len(phrase.split()) > 1 else species.title()
         if name.lower() in names | {c.name.lower() for c in found}:
