@@ -4,13 +4,19 @@ A clause of a revision request that names a page (or a character, "the ending", 
 for a new page with a described event, and that no rule understands, is carried out by the bundled model:
 a few example rewrites, then our book up to that page, its current text, the clause as the change asked for,
 and "New page N:" for the model to continue. When the request adds to a page (a line of dialogue, someone
-new), the continuation starts after the page's current text, so what was there stays. Each try is checked
-in code: not empty, not a copy of the old text, shorter or longer when asked, and every thing the request
-names (the characters, the words to say) present; ``tries`` tries with different seeds, then a refusal.
+new), the continuation starts after the page's current text, so what was there stays; a line someone is to
+say starts with the words the request gives ("say hello" -> ``"Hello``) and ends where its quotation closes.
+Each try is checked in code: not empty, not a copy of the old text, shorter or longer when asked, and every
+thing the request names (the characters, the words to say) present; names the request never said are not
+asked for. After ``tries`` tries with different seeds, a request for a line of its own words (someone says
+something, someone new comes, a described new page) gets that line as the request words it
+(``composed_text``: '"Hello, Owl," said Pip.'), said in the progress; anything else is refused.
 
 Characters the request introduces ("an owl", "a little mouse called Bo") join the cast with looks built as
-the hero's are (``storyreel.agents.offline.writer.hero_from_prompt``) and are shown on the pages whose new
-text names them. The answer is the same ``Revision`` of structured edits a chat model gives.
+the hero's are (``storyreel.agents.offline.cast.cast_from_prompt``) and are shown on the pages whose new
+text names them (``storyreel.agents.reviser.shown_where_named``, for both paths). The answer is the same
+``Revision`` of structured edits a chat model gives. ``judge_request`` refuses what can be refused without
+the model, fast (no langchain, no Prefect).
 """
 
 from __future__ import annotations
