@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 import zoneinfo
 from pathlib import Path
@@ -43,7 +44,7 @@ from prefect.schedules import Cron, Interval, RRule, Schedule
 
 from storyreel.config import load_config
 from storyreel.errors import InputError
-from storyreel.flows.make_film import FilmResult, make_film
+from storyreel.flows.make_film import FilmResult, make_film, name_run
 from storyreel.store import write_json
 
 if TYPE_CHECKING:
@@ -157,6 +158,9 @@ def film_from_list(
 
     # 2. This run's prompt
     index, lap = pick_prompt(items, folder, rotation, run_key=flow_run.get_id() or "", when=_scheduled_start())
+    # its run is named after the list and the pick (bedtime-prompt3of7), its film's run after the run folder
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(prompts_file).stem.lower()).strip("-") if prompts_file else ""
+    name_run(f"{stem or 'prompts'}-prompt{index + 1}of{len(items)}", config.profile, kind="scheduled")
     get_run_logger().info("prompt %d of %d (pass %d): %s; %s", index + 1, len(items), lap + 1, items[index], note)
 
     # 3. The film, as a subflow (on the task runner its config asks for), tagged as a scheduled film

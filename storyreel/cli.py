@@ -590,6 +590,14 @@ def revise(
         _fail(str(exc))
     if not request.strip() and not page_images:
         _fail(f'the request is empty: say what to change, e.g. storyreel revise {run} "make the dragon green"')
+    from storyreel.agents.offline.rewrite import judge_request
+    from storyreel.config import saved_config
+    from storyreel.versions import current_plan
+
+    try:  # what the plan alone can refuse is refused before Prefect (or langchain) is even imported
+        judge_request(request, current_plan(run), saved_config(run, sets or []).llm.model)
+    except StoryreelError as exc:
+        _fail(str(exc))
     _quiet_libraries(verbose)
     from storyreel import progress
     from storyreel.flows.revise import describe_kinds, revise_film
@@ -599,6 +607,7 @@ def revise(
     previous = progress.use(reporter)
     try:
         with reporter:
+            _start_prefect()
             result = revise_film(
                 str(run), request, page_images=page_images or None, settings=sets or [], dry_run=dry_run
             )
@@ -611,6 +620,7 @@ def revise(
         raise typer.Exit(130) from None
     finally:
         progress.use(previous)
+        _drain_prefect_logs()
     if not result.changed:  # nothing to change, or a dry run (what it understood was printed before)
         out.print(result.message, markup=False)
         return
@@ -679,12 +689,23 @@ def revert(
     """Restore an earlier version: its plan and film, byte for byte, regenerating nothing still cached."""
     _run_with_plan(run)
     _quiet_libraries(verbose)
+    from storyreel import progress
     from storyreel.versions import revert as restore
 
+    _mute_prefect_console(verbose)
+    reporter = _reporter()  # a film rebuilt from the cache shows its progress as make does
+    previous = progress.use(reporter)
     try:
-        restored = restore(run, version)
+        with reporter:
+            restored = restore(run, version)
     except StoryreelError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        err.print(f"\n[yellow]interrupted[/]: finished assets are kept; finish with: storyreel revert {run} {version}")
+        raise typer.Exit(130) from None
+    finally:
+        progress.use(previous)
+        _drain_prefect_logs()
     how = f"rebuilt from the cache: made {restored.made}, reused {restored.reused}"
     out.print(f"restored v{restored.version} ({how if restored.rebuilt else 'nothing redone'})")
     out.print(f"film: {restored.film}" if restored.film else "film: none for this version", markup=False)

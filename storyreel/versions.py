@@ -361,8 +361,10 @@ def revert(run: Path, version: int, settings: list[str] | None = None) -> Restor
             _restore_book(run)
         # 3. or rebuild it from the cache: only what is not cached is generated
         if not intact:
+            from storyreel import progress
             from storyreel.flows.make_film import make_film
 
+            progress.note(f"v{version}'s film is not kept intact: rebuilding it from the asset cache")
             result = make_film(run=str(run), settings=settings or [])
             sha = keep_film(run, version) if result.film else None
             restored = restored.model_copy(update={"film": result.film, "made": result.made, "reused": result.reused})
@@ -382,13 +384,18 @@ def _restore_book(run: Path) -> None:
     from storyreel.config import saved_config
     from storyreel.timeline import Timeline, to_vtt
 
-    timeline = Timeline.model_validate_json((run / "timeline.json").read_text(encoding="utf-8"))
+    log = logging.getLogger("storyreel.versions")
+    try:
+        timeline = Timeline.model_validate_json((run / "timeline.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        log.warning("the captions and book were not restored: timeline.json is not readable (%s)", exc)
+        return
     write_bytes(run / "captions.vtt", to_vtt(timeline).encode("utf-8"))
     if saved_config(run).book.enabled:
         try:
             rebuild(run)
         except InputError as exc:
-            logging.getLogger("storyreel.versions").warning("the book was not restored: %s", exc)
+            log.warning("the book was not restored: %s", exc)
 
 
 def describe(run: Path) -> tuple[History, int]:

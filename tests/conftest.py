@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,54 @@ def scripted(tmp_path: Path):
         return f"llm.model=scripted:{path}"
 
     return make
+
+
+# --- counting backend calls: every call a backend makes, with the page (or transition) it is for -------------
+
+
+class Counted:
+    """A backend whose calls of its kind's method (``storyreel.registry.KINDS``) are recorded as
+    (kind, where): the page folder (``p03``), the transition (``t02-03``) or the folder of what it made
+    (``films``, ``music``). A call that raises makes nothing and is not counted."""
+
+    def __init__(self, inner, kind: str, calls: list[tuple[str, str]]):
+        from storyreel.registry import KINDS
+
+        self._inner, self._kind, self._calls = inner, kind, calls
+        self._method = KINDS[kind]
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._inner, name)
+        if name != self._method or not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            result = attr(*args, **kwargs)
+            # the file the call is about: what it writes (request, out), or for the critic the image it scores
+            out = Path(args[0] if self._kind == "critic" else args[1])
+            where = re.search(r"t\d\d-\d\d", out.name) if out.parent.name == "transitions" else None
+            self._calls.append((self._kind, where.group() if where else out.parent.name))
+            return result
+
+        return call
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The backend calls of the test, as (kind, where), in the order they were made."""
+    from storyreel import registry
+
+    real = registry.instance
+    found: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        registry, "instance", lambda kind, name, options=None: Counted(real(kind, name, options), kind, found)
+    )
+    return found
+
+
+def by_kind(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The calls grouped by kind: kind -> the sorted places."""
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for kind, where in calls:
+        kinds[kind].append(where)
+    return {k: sorted(v) for k, v in kinds.items()}

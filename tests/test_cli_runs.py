@@ -333,6 +333,8 @@ def test_revise_and_scheduled_runs_are_tagged(tmp_path: Path, scripted):
     run = Path(result.run_dir)
     (film,) = _flow_runs(run.name)
     assert {"scheduled", "profile:sketch", "storyreel"} <= set(film.tags) and "make" not in film.tags
+    listed = _flow_runs("prompts-prompt1of1")[-1]  # the list's own run: named after the list and its pick
+    assert listed.id != film.id and {"scheduled", "profile:sketch"} <= set(listed.tags)
 
     from storyreel.flows.revise import revise_film
 

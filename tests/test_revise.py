@@ -7,13 +7,12 @@ import hashlib
 import json
 import re
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from storyreel import make_film, registry
+from storyreel import make_film
 from storyreel.agents.art_director import build_plan
 from storyreel.agents.llm import ScriptedChatModel
 from storyreel.agents.offline.direction import style_bible_for
@@ -40,11 +39,10 @@ from storyreel.plan import Brief, Direction, StoryDraft, StoryPlan
 from storyreel.timeline import Timeline
 from storyreel.versions import load_history, revert
 
-from .conftest import story_answers  # noqa: TID252
+from .conftest import by_kind, story_answers  # noqa: TID252
 
 PAGES = 4  # Pip is on every page, Olo on pages 2 and 4
 OFFLINE = "llm.model=offline"  # the base-model path: requests are read by rules, the model is never loaded
-METHODS = {"generate", "keyframes", "interpolate", "speak", "compose", "make", "assemble"}
 
 
 def plan_of(pages: int = PAGES) -> StoryPlan:
@@ -175,44 +173,6 @@ def test_pages_added_removed_and_moved_keep_their_seeds_music_and_pictures():
 # --- revisions of a real film ------------------------------------------------------------------------
 
 
-class Counted:
-    """A backend whose generations are recorded as (kind, page folder or transition)."""
-
-    def __init__(self, inner, kind: str, calls: list[tuple[str, str]]):
-        self._inner, self._kind, self._calls = inner, kind, calls
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._inner, name)
-        if name not in METHODS or not callable(attr):
-            return attr
-
-        def call(request, out):
-            result = attr(request, out)  # a call that raises (an unsupported sound cue) makes nothing: not counted
-            out = Path(out)
-            where = re.search(r"t\d\d-\d\d", out.name) if out.parent.name == "transitions" else None
-            self._calls.append((self._kind, where.group() if where else out.parent.name))
-            return result
-
-        return call
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    real = registry.instance
-    found: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        registry, "instance", lambda kind, name, options=None: Counted(real(kind, name, options), kind, found)
-    )
-    return found
-
-
-def by_kind(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
-    kinds: dict[str, list[str]] = defaultdict(list)
-    for kind, where in calls:
-        kinds[kind].append(where)
-    return {k: sorted(v) for k, v in kinds.items()}
-
-
 def snapshot(run: Path) -> dict[str, str]:
     return {
         p.relative_to(run).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -258,6 +218,7 @@ def test_a_narration_edit_redoes_its_page_and_what_its_new_length_needs(run: Pat
     assert kinds["keyframes"] == ["p03"]  # a longer page: its keyframes sit at other frames
     assert "p03" in kinds["interpolation"] and set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
     assert set(kinds["sfx"]) == {"p03"} and kinds["music"] == ["music"] and kinds["assemble"] == ["films"]
+    assert "p03" in kinds["segment"] and set(kinds["segment"]) <= {"p03", "t02-03", "t03-04"}  # re-encoded: page 3's
     assert {p.where for p in result.pages if p.redone} <= {"page 3", "transition 2-3", "transition 3-4", "whole film"}
     assert result.made + result.reused == sum(len(p.redone) + len(p.reused) for p in result.pages)
 
@@ -298,6 +259,7 @@ def test_a_look_edit_redoes_exactly_the_pages_that_show_the_character(run: Path,
     assert kinds["image"] == ["p02", "p04"] and kinds["keyframes"] == ["p02", "p04"]
     clips = set(kinds["interpolation"])
     assert {"p02", "p04"} <= clips <= {"p02", "p04", "t01-02", "t02-03", "t03-04"}
+    assert {"p02", "p04"} <= set(kinds["segment"]) <= clips  # a segment is re-encoded where its clip was redone
     assert not {"narration", "music", "sfx"} & set(kinds) and kinds["assemble"] == ["films"]
     assert {p.where: p.redone for p in result.pages}["page 1"] == []
     plan = StoryPlan.load(run / "plan.json")
@@ -310,6 +272,7 @@ def test_a_style_edit_redoes_every_illustration_and_no_sound(run: Path, calls, s
     result = revise_film(str(run), "crayons!", settings=[scripted([{"edits": [{"op": "style", "style": style}]}])])
     kinds = by_kind(calls)
     assert kinds["image"] == ["p01", "p02", "p03", "p04"]
+    assert {"p01", "p02", "p03", "p04"} <= set(kinds["segment"])
     assert not {"narration", "music", "sfx"} & set(kinds)
     assert result.changes[0].startswith("style: “soft watercolor, warm light” → “bold crayon")
     plan = StoryPlan.load(run / "plan.json")
@@ -457,6 +420,37 @@ def test_cli_errors_are_one_clear_line(base_run: Path, args: list[str], message:
     assert snapshot(base_run) == before
 
 
+def test_cli_refuses_what_the_plan_alone_can_judge_before_prefect_starts(base_run: Path, monkeypatch, scripted):
+    import storyreel.flows.revise as revise_module
+
+    def not_started(*args, **kwargs):
+        raise AssertionError("the revise flow started for a request the plan alone refuses")
+
+    monkeypatch.setattr(revise_module, "revise_film", not_started)
+    before = snapshot(base_run)
+    refused = [
+        ("make the owl blue, and sing it like a pirate", OFFLINE, "could not understand 'sing it like a pirate'"),
+        ("On page 9, have Pip say hello to an owl", OFFLINE, "page 9 does not exist"),
+        ("make page 9 snowy", scripted([]), "page 9 does not exist"),  # any model: the page is not there
+    ]
+    for request, model, message in refused:
+        result = runner.invoke(app, ["revise", str(base_run), request, "--set", model])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert "Prefect" not in result.output and "Traceback" not in result.output
+    assert snapshot(base_run) == before
+
+
+def test_cli_revert_that_rebuilds_a_film_shows_its_progress(run: Path, scripted):
+    answer = scripted([{"edits": [{"op": "text", "page": 1, "text": "Once, a small dragon could not sleep."}]}])
+    revise_film(str(run), "a new first line", settings=[answer])
+    (run / "film.v1.mp4").unlink()
+    result = runner.invoke(app, ["revert", str(run), "1"])
+    assert result.exit_code == 0, result.output
+    assert "v1's film is not kept intact: rebuilding it from the asset cache" in result.output
+    assert re.search(r"\d\d:\d\d:\d\d \w+ \d+/\d+", result.output), result.output  # the rebuild's progress
+    assert "restored v1 (rebuilt from the cache: made 0" in result.output
+
+
 # --- kinds of change on a real film: the cost of each, and the dry run ----------------------------------
 
 
@@ -468,6 +462,7 @@ def test_a_dialogue_edit_on_page_3_redoes_page_3s_narration_and_what_depends_on_
     assert kinds["narration"] == ["p03"] and "image" not in kinds and kinds["music"] == ["music"]
     assert set(kinds["keyframes"]) <= {"p03"} and set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
     assert set(kinds.get("sfx", [])) <= {"p03"} and kinds["assemble"] == ["films"]
+    assert "p03" in kinds["segment"] and set(kinds["segment"]) <= {"p03", "t02-03", "t03-04"}
     assert {p.where for p in result.pages if p.redone} <= {"page 3", "transition 2-3", "transition 3-4", "whole film"}
 
 
@@ -481,6 +476,7 @@ def test_a_new_character_on_one_page_redoes_that_pages_picture_only(run: Path, c
     kinds = by_kind(calls)
     assert kinds["image"] == ["p03"] and kinds["narration"] == ["p03"] and kinds["keyframes"] == ["p03"]
     assert set(kinds["interpolation"]) <= {"p03", "t02-03", "t03-04"}
+    assert "p03" in kinds["segment"] and set(kinds["segment"]) <= {"p03", "t02-03", "t03-04"}
     assert "Bo: new character: “a tiny grey mouse with a red scarf”" in result.changes
     plan = StoryPlan.load(run / "plan.json")
     assert "a tiny grey mouse with a red scarf" in illustration_prompt(plan, plan.pages[2])

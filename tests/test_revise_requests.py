@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.language_models.fake import FakeListLLM
 
+from storyreel import progress
 from storyreel.agents.art_director import build_plan
 from storyreel.agents.llm import ScriptedChatModel
 from storyreel.agents.offline import OfflineModel
@@ -60,7 +61,7 @@ KINDS = [
         "dialogue added to a page",
         'On page 3, have Pip say "I am not afraid"',
         [{"op": "text", "page": 3, "text": DIALOGUE}],
-        ['I am not afraid," said Pip.'],  # the model goes on after the opening quotation mark
+        ['," said Pip.'],  # the page goes on with the words the request quotes, the model from there
         lambda old, new: new.pages[2].text == DIALOGUE and new.pages[2].characters == ["Pip"],
     ),
     (
@@ -71,7 +72,7 @@ KINDS = [
             {"op": "cast", "page": 3, "characters": ["Pip", "Hoo"]},
             {"op": "text", "page": 3, "text": 'Pip met Hoo the owl. "Hello!" said Pip.'},
         ],
-        ['Hello, Hoo!" said Pip to an owl called Hoo.'],
+        [', Hoo!" said Pip to an owl called Hoo.'],
         lambda old, new: (
             [p.characters for p in new.pages]
             == [["Pip"], ["Pip", "Olo"], ["Pip", "Hoo"]] + [p.characters for p in old.pages[3:]]
@@ -197,7 +198,7 @@ def test_each_kind_of_change_with_the_offline_model(kind, request_text, edits, c
 def test_a_new_character_joins_the_cast_with_a_look_built_like_the_heros():
     plan = plan_of()
     revision = understand_request(
-        writing('Hello, owl!" said Pip, and an owl flew down to the branch.'),
+        writing(', owl!" said Pip, and an owl flew down to the branch.'),
         "On page 3, have Pip say hello to an owl",
         plan,
         SETTINGS,
@@ -222,9 +223,85 @@ def test_a_rewrite_that_falls_short_in_every_try_is_refused_and_nothing_changes(
     ):
         understand_request(model, "make page 2 happier", plan, SETTINGS)
     assert plan.pages[1].text == old
-    mentions = writing(*['Good morning!" said Pip, and walked on alone.'] * 4)  # never the owl it names
-    with pytest.raises(InputError, match="it does not name Owl"):
-        understand_request(mentions, "On page 3, have Pip say hello to an owl", plan, SETTINGS)
+    sad = writing(*[old] * 4)
+    with pytest.raises(InputError, match="the old text again"):
+        understand_request(sad, "make page 2 sadder", plan, SETTINGS)  # no line of its own words to compose
+
+
+class Notes:
+    """A progress reporter that keeps the notes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self, stage: str, detail: str = "") -> None: ...
+
+    def note(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_a_line_the_model_never_writes_is_composed_from_the_requests_own_words():
+    """When every try falls short of a line the request spells out, the page gets that line, as the
+    request words it; the progress says so."""
+    plan = plan_of()
+    never = FakeListLLM(responses=['!" said Pip, and walked on alone.'] * 4 + ["not asked for"])  # never the owl
+    notes = Notes()
+    previous = progress.use(notes)
+    try:
+        revision = understand_request(OfflineModel.of(never), "On page 3, have Pip say hello to an owl", plan, SETTINGS)
+    finally:
+        progress.use(previous)
+    assert never.i == 4  # 4 tries and no more
+    revised = apply_edits(plan, revision.edits)
+    assert revised.pages[2].text == f'{plan.pages[2].text} "Hello, Owl," said Pip.'
+    assert revised.pages[2].characters == ["Pip", "Owl"]
+    assert len(notes.lines) == 1 and notes.lines[0].startswith("page 3: the offline model's 4 tries fell short")
+    added = apply_edits(
+        plan,
+        understand_request(
+            writing(*["Pip walked on."] * 4),
+            "add a page after page 1 where Pip meets a little mouse called Bo",
+            plan,
+            SETTINGS,
+        ).edits,
+    )
+    assert added.pages[1].text == "Pip met a little mouse called Bo." and added.pages[1].characters[-1] == "Bo"
+
+
+def test_a_new_character_is_shown_on_every_page_that_names_them_on_both_paths():
+    plan = plan_of()
+    watching = plan.pages[4].model_copy(update={"text": "Far away, a little mouse was watching."})
+    plan = plan.model_copy(update={"pages": [*plan.pages[:4], watching, plan.pages[5]]})
+    chat = ScriptedChatModel.from_answers(
+        [
+            {
+                "edits": [
+                    {"op": "add_character", "name": "Bo", "look": "a tiny grey mouse", "species": "mouse"},
+                    {"op": "add_page", "after": 2, "text": MEETS, "characters": ["Pip", "Bo"]},
+                    {"op": "text", "page": 4, "text": "Pip and Bo walked on together."},
+                ]
+            }
+        ]
+    )
+    offline = writing(MEETS)
+    request = "add a page after page 2 where Pip meets a mouse called Bo"
+    # the new page 3, and old page 5 (now 6), whose text speaks of a mouse; with the chat model, also old page 4
+    # (now 5), whose new text names Bo
+    expected = [
+        (chat, {3: ["Pip", "Bo"], 5: ["Pip", "Olo", "Bo"], 6: ["Pip", "Bo"]}),
+        (offline, {3: ["Pip", "Olo", "Bo"], 6: ["Pip", "Bo"]}),  # the new page shows who page 2 showed, and Bo
+    ]
+    for model, pages in expected:
+        revised = apply_edits(plan, understand_request(model, request, plan, SETTINGS).edits)
+        assert {p.number: p.characters for p in revised.pages if "Bo" in p.characters} == pages
+    # a page that speaks of an owl is not Hoo's when there already is an owl (Olo): by name only
+    hoo = ScriptedChatModel.from_answers(
+        [{"edits": [{"op": "add_character", "name": "Hoo", "look": "a small brown owl", "species": "owl"}]}]
+    )
+    revised = apply_edits(plan, understand_request(hoo, "add an owl called Hoo", plan, SETTINGS).edits)
+    assert all("Hoo" not in p.characters for p in revised.pages)
 
 
 def test_what_names_no_page_is_refused_with_examples_and_the_model_is_not_loaded():

@@ -5,9 +5,7 @@ backend call is recorded with the page (or transition) it is for."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -18,51 +16,12 @@ from storyreel.media import probe
 from storyreel.store import RunDir
 from storyreel.timeline import Timeline
 
-from .conftest import story_answers  # noqa: TID252
+from .conftest import by_kind, story_answers  # noqa: TID252
 
 PAGES = 4
 # every page lasts 5 s whatever its narration says (tiny narration is shorter), and the subtitles are burned
 # in: a line of dialogue changes page 3's voice and subtitles, not its length or its pictures
 SETTINGS = ["narration.min_page=5", "assemble.burn_subtitles=true"]
-METHODS = {"generate", "keyframes", "interpolate", "speak", "compose", "make", "encode", "assemble"}
-
-
-class Counted:
-    """A backend whose calls are recorded as (kind, where): a page folder, a transition, or a folder."""
-
-    def __init__(self, inner, kind: str, calls: list[tuple[str, str]]):
-        self._inner, self._kind, self._calls = inner, kind, calls
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._inner, name)
-        if name not in METHODS or not callable(attr):
-            return attr
-
-        def call(request, out):
-            result = attr(request, out)
-            out = Path(out)
-            where = re.search(r"t\d\d-\d\d", out.name) if out.parent.name == "transitions" else None
-            self._calls.append((self._kind, where.group() if where else out.parent.name))
-            return result
-
-        return call
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    real = registry.instance
-    found: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        registry, "instance", lambda kind, name, options=None: Counted(real(kind, name, options), kind, found)
-    )
-    return found
-
-
-def by_kind(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
-    kinds: dict[str, list[str]] = defaultdict(list)
-    for kind, where in calls:
-        kinds[kind].append(where)
-    return {k: sorted(v) for k, v in kinds.items()}
 
 
 @pytest.fixture(scope="module")

@@ -16,21 +16,14 @@ revision the rules read alone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from langchain_core.language_models import BaseLanguageModel
-
-from storyreel.agents.requests import (
-    CritiqueStory,
-    DirectStory,
-    ReviseStory,
-    UnderstandRequest,
-    WriteStory,
-    draft_problems,
-)
-from storyreel.config import LLMSection
 from storyreel.errors import AgentError
-from storyreel.plan import Critique, Problem
+
+if TYPE_CHECKING:  # langchain is imported where a model is asked, so that a request can be judged without it
+    from langchain_core.language_models import BaseLanguageModel
+
+    from storyreel.config import LLMSection
 
 
 class OfflineModel:
@@ -54,6 +47,15 @@ class OfflineModel:
 
     def answer(self, request: Any) -> Any:
         from storyreel.agents.offline import direction, rewrite, writer
+        from storyreel.agents.requests import (
+            CritiqueStory,
+            DirectStory,
+            ReviseStory,
+            UnderstandRequest,
+            WriteStory,
+            draft_problems,
+        )
+        from storyreel.plan import Critique, Problem
 
         if isinstance(request, WriteStory):
             return writer.write_story_few_shot(self.llm, request.brief, tries=self.tries)

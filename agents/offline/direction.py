@@ -5,7 +5,7 @@ its scene implies (``storyreel.composition.scene_sfx``) and music cues per run o
 
 from __future__ import annotations
 
-from storyreel.agents.offline.writer import seeded_index
+from storyreel.agents.offline.cast import seeded_index
 from storyreel.composition import CODE_MOTION, scene_sfx
 from storyreel.plan import Brief, Direction, DraftPage, MusicCue, PageDirection, Scene, StoryDraft
 from storyreel.vocab import CAMERA_CYCLE, DEFAULT_MOOD, STORY_MOOD_WORDS

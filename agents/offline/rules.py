@@ -220,8 +220,18 @@ def checked(plan: StoryPlan, edits: list[Edit]) -> Revision:
     return Revision(edits=edits)
 
 
+# someone is to say something ("have the fox say good night to an owl"): the words said are the page's text,
+# not its scene, sounds or looks ("night", "birds", "green" in them are not asked of the picture)
+_DIALOGUE = re.compile(
+    r"\b(?:have|has|let|lets|make|makes)\s+(?!the\s+narrat)[\w' ]+?\s+(?:say|tell|ask|shout|whisper|sing|call)\s+\S",
+    re.I,
+)
+
+
 def _parse_clause(clause: str, plan: StoryPlan, pages: list[int]) -> list[Edit]:
     """The edits one clause asks for; empty when no rule understands it."""
+    if _DIALOGUE.search(clause):
+        return _pages_rule(clause, plan, pages) or _text_rule(clause, plan, pages)
     for rule in (_pages_rule, _text_rule, _picture_rule, _sound_rule, _music_rule, _voice_rule, _look_rule,
                  _style_rule, _scene_rule):  # fmt: skip
         found = rule(clause, plan, pages)
