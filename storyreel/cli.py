@@ -303,6 +303,10 @@ def make(
     previous = progress.use(reporter)
     try:
         with reporter:
+            if run is None:  # the offline model loads while Prefect's temporary server starts
+                from storyreel.agents.offline import preload
+
+                preload(config)
             _start_prefect()
             result = make_film(
                 prompt=prompt,
