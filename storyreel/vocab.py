@@ -93,7 +93,8 @@ STORY_TIME_WORDS = {
 }  # fmt: skip
 STORY_WEATHER_WORDS = {
     "storm": ("storm", "thunder", "lightning"), "rain": ("rain", "puddle", "wet"), "snow": ("snow", "ice", "winter"),
-    "wind": ("wind", "windy", "breeze", "blew"), "fog": ("fog", "mist"), "cloudy": ("cloud", "grey sky"),
+    "wind": ("wind", "windy", "breeze", "blew"), "fog": ("fog", "mist"),
+    "cloudy": ("cloud", "cloudy", "overcast", "grey sky"),
 }  # fmt: skip
 # Phrases whose place, time or weather word is not meant literally ("there was no room left", "over the moon",
 # "ice cream", "a school of fish"): the scene readers blank them out before looking for ``STORY_*_WORDS``

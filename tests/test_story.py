@@ -115,6 +115,7 @@ def test_a_page_is_read_from_its_own_words_first_and_a_world_holds_its_places():
         ("She went to her room to sleep.", False),
         ("They tidied the room for the party.", False),
         ("The moon rose over the hills.", False),
+        ("On a cloudy afternoon they swam home.", False),
     ],
 )
 def test_idioms_are_not_read_as_places_or_times(text, idiom_only):
@@ -125,6 +126,7 @@ def test_idioms_are_not_read_as_places_or_times(text, idiom_only):
         assert settings_named(text) == []
     else:
         assert scene["setting"] != "forest" or scene["time_of_day"] != "day"
+    assert (scene["weather"] == "cloudy") == ("cloudy" in text)
 
 
 def test_the_offline_model_is_preloaded_only_for_a_story_it_writes_in_this_process():
