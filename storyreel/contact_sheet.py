@@ -77,7 +77,7 @@ def page_images(run: Path) -> dict[int, Path]:
 def first_words(text: str, count: int = FIRST_WORDS) -> str:
     """The first ``count`` words of a page, with an ellipsis when there are more."""
     words = text.split()
-    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 
 def _fit(draw, text: str, font, width: int) -> list[str]:  # noqa: ANN001 - PIL's ImageDraw and font
@@ -89,7 +89,7 @@ def _fit(draw, text: str, font, width: int) -> list[str]:  # noqa: ANN001 - PIL'
         elif len(lines) < 2:
             lines.append(word)
         else:
-            lines[-1] = lines[-1].rstrip(" …") + " …"
+            lines[-1] = lines[-1].rstrip(" …") + "…"
             break
     while lines and draw.textlength(lines[-1], font=font) > width:
         lines[-1] = lines[-1][:-2].rstrip() + "…"

@@ -56,7 +56,7 @@ def test_a_contact_sheet_of_a_tiny_film(tmp_path: Path, scripted):
 
 
 def test_first_words_and_a_run_without_pictures(tmp_path: Path, scripted):
-    assert first_words("one two three", 2) == "one two …"
+    assert first_words("one two three", 2) == "one two…"
     assert first_words("one two", 2) == "one two"
     run = _make(tmp_path, scripted, "--until", "plan")
     result = runner.invoke(app, ["show", str(run), "--contact-sheet", str(tmp_path / "sheet.png")])
