@@ -35,10 +35,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# one run: the film from segments against the single-encode floor, then revisions against the full preview film
+# one run: the film from segments against the single-encode floor, then revisions against the full preview film,
+# then `storyreel make` itself (6 pages, preview, warm: wall and per stage, against its goal of 45 s)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_assemble.py
 	$(BIN)/python bench/bench_revise.py
+	$(BIN)/python bench/bench_make.py
 
 # the gpu profile's video models at their real sizes, random weights (a CUDA GPU): results in docs/benchmarks.md
 gpu-smoke: $(STAMP)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,8 +80,12 @@ def _load(path: str) -> tuple[Any, Any]:
     return runtime.load_causal_lm(path)
 
 
-def _stop_on_text(tokenizer: Any, prompt_length: int, stops: list[str]) -> Any:
-    """Stop when the new text contains a stop string. (transformers' own ``stop_strings`` preprocesses
+_SENTENCE_END = re.compile(r"[.!?][\"”’')]*\s")
+
+
+def _stop_on_text(tokenizer: Any, prompt_length: int, stops: list[str], sentences: int = 0) -> Any:
+    """Stop when the new text contains a stop string, or (``sentences`` > 0) once it holds that many whole
+    sentences: the tokens after them would be thrown away. (transformers' own ``stop_strings`` preprocesses
     the whole vocabulary on every call: seconds for Gemma's 262k tokens.)"""
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -89,10 +94,12 @@ def _stop_on_text(tokenizer: Any, prompt_length: int, stops: list[str]) -> Any:
             import torch
 
             text = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
-            done = any(stop in text for stop in stops)
+            done = any(stop in text for stop in stops) or (
+                sentences > 0 and len(_SENTENCE_END.findall(text)) >= sentences
+            )
             return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
 
-    return StoppingCriteriaList([StopOnText()] if stops else [])
+    return StoppingCriteriaList([StopOnText()] if stops or sentences else [])
 
 
 class TransformersCompletion(LLM):
@@ -133,7 +140,9 @@ class TransformersCompletion(LLM):
                 temperature=self.temperature if sampling else None,
                 top_p=0.9 if sampling else None,
                 repetition_penalty=1.15,
-                stopping_criteria=_stop_on_text(tokenizer, inputs["input_ids"].shape[1], stop or []),
+                stopping_criteria=_stop_on_text(
+                    tokenizer, inputs["input_ids"].shape[1], stop or [], int(kwargs.get("max_sentences", 0))
+                ),
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
             )
         text = tokenizer.decode(output[0][inputs["input_ids"].shape[1] :], skip_special_tokens=True)

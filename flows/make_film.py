@@ -276,12 +276,16 @@ def interpolate(
     seed: int,
 ) -> str:
     """The clip of a timeline segment (a page, or the transition that leaves it): the frames between its
-    keyframes. ``label`` (``seeds.clip_label``) names it for its seed and the progress display."""
+    keyframes. ``label`` (``seeds.clip_label``) names it for its seed and the progress display. A
+    transition's keyframes are the last frame of the page it leaves and the first of the next: its clip is
+    the frames strictly between them (``indices`` ``[0, segment.frames + 1]``), so no frame shows twice at a
+    join and the segment keeps its frame count."""
     from storyreel.generators.base import InterpolationRequest
 
     request = InterpolationRequest(
         keyframes=[Path(k) for k in keyframes],
         indices=indices,
+        inner=segment.kind == "transition",
         num_frames=segment.frames,
         fps=config.video.fps,
         width=config.video.width,
@@ -638,7 +642,7 @@ def make_film(
             leaving, entering = plan.pages[seg.page - 1], plan.pages[seg.page]
             label = seeds.clip_label(leaving, entering)
             clip_f[("transition", seg.page)] = interpolate.submit(
-                str(run_dir), seg, label, ends, [0, seg.frames - 1], "", config, seed
+                str(run_dir), seg, label, ends, [0, seg.frames + 1], "", config, seed
             )
         clips = [clip_f[(s.kind, s.page)].result() for s in timeline.segments]
         stage_done("video")

@@ -12,9 +12,9 @@ its result to ``out`` (the store hands it a temporary path and renames it when t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from storyreel.plan import Camera, Character, Scene, SfxCue
 
@@ -110,13 +110,33 @@ class InterpolationRequest(Request):
     height: int = Field(gt=0)
     prompt: str = ""
     seed: int = 0
+    inner: bool = Field(
+        False,
+        description="the clip is only the frames strictly between its first and last keyframe, which belong to "
+        "the clips on either side (a page-to-page transition: no frame at a join shows twice); indices then "
+        "count those two ends in: first 0, last num_frames+1",
+    )
 
     @model_validator(mode="after")
     def _indices(self) -> InterpolationRequest:
         if len(self.indices) != len(self.keyframes):
             raise ValueError(f"{len(self.keyframes)} keyframes but {len(self.indices)} indices; they must pair up")
-        _check_indices(self.indices, self.num_frames)
+        if self.inner and self.indices[-1] != self.num_frames + 1:
+            raise ValueError(
+                f"a clip of the frames between its ends (inner) ends its indices at num_frames + 1 = "
+                f"{self.num_frames + 1}, got {self.indices[-1]}"
+            )
+        _check_indices(self.indices, self.num_frames + 2 if self.inner else self.num_frames)
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_default_inner(self, handler: Any) -> dict[str, Any]:
+        """``inner`` is left out when False, so the specs (and the cached clips) of requests made before it
+        existed stay the same."""
+        data = handler(self)
+        if not self.inner:
+            data.pop("inner", None)
+        return data
 
 
 @runtime_checkable

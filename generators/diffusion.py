@@ -254,7 +254,7 @@ def interpolated_clip(
     setting: str,
 ) -> None:
     """A clip of exactly ``request.num_frames`` frames (H.264 in ``out``) whose frame ``indices[i]`` is
-    ``keyframes[i]``, the frames between them generated.
+    ``keyframes[i]``, the frames between them generated (``inner``: less the first and last frame).
 
     Args:
         request: the interpolation request (keyframes and their indices, frame count, film size and rate).
@@ -272,9 +272,8 @@ def interpolated_clip(
     with pipeline as loaded:
         multiple, max_frames = frames_per_call(loaded)
         spans = frames.windows(request.indices, max_frames, multiple, setting)
-        count = write_video(
-            make_frames(loaded, keyframes, spans, multiple), out, request.fps, request.width, request.height
-        )
+        made = frames.without_ends(make_frames(loaded, keyframes, spans, multiple), request.inner)
+        count = write_video(made, out, request.fps, request.width, request.height)
     if count != request.num_frames:  # an internal invariant: the windows cover the clip exactly
         raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 

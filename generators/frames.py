@@ -1,5 +1,6 @@
 """Frame arithmetic and frame I/O for the video backends, as plain functions.
 
+- a transition's frames without the neighbours' keyframes at its ends (``without_ends``)
 - counts a video VAE accepts (``frames_for``: ``multiple * k + 1``), the longest window that fits
   (``largest_window``), generation windows that begin and end on keyframes (``windows``)
 - the low-frame-rate keyframe video (``keyframe_plan``, ``keyframe_video``)
@@ -13,7 +14,7 @@ numpy, OpenCV and PIL are imported inside the functions that need them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,19 @@ from storyreel.errors import BackendError
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
+
+
+def without_ends(frames: Iterator[np.ndarray], drop: bool = True) -> Iterator[np.ndarray]:
+    """``frames`` less the first and the last (``drop``): the frames strictly between two keyframes that
+    belong to the neighbouring clips (``InterpolationRequest.inner``). Streams, one frame behind."""
+    if not drop:
+        yield from frames
+        return
+    held = None
+    for k, frame in enumerate(frames):
+        if k >= 2:
+            yield held
+        held = frame
 
 
 def round_size(width: int, height: int, multiple: int) -> tuple[int, int]:

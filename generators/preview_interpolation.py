@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from storyreel.generators.base import BackendOptions, InterpolationRequest
+from storyreel.generators.frames import without_ends
 from storyreel.media import write_video
 
 
@@ -44,11 +45,13 @@ class FlowInterpolator:
         self.options = options or self.Options()
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
-        """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``."""
+        """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``
+        (``inner``: the clip less its first and last frame, the neighbours' keyframes)."""
         # 1. check inputs
         _check(request)
         # 2. make the frames and stream them into the encoder
-        count = write_video(self._frames(request), out, request.fps, request.width, request.height)
+        frames = without_ends(self._frames(request), request.inner)  # a transition: not its neighbours' frames
+        count = write_video(frames, out, request.fps, request.width, request.height)
         if count != request.num_frames:  # an internal invariant; the checks above make it hold
             raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 

@@ -360,6 +360,10 @@ def make(
     previous = progress.use(reporter)
     try:
         with reporter:
+            if run is None:  # the offline model loads while Prefect's temporary server starts
+                from storyreel.agents.offline import preload
+
+                preload(config)
             _start_prefect()
             result = make_film(
                 prompt=prompt,
@@ -407,7 +411,14 @@ def make(
 
 
 @app.command()
-def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: JsonOpt = False) -> None:
+def show(
+    run: Annotated[Path, typer.Argument(help="a run directory")],
+    as_json: JsonOpt = False,
+    contact_sheet: Annotated[
+        Path | None,
+        typer.Option("--contact-sheet", help="also write a PNG of the pages: each picture, its number and first words"),
+    ] = None,
+) -> None:
     """Show a run: the story, its assets, the film."""
     from storyreel.store import RunDir
 
@@ -423,6 +434,16 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
     for record in manifest.values():
         kinds[record.kind] = kinds.get(record.kind, 0) + 1
     film = run / "film.mp4"
+    if contact_sheet is not None:
+        from storyreel.contact_sheet import write_contact_sheet
+
+        try:
+            write_contact_sheet(run, contact_sheet)
+        except StoryreelError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"--contact-sheet {contact_sheet}: cannot write it ({exc.strerror or exc})")
+        err.print(f"contact sheet: {contact_sheet}", markup=False)
     if as_json:
         _print_json(
             {

@@ -93,8 +93,22 @@ STORY_TIME_WORDS = {
 }  # fmt: skip
 STORY_WEATHER_WORDS = {
     "storm": ("storm", "thunder", "lightning"), "rain": ("rain", "puddle", "wet"), "snow": ("snow", "ice", "winter"),
-    "wind": ("wind", "windy", "breeze", "blew"), "fog": ("fog", "mist"), "cloudy": ("cloud", "grey sky"),
+    "wind": ("wind", "windy", "breeze", "blew"), "fog": ("fog", "mist"),
+    "cloudy": ("cloud", "cloudy", "overcast", "grey sky"),
 }  # fmt: skip
+# Phrases whose place, time or weather word is not meant literally ("there was no room left", "over the moon",
+# "ice cream", "a school of fish"): the scene readers blank them out before looking for ``STORY_*_WORDS``
+# (regular expressions over lowercase text, whole words).
+STORY_IDIOMS: tuple[str, ...] = (
+    r"(no|any|some|more|less|enough|plenty of|little|lots of|made|make|makes|making) (room|space)",
+    r"(?<!the )(?<!her )(?<!his )(?<!my )(?<!a )(?<!its )(?<!our )(?<!your )(?<!their )(room|space) (for|left|enough)",
+    r"(in|at) no time", r"no time", r"(feel|feels|felt|feeling) at home", r"(felt|feel|feels|feeling) (\w+ )?inside",
+    r"inside out", r"over the moon", r"(lucky|see|saw) stars", r"star of the", r"ice[ -]?creams?", r"ice lolly",
+    r"(broke|break|breaks|breaking) the ice", r"schools? of fish", r"(a|an) (sea|ocean|mountain|forest|tower|cloud) of",
+    r"cloud nine", r"in store", r"by storm", r"storm(ed|s)? (off|out)", r"rain check", r"right as rain",
+    r"wind(s|ing)? (up|down)", r"blew (out|a kiss|bubbles)", r"(was|is|like) a breeze", r"wave of", r"flower ?beds?",
+    r"home ?work", r"field trip",
+)  # fmt: skip
 # a page's words -> its music's mood (in this order; no match: DEFAULT_MOOD)
 STORY_MOOD_WORDS = {
     "tense": ("afraid", "scared", "fear", "dark", "storm", "danger", "lost", "alone", "cried", "worried"),

@@ -20,6 +20,7 @@ from storyreel.generators.preview_image import PreviewIllustrator, _paint_weathe
 from storyreel.generators.sfx_synth import RECIPES, SynthSfx, effects_for
 from storyreel.media import read_wav
 from storyreel.plan import SETTINGS, Character, Scene, SfxCue
+from storyreel.vocab import SPECIES as SPECIES_WORDS
 
 NEW_SETTINGS = ("underwater", "shop", "library", "school", "snowfield", "desert", "space")
 # the sound each new setting's ambience is made with (the art director's sfx_for names it)
@@ -127,10 +128,14 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_every_vocabulary_species_has_a_drawing_of_its_own() -> None:
-    for word in VOCABULARY:
+    for word in (*VOCABULARY, *SPECIES_WORDS):
         assert species_drawing(word)[0] != "creature", f"{word} is drawn as an unknown creature"
-    animals = sorted({species_drawing(w)[0] for w in VOCABULARY} - HUMANS | {"creature"})
-    assert len(animals) >= 34  # 33 animals and the creature
+    # a species is drawn as itself, or as the same animal younger (a puppy is a dog) or as a human
+    young = {"bunny": "rabbit", "kitten": "cat", "puppy": "dog", "pony": "horse", "hen": "chicken"}
+    for word in SPECIES_WORDS:
+        assert species_drawing(word)[0] in (word, young.get(word)) or species_drawing(word)[0] in HUMANS, word
+    animals = sorted({species_drawing(w)[0] for w in SPECIES_WORDS} - HUMANS | {"creature"})
+    assert len(animals) >= 69  # every animal and made-up being of the vocabulary (68), and the creature
     masks = {kind: silhouette(kind) for kind in animals}
     for a, b in itertools.combinations(animals, 2):
         assert iou(masks[a], masks[b]) < 0.85, f"{a} and {b} share a silhouette"

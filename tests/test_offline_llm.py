@@ -41,3 +41,18 @@ def test_offline_model_writes_a_draft_page_by_page():
     assert len(draft.pages) == 2
     assert all(len(p.text.split()) >= 4 for p in draft.pages)
     assert draft.characters[0].species == "fox"
+
+
+def test_the_model_preloads_and_a_page_call_stops_after_its_sentences():
+    import re
+
+    from storyreel.agents.offline import preload
+    from storyreel.config import load_config
+
+    config, _ = load_config("preview")
+    thread = preload(config)  # what the CLI starts beside Prefect's temporary server
+    assert thread is not None
+    thread.join()
+    llm = agent_model(LLMSection(model="offline", max_new_tokens=60, temperature=0.0)).llm
+    text = llm.invoke("The cat sat down. The dog ran off. The bird flew away. The fish swam by. The", max_sentences=1)
+    assert len(re.findall(r"[.!?]", text)) == 1, text  # no tokens spent after the sentence a caller keeps

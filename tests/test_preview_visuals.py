@@ -254,6 +254,26 @@ def test_a_transition_between_unrelated_pages_is_a_smooth_dissolve(tmp_path: Pat
     assert mad(clip[9], average) < 0.25 * total
 
 
+def test_a_transition_does_not_repeat_the_frames_at_its_joins(tmp_path: Path) -> None:
+    # the transition's ends are the last frame of one page and the first of the next (they are in those
+    # pages' clips): its own frames lie strictly between them, evenly, and there are as many as asked for
+    dark, light = tmp_path / "dark.png", tmp_path / "light.png"
+    Image.new("RGB", (W, H), (40, 60, 80)).save(dark)
+    Image.new("RGB", (W, H), (208, 180, 160)).save(light)
+    out = tmp_path / "transition.mp4"
+    request = InterpolationRequest(keyframes=[dark, light], indices=[0, 7], num_frames=6, width=W, height=H, inner=True)
+    FlowInterpolator().interpolate(request, out)
+    means = [float(frame[..., 0].mean()) for frame in read_video(out)]
+    assert len(means) == 6
+    expected = [40 + (208 - 40) * k / 7 for k in range(1, 7)]  # 64, 88, ... 184: never 40 or 208
+    assert all(abs(m - e) < 4 for m, e in zip(means, expected, strict=True)), means
+    with pytest.raises(ValueError, match=r"num_frames \+ 1 = 7"):  # the ends are counted in the indices
+        InterpolationRequest(keyframes=[dark, light], indices=[0, 5], num_frames=6, width=W, height=H, inner=True)
+    # a page clip's request is as before (its spec, and so its cached clip, unchanged)
+    page = InterpolationRequest(keyframes=[dark, light], indices=[0, 5], num_frames=6, width=W, height=H)
+    assert "inner" not in page.model_dump() and "inner" in request.model_dump()
+
+
 @pytest.mark.parametrize(
     ("indices", "num_frames", "count"),
     [

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake import FakeListLLM
 
 from storyreel.agents.offline.cast import cast_from_prompt
 from storyreel.agents.offline.direction import direct_in_code
-from storyreel.agents.offline.outline import outline_story, read_scene
+from storyreel.agents.offline.outline import outline_story, read_scene, settings_named
 from storyreel.agents.offline.writer import page_problem, write_story_few_shot
 from storyreel.composition import AMBIENT, GREEN, SOUND_DB, scene_sfx
 from storyreel.errors import AgentError
@@ -100,6 +100,56 @@ def test_a_page_is_read_from_its_own_words_first_and_a_world_holds_its_places():
         "weather": "clear",
     }
     assert read_scene("She kept going.", journey.beat(2), None)["setting"] == "forest"
+
+
+@pytest.mark.parametrize(
+    ("text", "idiom_only"),
+    [
+        ("There was no room left on the shelves.", True),
+        ("She made room for one more friend.", True),
+        ("There was room for everyone at the table.", True),
+        ("They finished in no time.", True),
+        ("The squid was over the moon.", True),
+        ("They shared an ice cream.", True),
+        ("Some felt brave inside.", True),
+        ("She went to her room to sleep.", False),
+        ("They tidied the room for the party.", False),
+        ("The moon rose over the hills.", False),
+        ("On a cloudy afternoon they swam home.", False),
+    ],
+)
+def test_idioms_are_not_read_as_places_or_times(text, idiom_only):
+    journey = outline_story("A fox travels from the farm through the woods to the city", 3)
+    scene = read_scene(text, journey.beat(2), None)
+    if idiom_only:  # the page is where its beat is, at the beat's time: the idiom names no room, no night, no ice
+        assert scene == {"setting": "forest", "time_of_day": "day", "weather": "clear"}
+        assert settings_named(text) == []
+    else:
+        assert scene["setting"] != "forest" or scene["time_of_day"] != "day"
+    assert (scene["weather"] == "cloudy") == ("cloudy" in text)
+
+
+def test_the_offline_model_is_preloaded_only_for_a_story_it_writes_in_this_process():
+    from storyreel.agents.offline import preload
+    from storyreel.config import load_config
+
+    config, _ = load_config("sketch")
+    chat = config.model_copy(update={"llm": config.llm.model_copy(update={"model": "ollama:llama3.1"})})
+    assert preload(chat) is None
+    dask = config.model_copy(update={"run": config.run.model_copy(update={"task_runner": "dask"})})
+    assert preload(dask) is None  # the story is written in a worker process
+
+
+def test_the_middle_pages_head_for_the_place_the_story_goes():
+    outline = outline_story("A curious squid opens a library at the bottom of the ocean", 4, ("Curious Squid", "squid"))
+    assert [b.cue for b in outline.beats] == [
+        "the beginning, under the sea",
+        "on the way, under the sea, heading for the library",
+        "the turn, under the sea, heading for the library",
+        "the end, under the sea, opens a library at the bottom of the ocean",
+    ]
+    journey = outline_story("A fox travels from the farm through the woods to the city", 3)
+    assert all("heading" not in b.cue for b in journey.beats)  # no world: the places themselves say where
 
 
 def test_the_writer_writes_each_page_against_its_beat_and_checks_it():

@@ -87,7 +87,7 @@ def clips(run: Path, plan, keyframes, timeline, config) -> list[str]:
             label, prompt = f"page {segment.page}", plan.pages[segment.page - 1].shot.motion
         else:
             frames = [keyframes[segment.page - 1][-1], keyframes[segment.page][0]]
-            indices, label, prompt = [0, segment.frames - 1], f"transition {segment.page}-{segment.page + 1}", ""
+            indices, label, prompt = [0, segment.frames + 1], f"transition {segment.page}-{segment.page + 1}", ""
         made.append(interpolate.fn(str(run), segment, label, frames, indices, prompt, config, SEED))
     return made
 

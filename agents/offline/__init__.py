@@ -15,6 +15,7 @@ revision the rules read alone.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,7 +24,7 @@ from storyreel.errors import AgentError
 if TYPE_CHECKING:  # langchain is imported where a model is asked, so that a request can be judged without it
     from langchain_core.language_models import BaseLanguageModel
 
-    from storyreel.config import LLMSection
+    from storyreel.config import Config, LLMSection
 
 
 class OfflineModel:
@@ -90,14 +91,52 @@ class OfflineProvider:
         from storyreel.agents.llm import TransformersCompletion, offline_model_dir
 
         def load() -> BaseLanguageModel:
+            import time
+
+            from storyreel import progress, runtime
+
+            started = time.perf_counter()
+            path = str(offline_model_dir())
+            runtime.load_causal_lm(path)  # now, not inside the first page's call (at once when preloaded)
+            if (waited := time.perf_counter() - started) > 0.1:
+                progress.note(f"offline model: loaded in {waited:.1f} s")
             return TransformersCompletion(
-                model_path=str(offline_model_dir()),
-                temperature=settings.temperature,
-                max_new_tokens=settings.max_new_tokens,
-                seed=seed,
+                model_path=path, temperature=settings.temperature, max_new_tokens=settings.max_new_tokens, seed=seed
             )
 
         return OfflineModel(load)
+
+
+def preload(config: Config) -> threading.Thread | None:
+    """Start loading the bundled model in a background thread, for a new story the offline model will write
+    in this process (``llm.model = offline``, the thread task runner): its imports and load (seconds) then
+    overlap the start of Prefect's temporary server (a subprocess the CLI waits for). The writer takes the
+    loaded model when it needs it (``runtime.load_causal_lm`` loads once per process and waits for a load in
+    progress). None when there is nothing to preload, or the model's fast-loading copy is not made yet; a
+    failed load is left for the writer to report."""
+    if config.llm.model != "offline" or config.run.task_runner != "thread":
+        return None
+    from storyreel.agents.llm import OFFLINE_ID, cache_dir
+
+    if not (cache_dir() / OFFLINE_ID / "model.safetensors").exists():
+        return None  # the first use converts the GGUF: the writer does that once, with its own message
+
+    def load() -> None:
+        import time
+
+        from storyreel import progress, runtime
+        from storyreel.agents.llm import offline_model_dir
+
+        started = time.perf_counter()
+        try:
+            runtime.load_causal_lm(str(offline_model_dir()))
+        except Exception:  # noqa: BLE001 - the writer loads it again and says what went wrong
+            return
+        progress.note(f"offline model: loaded in {time.perf_counter() - started:.1f} s (beside Prefect's start)")
+
+    thread = threading.Thread(target=load, name="storyreel-preload-llm", daemon=True)
+    thread.start()
+    return thread
 
 
 class HFProvider:

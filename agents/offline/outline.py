@@ -4,7 +4,8 @@ A story begins somewhere (page 1), goes on (the middle pages), meets its turn (t
 ends (the last page). The places come from the idea, in the order it names them: "from the farm through
 the woods to the city" is village -> forest -> city, spread over the pages from the first to the last. A
 world (under the sea, space) holds the places named inside it: "a library at the bottom of the ocean" stays
-underwater, and the library is where the story goes. Time and weather named in the idea hold for every page.
+underwater, and the library is where the story goes (the pages between the first and the last are "heading
+for the library"). Time and weather named in the idea hold for every page.
 
 The offline writer writes each page against its beat (``Beat.cue``), and reads each page's scene from its
 own text first and its beat second (``read_scene``).
@@ -15,7 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storyreel.vocab import STORY_SETTING_WORDS, STORY_TIME_WORDS, STORY_WEATHER_WORDS, WORLD_PLACES
+from storyreel.vocab import (
+    STORY_IDIOMS,
+    STORY_SETTING_WORDS,
+    STORY_TIME_WORDS,
+    STORY_WEATHER_WORDS,
+    WORLD_PLACES,
+)
 
 # How a beat's cue says where a page is.
 WHERE = {
@@ -38,6 +45,7 @@ class Beat:
     time_of_day: str | None
     weather: str | None
     goal: str = ""  # what the hero does or wants, from the idea, said on the last page's beat
+    heading: str = ""  # on the pages between the first and the last: the place inside a world it goes to
 
     @property
     def cue(self) -> str:
@@ -45,6 +53,8 @@ class Beat:
         parts = [PARTS[self.part]]
         if self.setting:
             parts.append(WHERE[self.setting])
+        if self.heading:
+            parts.append(f"heading for the {self.heading}")
         if self.part == "end" and self.goal:
             parts.append(self.goal)
         return ", ".join(parts)
@@ -75,9 +85,18 @@ def _word_pattern(word: str) -> str:
     return rf"\b{word}(s|es)?\b"
 
 
+_IDIOMS = re.compile(r"\b(" + "|".join(f"(?:{p})" for p in STORY_IDIOMS) + r")\b")
+
+
+def literal(text: str) -> str:
+    """``text`` in lowercase with its idioms blanked out (``storyreel.vocab.STORY_IDIOMS``): "there was no room
+    left" names no room, "over the moon" no night; the other words keep their places."""
+    return _IDIOMS.sub(lambda m: " " * len(m.group(0)), text.lower())
+
+
 def settings_named(text: str) -> list[str]:
-    """The settings a text's words name, in the order it names them (each once)."""
-    lower = text.lower()
+    """The settings a text's words name, in the order it names them (each once); idioms name none."""
+    lower = literal(text)
     hits: list[tuple[int, int, str]] = []
     for rank, (setting, words) in enumerate(STORY_SETTING_WORDS.items()):
         found = [m.start() for w in words if w not in THINGS and (m := re.search(_word_pattern(w), lower))]
@@ -97,7 +116,7 @@ def settings_named(text: str) -> list[str]:
 
 
 def _first(table: dict[str, tuple[str, ...]], text: str) -> str | None:
-    lower = text.lower()
+    lower = literal(text)
     for value, words in table.items():
         if any(re.search(_word_pattern(w), lower) for w in words):
             return value
@@ -148,7 +167,8 @@ def outline_story(prompt: str, pages: int, hero_words: tuple[str, ...] = ()) -> 
         if places:
             at = round(index * (len(places) - 1) / (pages - 1)) if pages > 1 else len(places) - 1
             setting = places[at]
-        beats.append(Beat(index + 1, part, setting, time_of_day, weather, goal if part == "end" else ""))
+        heading = goal_places[0] if goal_places and part in ("go", "turn") else ""  # the library, all along
+        beats.append(Beat(index + 1, part, setting, time_of_day, weather, goal if part == "end" else "", heading))
     return Outline(beats=tuple(beats), places=tuple(places), goal_places=tuple(goal_places))
 
 

@@ -39,14 +39,14 @@ Page 5 (the end, in the woods, finds her scarf): Fern smiled and let the bird ke
 Book: A little bear who sails to the island of cakes
 Hero: Little Bear
 Page 1 (the beginning, at home): Little Bear dreamed of an island made of cakes.
-Page 2 (on the way, at sea): He built a small boat and sailed over the big blue waves.
-Page 3 (the turn, at sea): A storm came, and Little Bear held on tight as the boat rocked.
+Page 2 (on the way, at sea, heading for the island): He built a small boat and sailed over the big blue waves.
+Page 3 (the turn, at sea, heading for the island): A storm came, and Little Bear held on tight as the boat rocked.
 Page 4 (the end, on the beach, sails to the island of cakes): At last he reached the island and shared cakes with gulls.
 
 Book: A shy robot who starts a school for birds
 Hero: Shy Robot
 Page 1 (the beginning, in the city): Shy Robot lived alone in a quiet street of the city.
-Page 2 (the turn, in the city): One day a lost little bird landed on his head and would not fly.
+Page 2 (the turn, in the city, heading for the school): One day a lost little bird landed on his head and would not fly.
 Page 3 (the end, at school, starts a school for birds): Shy Robot opened a school, and every bird learned to fly.
 
 """
@@ -138,6 +138,7 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
                 f"{context}Page {number} ({beat.cue}):",
                 stop=["\nPage", "\nBook", "\n\n"],
                 seed=brief.seed * 1000 + number * 10 + attempt,
+                max_sentences=2,  # a page keeps two sentences (clean_sentence): no tokens after them
             )
             candidate = clean_sentence(raw)
             problem = page_problem(candidate, number, cast, beat, outline, written)

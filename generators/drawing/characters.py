@@ -1,6 +1,7 @@
-"""The characters of the preview illustrations: a drawing per species (thirty-three animals, a generic
-creature for any other species, and the humans), each on its own transparent sprite, stood side by side in
-the foreground of the page, turned towards each other.
+"""The characters of the preview illustrations: a drawing per species (every species of
+``storyreel.vocab.SPECIES`` has its own silhouette; a generic creature for any other species; the humans),
+each on its own transparent sprite, stood side by side in the foreground of the page, turned towards each
+other.
 
 A character's drawing depends only on its name, species and colour (its look's colour word, else
 ``Character.color``), so it looks the same on every page; the seed moves only where the characters stand.
@@ -222,6 +223,10 @@ def _body(sp: _Sprite, t: _Traits, rx: float = 0.2, ry: float = 0.25, belly: boo
 
 
 def _human(sp: _Sprite, t: _Traits, kind: str) -> None:
+    if kind == "astronaut":  # a white space suit with a backpack, and a round helmet over the head
+        suit = mix(t.main, WHITE, 0.8)
+        t = _Traits(suit, mix(suit, t.main, 0.3), mix(suit, INK, 0.25), t.ink, t.skin, t.hair, t.variant)
+        sp.rect(-0.24, 0.26, -0.08, 0.6, (190, 194, 206), radius=0.03)
     long_hair = kind in ("girl", "princess", "queen", "witch", "fairy", "mermaid", "woman", "grandma") or (
         kind in ("child", "kid", "baby", "person", "human", "elf") and t.variant % 2 == 0
     )
@@ -283,6 +288,19 @@ def _human(sp: _Sprite, t: _Traits, kind: str) -> None:
     elif kind == "pirate":
         top = hy + r * 0.75
         sp.polygon([(hx - 0.24, top), (hx + 0.24, top), (hx + 0.12, top + 0.16), (hx - 0.12, top + 0.16)], (40, 36, 44))
+    elif kind == "astronaut":
+        cx, cy = sp.pt(hx + 0.02, hy + 0.02)
+        rr = 1.35 * r * sp.s
+        sp.draw.ellipse([cx - rr, cy - rr, cx + rr, cy + rr], outline=(176, 184, 200), width=max(2, 2 * sp.line))
+        sp.arc(hx - 0.02, hy + 0.06, 0.9 * r, 0.9 * r, 200, 250, WHITE)  # the visor's glint
+        sp.rect(-0.02, 0.4, 0.1, 0.48, t.main, radius=0.01)
+        sp.rect(0.0, 0.42, 0.08, 0.46, (220, 70, 70))  # a patch on the chest
+    elif kind == "teacher":  # glasses, and a book under the near arm
+        for gx in (hx + 0.08 * r, hx + 0.56 * r):
+            sp.arc(gx, hy + 0.02 * r, 0.17 * r, 0.17 * r, 0, 360, sp.ink)
+        sp.stroke([(hx + 0.25 * r, hy + 0.04 * r), (hx + 0.39 * r, hy + 0.04 * r)], sp.ink)
+        sp.rect(0.18, 0.3, 0.3, 0.46, (170, 60, 60), radius=0.01)
+        sp.stroke([(0.2, 0.44), (0.28, 0.44)], WHITE, 0.01)
 
 
 def _fox(sp: _Sprite, t: _Traits) -> None:
@@ -860,6 +878,633 @@ def _troll(sp: _Sprite, t: _Traits) -> None:
     sp.arc(0.06, 0.68, 0.06, 0.03, 20, 160, sp.ink)
 
 
+# --- the rest of the vocabulary's species (issue 14), in families that share parts ------------------
+# Hoofed animals share one four-legged body (legs, barrel, neck, long head) and differ in proportions and
+# markings; birds share wings, a beak and thin legs; the sea creatures, the small mammals, the bugs and the
+# made-up beings each have their own shapes.
+
+WOOL: RGB = (246, 244, 236)
+HORN: RGB = (236, 222, 190)
+
+
+def _eye(sp: _Sprite, x: float, y: float, r: float) -> None:
+    sp.ellipse(x, y, r * 0.8, r, INK, line=False)
+    sp.ellipse(x + r * 0.3, y + r * 0.35, r * 0.32, r * 0.32, WHITE, line=False)
+
+
+def _hoofed(
+    sp: _Sprite,
+    t: _Traits,
+    body: RGB | None = None,
+    legs: float = 0.36,
+    neck: float = 0.3,
+    width: float = 0.3,
+    depth: float = 0.15,
+    head: float = 1.0,
+    hoof: RGB | None = None,
+) -> tuple[float, float]:
+    """A four-legged hoofed body in profile, facing +x: far legs, barrel, neck, near legs, a long head.
+    Returns where the head is (its top), for horns, ears and markings."""
+    body = body or t.main
+    far = mix(body, (40, 30, 40), 0.25)
+    hoof = hoof or mix(body, INK, 0.6)
+    top = legs + depth
+    for x in (-width * 0.6, width * 0.53):  # far legs
+        sp.rect(x - 0.03, 0.02, x + 0.03, legs + 0.02, far, radius=0.02)
+    nx, ny = width * 0.75, top + neck  # where the neck meets the head
+    sp.polygon([(width * 0.35, legs + 0.1), (width * 0.8, legs + 0.06), (nx + 0.08, ny), (nx - 0.04, ny + 0.04)], body)
+    sp.ellipse(0.0, legs + depth * 0.5, width, depth, body)
+    for x in (-width * 0.8, width * 0.7):  # near legs with hooves
+        sp.rect(x - 0.032, 0.04, x + 0.032, legs + 0.02, body, radius=0.02)
+        sp.rect(x - 0.037, 0.0, x + 0.037, 0.05, hoof, radius=0.01)
+    hx, hy = nx + 0.06 * head, ny + 0.02 * head
+    sp.oval(hx, hy, 0.08 * head, 0.13 * head, -65, body)  # the head, pointing forward and down
+    sp.ellipse(hx + 0.1 * head, hy - 0.05 * head, 0.06 * head, 0.05 * head, mix(body, PINK, 0.3), line=False)
+    sp.ellipse(hx + 0.12 * head, hy - 0.04 * head, 0.01, 0.008, INK, line=False)
+    _eye(sp, hx - 0.005, hy + 0.04 * head, 0.025 * head)
+    sp.polygon([(hx - 0.07 * head, hy + 0.06 * head), (hx - 0.13 * head, hy + 0.14 * head),
+                (hx - 0.03 * head, hy + 0.09 * head)], body)  # fmt: skip  # an ear
+    return hx, hy
+
+
+def _goat(sp: _Sprite, t: _Traits) -> None:
+    """A nimble goat: short upturned tail, a beard and two horns curving back."""
+    sp.polygon([(-0.22, 0.46), (-0.34, 0.58), (-0.3, 0.6), (-0.2, 0.5)], t.main)  # a short upturned tail
+    hx, hy = _hoofed(sp, t, legs=0.3, neck=0.22, width=0.27, depth=0.14)
+    for dx in (-0.02, 0.02):
+        sp.taper(
+            [(hx - 0.02 + dx, hy + 0.08), (hx - 0.08 + dx, hy + 0.2), (hx - 0.17 + dx, hy + 0.2)], 0.035, 0.012, HORN
+        )
+    sp.polygon([(hx + 0.06, hy - 0.08), (hx + 0.04, hy - 0.2), (hx + 0.1, hy - 0.09)], t.light)  # the beard
+
+
+def _sheep(sp: _Sprite, t: _Traits, lamb: bool = False) -> None:
+    """A cloud of wool on thin dark legs, with a dark face; a lamb is smaller, rounder and shorter-legged."""
+    face = mix(t.main, (60, 52, 60), 0.7)
+    legs = 0.08 if lamb else 0.24
+    for x in (-0.16, 0.14):
+        sp.rect(x - 0.028, 0.0, x + 0.028, legs + 0.06, face, radius=0.02)
+    wool = mix(t.main, WOOL, 0.8)
+    cx, cy, rx, ry = 0.0, legs + 0.17, 0.27 if not lamb else 0.22, 0.15 if not lamb else 0.14
+    puffs = [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in np.linspace(0, 2 * np.pi, 11)[:-1]]
+    for x, y in puffs:
+        sp.ellipse(x, y, 0.08, 0.08, wool)
+    sp.ellipse(cx, cy, rx, ry, wool, line=False)
+    for x in (-0.2, 0.18):
+        sp.rect(x - 0.03, 0.0, x + 0.03, legs + 0.02, face, radius=0.02)
+    hx, hy, r = (0.28, cy + 0.1, 0.11) if not lamb else (0.22, cy + 0.18, 0.14)  # a lamb: a big head held high
+    sp.oval(hx - 0.06, hy + 0.02, 0.04, 0.08, 70, face)  # an ear sticking out
+    sp.oval(hx + 0.03, hy - 0.02, r * 0.8, r * 1.1, -60, face)
+    for k in range(3):  # a woolly top-knot
+        sp.ellipse(hx - 0.03 + 0.035 * k, hy + r * 0.8, 0.04, 0.04, wool)
+    _eye(sp, hx + 0.05, hy + 0.0, 0.022)
+    sp.arc(hx + 0.1, hy - 0.06, 0.03, 0.02, 20, 160, mix(face, WHITE, 0.5))
+
+
+def _cow(sp: _Sprite, t: _Traits) -> None:
+    """A big cow: white with patches of its colour, a pink muzzle, short horns and a tufted tail."""
+    sp.taper([(-0.32, 0.5), (-0.38, 0.36), (-0.37, 0.22)], 0.025, 0.02, WOOL)
+    sp.ellipse(-0.37, 0.2, 0.03, 0.04, t.dark)
+    hx, hy = _hoofed(sp, t, body=WOOL, legs=0.3, neck=0.12, width=0.34, depth=0.18, head=1.2, hoof=(70, 60, 60))
+    for x, y, rx, ry in ((-0.18, 0.52, 0.08, 0.06), (0.04, 0.4, 0.09, 0.07), (-0.06, 0.58, 0.05, 0.04)):
+        sp.ellipse(x, y, rx, ry, t.main, line=False)
+    sp.ellipse(hx - 0.02, hy + 0.05, 0.04, 0.035, t.main, line=False)
+    sp.ellipse(hx + 0.12, hy - 0.06, 0.07, 0.06, PINK)  # the muzzle
+    for dx in (-0.01, 0.03):
+        sp.ellipse(hx + 0.14 + dx, hy - 0.05, 0.01, 0.012, INK, line=False)
+    for dx in (-0.05, 0.0):
+        sp.polygon([(hx + dx, hy + 0.1), (hx + dx - 0.03, hy + 0.2), (hx + dx + 0.03, hy + 0.11)], HORN)
+    sp.ellipse(0.12, 0.32, 0.06, 0.035, PINK)  # the udder
+
+
+def _giraffe(sp: _Sprite, t: _Traits) -> None:
+    """A giraffe: tall legs, a very long neck, brown patches, two ossicones."""
+    patch = mix(t.main, (120, 70, 30), 0.6)
+    body = mix(t.main, (250, 210, 120), 0.5)
+    hx, hy = _hoofed(sp, t, body=body, legs=0.5, neck=0.62, width=0.22, depth=0.14, head=0.9)
+    for x, y in ((-0.1, 0.64), (0.06, 0.66), (-0.02, 0.58), (0.16, 0.8), (0.2, 0.96), (0.21, 1.1), (0.13, 0.7)):
+        sp.ellipse(x, y, 0.035, 0.03, patch, line=False)
+    for dx in (-0.05, -0.01):
+        sp.stroke([(hx + dx, hy + 0.08), (hx + dx - 0.01, hy + 0.17)], patch, 0.02)
+        sp.ellipse(hx + dx - 0.01, hy + 0.18, 0.018, 0.018, patch)
+    sp.stroke([(0.1, 0.72), (0.2, 1.1)], patch, 0.025)  # the mane down the neck
+
+
+def _zebra(sp: _Sprite, t: _Traits) -> None:
+    """A striped horse: white with black stripes, a short stiff mane, a tufted tail."""
+    stripe = mix(t.main, BLACK, 0.85)
+    sp.taper([(-0.3, 0.48), (-0.36, 0.34), (-0.34, 0.22)], 0.025, 0.02, WOOL)
+    sp.ellipse(-0.34, 0.2, 0.025, 0.04, stripe)
+    hx, hy = _hoofed(sp, t, body=WOOL, legs=0.34, neck=0.3, width=0.3, depth=0.15, hoof=stripe)
+    for x in (-0.22, -0.12, -0.02, 0.08, 0.16):
+        sp.stroke([(x - 0.02, 0.62), (x + 0.02, 0.5), (x - 0.01, 0.4)], stripe, 0.022)
+    for y in (0.16, 0.26):
+        for x in (-0.24, 0.21):
+            sp.stroke([(x - 0.03, y), (x + 0.03, y)], stripe, 0.018)
+    for k in range(5):  # stripes up the neck
+        y = 0.6 + 0.06 * k
+        sp.stroke([(0.14 + 0.02 * k, y), (0.26 + 0.02 * k, y + 0.03)], stripe, 0.018)
+    sp.stroke([(0.16, 0.66), (hx - 0.06, hy + 0.08)], stripe, 0.04)  # the short mane
+    sp.ellipse(hx + 0.1, hy - 0.05, 0.06, 0.05, stripe, line=False)
+
+
+def _camel(sp: _Sprite, t: _Traits) -> None:
+    """A camel: long legs, two humps, a long curved neck and a droopy lip."""
+    body = mix(t.main, (214, 170, 110), 0.6)
+    hx, hy = _hoofed(sp, t, body=body, legs=0.44, neck=0.24, width=0.3, depth=0.14, hoof=mix(body, INK, 0.3))
+    for x in (-0.14, 0.06):  # the humps, grown out of the back (their lower outline covered)
+        sp.ellipse(x, 0.62, 0.1, 0.11, body)
+        sp.ellipse(x, 0.56, 0.11, 0.07, body, line=False)
+    sp.taper([(-0.3, 0.64), (-0.36, 0.5), (-0.35, 0.42)], 0.025, 0.015, body)
+    sp.arc(hx + 0.1, hy - 0.08, 0.04, 0.02, 20, 160, sp.ink)
+
+
+def _hippo(sp: _Sprite, t: _Traits) -> None:
+    """A round hippo: a barrel of a body on four stumpy legs, a huge square muzzle, tiny ears on top."""
+    for x in (-0.2, 0.14):
+        sp.rect(x - 0.06, 0.0, x + 0.06, 0.2, t.dark, radius=0.03)
+    sp.ellipse(-0.04, 0.32, 0.34, 0.22, t.main)
+    sp.ellipse(-0.02, 0.24, 0.24, 0.1, t.light, line=False)
+    for x in (-0.26, 0.1):
+        sp.rect(x - 0.065, 0.0, x + 0.065, 0.22, t.main, radius=0.03)
+    sp.ellipse(0.24, 0.44, 0.15, 0.14, t.main)
+    sp.rect(0.26, 0.28, 0.5, 0.46, t.main, radius=0.08)  # the big muzzle
+    for dx in (0.0, 0.07):
+        sp.ellipse(0.42 + dx, 0.42, 0.015, 0.02, t.dark, line=False)
+    sp.rect(0.36, 0.29, 0.39, 0.33, WHITE, radius=0.01)  # a tooth
+    for x in (0.16, 0.24):
+        sp.ellipse(x, 0.58, 0.035, 0.03, t.main)
+    _eye(sp, 0.27, 0.52, 0.028)
+    sp.ellipse(0.32, 0.38, 0.04, 0.025, mix(t.main, PINK, 0.55), line=False)
+
+
+def _crocodile(sp: _Sprite, t: _Traits) -> None:
+    """A long low crocodile: a tail tapering behind, short bent legs, bumpy back, a long toothy snout."""
+    sp.taper([(-0.1, 0.16), (-0.4, 0.12), (-0.62, 0.06)], 0.16, 0.03, t.main)
+    for x in (-0.12, 0.16):
+        sp.tube([(x, 0.14), (x + 0.04, 0.04), (x + 0.08, 0.02)], 0.05, t.dark)
+    sp.ellipse(0.02, 0.17, 0.26, 0.1, t.main)
+    sp.chord(0.02, 0.15, 0.24, 0.06, 0, 180, t.light)
+    for x in (-0.5, -0.38, -0.26, -0.14, -0.02, 0.1, 0.2):  # bumps along the back
+        sp.chord(x, 0.22 - (0.08 if x < -0.2 else 0.0) * (-0.2 - x) / 0.3, 0.035, 0.04, 180, 360, t.dark)
+    for x in (-0.18, 0.1):
+        sp.tube([(x, 0.12), (x + 0.05, 0.03), (x + 0.1, 0.01)], 0.05, t.main)
+    sp.polygon([(0.22, 0.24), (0.6, 0.16), (0.62, 0.12), (0.22, 0.08)], t.main)  # the long snout
+    sp.stroke([(0.26, 0.14), (0.6, 0.14)], sp.ink)
+    for x in (0.3, 0.38, 0.46, 0.54):  # teeth
+        sp.polygon([(x, 0.14), (x + 0.015, 0.115), (x + 0.03, 0.14)], WHITE, line=False)
+    sp.ellipse(0.27, 0.27, 0.05, 0.04, t.main)
+    _eye(sp, 0.28, 0.28, 0.022)
+
+
+def _kangaroo(sp: _Sprite, t: _Traits) -> None:
+    """Upright on long feet, with a thick tail behind, small arms, a pouch and tall ears."""
+    sp.taper([(-0.08, 0.2), (-0.3, 0.08), (-0.5, 0.02)], 0.13, 0.04, t.main)
+    sp.ellipse(0.06, 0.03, 0.14, 0.035, t.dark)  # the long feet
+    sp.ellipse(-0.02, 0.14, 0.12, 0.12, t.dark)  # the haunch
+    sp.oval(0.02, 0.38, 0.16, 0.26, -8, t.main)
+    sp.ellipse(0.07, 0.3, 0.09, 0.12, t.light)
+    sp.arc(0.07, 0.32, 0.07, 0.04, 20, 160, mix(t.light, INK, 0.4))  # the pouch's edge
+    sp.tube([(0.1, 0.5), (0.2, 0.44), (0.22, 0.4)], 0.035, t.main)
+    hx, hy = 0.1, 0.74
+    for dx, angle in ((-0.06, 15), (0.01, -5)):
+        sp.oval(hx + dx, hy + 0.13, 0.035, 0.1, angle, t.main)
+    sp.oval(hx + 0.04, hy, 0.08, 0.12, -70, t.main)
+    sp.ellipse(hx + 0.15, hy - 0.02, 0.02, 0.015, INK, line=False)
+    _eye(sp, hx + 0.03, hy + 0.03, 0.025)
+
+
+def _koala(sp: _Sprite, t: _Traits) -> None:
+    """A round grey koala: huge fluffy ears, a big dark nose, sitting upright."""
+    grey = mix(t.main, (170, 170, 176), 0.55)
+    tt = _Traits(grey, mix(grey, WHITE, 0.6), mix(grey, (40, 30, 40), 0.3), t.ink, t.skin, t.hair, t.variant)
+    hx, hy, r = 0.03, 0.64, 0.23
+    _body(sp, tt, rx=0.21, ry=0.24)
+    for x in (hx - 0.22, hx + 0.2):
+        sp.ellipse(x, hy + 0.1, 0.12, 0.11, grey)
+        sp.ellipse(x, hy + 0.1, 0.07, 0.06, WOOL, line=False)
+    sp.ellipse(hx, hy, r, r * 0.92, grey)
+    sp.oval(hx + 0.08, hy - 0.06, 0.05, 0.08, 0, (60, 56, 64))  # the big nose
+    _face(sp, hx - 0.06, hy + 0.02, r, grey, mouth=False)
+
+
+def _otter(sp: _Sprite, t: _Traits) -> None:
+    """A sleek otter standing up: a long body, a thick tapering tail, small round ears and whiskers."""
+    sp.taper([(-0.08, 0.1), (-0.26, 0.04), (-0.44, 0.06)], 0.1, 0.03, t.main)
+    for dx in (-0.06, 0.08):
+        sp.ellipse(dx, 0.03, 0.06, 0.03, t.dark)
+    sp.oval(0.0, 0.3, 0.13, 0.28, -5, t.main)
+    sp.oval(0.04, 0.32, 0.07, 0.2, -5, t.light, line=False)
+    sp.oval(0.1, 0.42, 0.03, 0.06, 40, t.dark)  # paws held together
+    sp.oval(0.13, 0.44, 0.03, 0.06, 50, t.main)
+    hx, hy = 0.04, 0.64
+    for x in (hx - 0.1, hx + 0.08):
+        sp.ellipse(x, hy + 0.1, 0.035, 0.03, t.main)
+    sp.ellipse(hx, hy, 0.13, 0.11, t.main)
+    sp.ellipse(hx + 0.08, hy - 0.04, 0.07, 0.05, t.light, line=False)
+    sp.ellipse(hx + 0.12, hy - 0.02, 0.025, 0.018, INK, line=False)
+    _whiskers(sp, hx + 0.12, hy - 0.05, 0.08)
+    _face(sp, hx - 0.04, hy + 0.02, 0.13, t.main, mouth=False)
+
+
+def _badger(sp: _Sprite, t: _Traits) -> None:
+    """A low, wide badger on all fours: grey body, a white-striped black face."""
+    grey = mix(t.main, (150, 150, 156), 0.6)
+    for x in (-0.2, 0.12):
+        sp.rect(x - 0.04, 0.0, x + 0.04, 0.14, BLACK, radius=0.02)
+    sp.ellipse(-0.04, 0.22, 0.3, 0.13, grey)
+    sp.polygon([(-0.32, 0.24), (-0.4, 0.2), (-0.32, 0.18)], grey)
+    for x in (-0.24, 0.16):
+        sp.rect(x - 0.045, 0.0, x + 0.045, 0.15, BLACK, radius=0.02)
+    hx, hy = 0.3, 0.22
+    sp.polygon([(hx - 0.1, hy + 0.1), (hx + 0.2, hy - 0.02), (hx + 0.2, hy - 0.06), (hx - 0.1, hy - 0.08)], BLACK)
+    sp.polygon([(hx - 0.08, hy + 0.06), (hx + 0.19, hy - 0.03), (hx - 0.08, hy + 0.0)], WHITE, line=False)
+    sp.ellipse(hx - 0.08, hy + 0.1, 0.035, 0.03, WHITE)
+    sp.ellipse(hx + 0.2, hy - 0.04, 0.022, 0.02, INK, line=False)
+    _eye(sp, hx + 0.04, hy + 0.02, 0.018)
+
+
+def _raccoon(sp: _Sprite, t: _Traits) -> None:
+    """Upright, grey, with a black eye mask and a fat ringed tail."""
+    grey = mix(t.main, (150, 150, 160), 0.6)
+    tt = _Traits(grey, mix(grey, WHITE, 0.6), mix(grey, (40, 30, 40), 0.35), t.ink, t.skin, t.hair, t.variant)
+    sp.taper([(-0.12, 0.16), (-0.3, 0.22), (-0.42, 0.4)], 0.13, 0.08, grey)
+    for k in range(3):
+        x, y = -0.22 - 0.07 * k, 0.2 + 0.07 * k
+        sp.stroke([(x - 0.04, y + 0.04), (x + 0.04, y - 0.04)], BLACK, 0.03)
+    _body(sp, tt, rx=0.19, ry=0.23)
+    hx, hy, r = 0.04, 0.6, 0.2
+    for x in (hx - 0.14, hx + 0.12):
+        sp.polygon([(x - 0.06, hy + 0.12), (x, hy + 0.26), (x + 0.06, hy + 0.12)], grey)
+    sp.ellipse(hx, hy, r, r * 0.9, grey)
+    sp.polygon([(hx - 0.12, hy + 0.06), (hx + 0.2, hy + 0.06), (hx + 0.2, hy - 0.04), (hx - 0.12, hy - 0.02)], BLACK)
+    sp.ellipse(hx + 0.12, hy - 0.1, 0.1, 0.06, WHITE, line=False)
+    sp.ellipse(hx + 0.2, hy - 0.08, 0.025, 0.02, INK, line=False)
+    for cx in (hx + 0.02, hx + 0.12):
+        sp.ellipse(cx, hy + 0.02, 0.025, 0.03, WHITE, line=False)
+        sp.ellipse(cx + 0.005, hy + 0.02, 0.013, 0.017, INK, line=False)
+
+
+def _beaver(sp: _Sprite, t: _Traits) -> None:
+    """A round brown beaver: a flat, cross-hatched paddle of a tail and two big front teeth."""
+    tail = mix(t.main, (70, 50, 40), 0.6)
+    sp.oval(-0.32, 0.08, 0.08, 0.17, 70, tail)
+    for k in (-1, 0, 1):
+        sp.stroke([(-0.44, 0.06 + 0.03 * k), (-0.2, 0.1 + 0.03 * k)], mix(tail, INK, 0.4))
+    _body(sp, t, rx=0.21, ry=0.25)
+    hx, hy, r = 0.04, 0.62, 0.2
+    for x in (hx - 0.14, hx + 0.12):
+        sp.ellipse(x, hy + 0.16, 0.04, 0.04, t.main)
+    sp.ellipse(hx, hy, r, r * 0.92, t.main)
+    sp.ellipse(hx + 0.1, hy - 0.08, 0.1, 0.07, t.light)
+    sp.ellipse(hx + 0.15, hy - 0.04, 0.035, 0.025, INK, line=False)
+    sp.rect(hx + 0.07, hy - 0.22, hx + 0.14, hy - 0.13, WHITE, radius=0.01)  # the teeth
+    sp.stroke([(hx + 0.105, hy - 0.22), (hx + 0.105, hy - 0.13)], sp.ink)
+    _face(sp, hx - 0.04, hy + 0.02, r, t.main, mouth=False)
+
+
+def _mole(sp: _Sprite, t: _Traits) -> None:
+    """A velvety dark mole: a pear of a body, big pink digging paws, a long pink nose and tiny eyes."""
+    fur = mix(t.main, (70, 62, 70), 0.7)
+    sp.polygon(_smooth([(-0.24, 0.04), (-0.26, 0.3), (-0.1, 0.5), (0.12, 0.5), (0.26, 0.28), (0.22, 0.04)],
+                       closed=True), fur)  # fmt: skip
+    for x, y in ((-0.2, 0.22), (0.22, 0.24)):  # the wide digging paws
+        sp.ellipse(x, y, 0.08, 0.06, PINK)
+        for k in range(3):
+            sp.stroke([(x - 0.04 + 0.04 * k, y + 0.04), (x - 0.05 + 0.05 * k, y + 0.08)], sp.ink, 0.012)
+    sp.oval(0.16, 0.44, 0.04, 0.11, -70, PINK)  # the nose
+    sp.ellipse(0.26, 0.47, 0.02, 0.02, (220, 110, 130), line=False)
+    for x in (0.02, 0.1):
+        sp.ellipse(x, 0.5, 0.012, 0.008, INK, line=False)
+    for dx in (-0.06, 0.08):
+        sp.ellipse(dx, 0.03, 0.06, 0.03, PINK)
+
+
+def _panda(sp: _Sprite, t: _Traits) -> None:
+    """A bear in black and white: black ears, eye patches, arms and legs."""
+    black = mix(t.main, BLACK, 0.85)
+    hx, hy, r = 0.03, 0.66, 0.24
+    for dx in (-0.09, 0.1):
+        sp.ellipse(dx + 0.02, 0.05, 0.09, 0.06, black)
+    sp.oval(-0.2, 0.3, 0.06, 0.12, -25, black)
+    sp.ellipse(0.0, 0.27, 0.24, 0.28, WOOL)
+    sp.chord(0.0, 0.3, 0.24, 0.14, 180, 360, black)  # the black shoulders
+    sp.oval(0.2, 0.3, 0.06, 0.12, 30, black)
+    for x, y in ((hx - 0.16, hy + 0.18), (hx + 0.15, hy + 0.19)):
+        sp.ellipse(x, y, 0.08, 0.08, black)
+    sp.ellipse(hx, hy, r, r * 0.95, WOOL)
+    for x, k in ((hx + 0.06, 0.9), (hx + 0.16, 1.0)):
+        sp.oval(x, hy + 0.01, 0.045 * k, 0.065 * k, -30, black, line=False)
+        sp.ellipse(x + 0.005, hy + 0.02, 0.018, 0.022, WHITE, line=False)
+        sp.ellipse(x + 0.008, hy + 0.02, 0.01, 0.013, INK, line=False)
+    sp.ellipse(hx + 0.13, hy - 0.08, 0.04, 0.03, INK, line=False)
+    sp.arc(hx + 0.12, hy - 0.13, 0.04, 0.03, 20, 160, sp.ink)
+    bamboo = (120, 180, 80)
+    sp.tube([(0.3, 0.1), (0.34, 0.6), (0.36, 0.98)], 0.035, bamboo)  # a stalk of bamboo in its paw
+    for y in (0.3, 0.55, 0.8):
+        sp.stroke([(0.31 + y * 0.05, y), (0.35 + y * 0.05, y)], mix(bamboo, INK, 0.4))
+    sp.oval(0.42, 0.88, 0.03, 0.08, -50, bamboo)
+    sp.oval(0.26, 0.6, 0.06, 0.08, 30, black)
+
+
+def _dinosaur(sp: _Sprite, t: _Traits) -> None:
+    """A long-necked dinosaur: four pillar legs, a long tail, a long neck with a small head, plates on its back;
+    no wings (that is a dragon)."""
+    sp.taper([(-0.2, 0.4), (-0.44, 0.3), (-0.64, 0.16), (-0.74, 0.14)], 0.16, 0.02, t.main)
+    for x in (-0.14, 0.12):
+        sp.rect(x - 0.05, 0.0, x + 0.05, 0.3, t.dark, radius=0.03)
+    for x in (-0.22, -0.08, 0.06):  # plates along the back
+        sp.polygon([(x - 0.05, 0.6), (x, 0.7), (x + 0.05, 0.6)], t.light)
+    sp.ellipse(-0.04, 0.44, 0.28, 0.18, t.main)
+    sp.chord(-0.02, 0.4, 0.22, 0.1, 0, 180, t.light)
+    for x in (-0.2, 0.06):
+        sp.rect(x - 0.055, 0.0, x + 0.055, 0.32, t.main, radius=0.03)
+    sp.taper([(0.16, 0.5), (0.28, 0.68), (0.34, 0.88), (0.38, 0.98)], 0.14, 0.08, t.main)
+    sp.ellipse(0.43, 1.0, 0.09, 0.06, t.main)
+    _eye(sp, 0.44, 1.02, 0.02)
+    sp.arc(0.48, 0.98, 0.04, 0.02, 20, 160, sp.ink)
+
+
+# sea creatures
+
+
+def _crab(sp: _Sprite, t: _Traits) -> None:
+    """A wide crab: a round shell, eyes on stalks, two big claws raised, four legs a side."""
+    for side in (-1, 1):
+        for k in range(3):
+            x = side * (0.16 + 0.05 * k)
+            sp.tube([(x, 0.16), (x + side * 0.08, 0.14), (x + side * 0.1, 0.02)], 0.025, t.dark)
+        sp.tube([(side * 0.2, 0.24), (side * 0.3, 0.36), (side * 0.32, 0.46)], 0.04, t.main)
+        sp.ellipse(side * 0.33, 0.52, 0.07, 0.08, t.main)
+        sp.polygon([(side * 0.33, 0.56), (side * 0.34, 0.64), (side * 0.29, 0.6)], t.main)  # the pincer
+    sp.ellipse(0.0, 0.22, 0.24, 0.14, t.main)
+    sp.chord(0.0, 0.2, 0.2, 0.08, 0, 180, t.light)
+    for x in (-0.06, 0.06):
+        sp.stroke([(x, 0.32), (x, 0.42)], t.main, 0.02)
+        sp.ellipse(x, 0.44, 0.035, 0.035, WHITE)
+        sp.ellipse(x + 0.005, 0.44, 0.018, 0.022, INK, line=False)
+    sp.arc(0.0, 0.24, 0.06, 0.03, 20, 160, sp.ink)
+
+
+def _seahorse(sp: _Sprite, t: _Traits) -> None:
+    """Upright and curled: a tail coiled below, a ridged belly, a crest and a long tube snout."""
+    pts = [(0.0, 0.8), (-0.08, 0.6), (-0.04, 0.4), (0.04, 0.22), (0.0, 0.08), (-0.08, 0.06), (-0.08, 0.14)]
+    sp.taper(pts, 0.18, 0.03, t.main)
+    for y in (0.44, 0.52, 0.6):
+        sp.arc(-0.02, y, 0.06, 0.03, 20, 160, t.light)
+    sp.oval(-0.1, 0.5, 0.04, 0.08, 20, t.light)  # the back fin
+    sp.ellipse(0.02, 0.84, 0.1, 0.09, t.main)
+    sp.polygon([(0.08, 0.86), (0.26, 0.8), (0.26, 0.76), (0.08, 0.78)], t.main)  # the snout
+    for k in range(3):  # the crest
+        sp.polygon([(-0.04 + 0.03 * k, 0.91), (-0.03 + 0.03 * k, 0.98), (-0.01 + 0.03 * k, 0.91)], t.dark)
+    _eye(sp, 0.04, 0.85, 0.025)
+
+
+def _jellyfish(sp: _Sprite, t: _Traits) -> None:
+    """A floating bell with a frilled edge and long wavy trailing tentacles."""
+    pale = mix(t.main, WHITE, 0.35)
+    for k, x in enumerate((-0.12, -0.06, 0.0, 0.06, 0.12)):
+        wave = [(x + 0.03 * math.sin(j + k), 0.5 - 0.08 * j) for j in range(6)]
+        sp.stroke(wave, mix(t.main, INK, 0.2), 0.016)
+    for x in (-0.05, 0.05):
+        sp.taper([(x, 0.5), (x + 0.03, 0.36), (x - 0.02, 0.24)], 0.05, 0.02, pale)
+    sp.chord(0.0, 0.5, 0.22, 0.24, 180, 360, t.main)
+    for k in range(6):
+        sp.ellipse(-0.18 + 0.072 * k, 0.5, 0.038, 0.025, pale)
+    sp.ellipse(-0.08, 0.64, 0.05, 0.035, WHITE, line=False)
+    _face(sp, -0.04, 0.58, 0.14, t.main)
+
+
+def _shark(sp: _Sprite, t: _Traits) -> None:
+    """A friendly shark: a long torpedo body, a tall dorsal fin, a crescent tail, gill slits and a toothy grin."""
+    body = mix(t.main, (140, 150, 170), 0.6)
+    y = 0.4
+    sp.polygon([(-0.34, y), (-0.56, y + 0.24), (-0.48, y), (-0.54, y - 0.14)], body)  # the crescent tail
+    sp.polygon([(-0.08, y + 0.14), (0.04, y + 0.36), (0.1, y + 0.14)], body)  # the dorsal fin
+    sp.polygon(_smooth([(-0.38, y), (-0.1, y + 0.16), (0.24, y + 0.12), (0.42, y - 0.02), (0.24, y - 0.12),
+                        (-0.1, y - 0.12)], closed=True), body)  # fmt: skip
+    sp.chord(0.04, y - 0.04, 0.34, 0.08, 0, 180, WOOL)
+    sp.oval(0.02, y - 0.1, 0.04, 0.1, 60, mix(body, INK, 0.2))  # the pectoral fin
+    for x in (0.12, 0.16, 0.2):
+        sp.stroke([(x, y + 0.04), (x - 0.01, y - 0.04)], sp.ink)
+    sp.arc(0.32, y - 0.03, 0.08, 0.04, 20, 160, sp.ink)
+    for x in (0.27, 0.31, 0.35):
+        sp.polygon([(x, y - 0.045), (x + 0.012, y - 0.075), (x + 0.024, y - 0.045)], WHITE, line=False)
+    _eye(sp, 0.3, y + 0.05, 0.025)
+
+
+def _dolphin(sp: _Sprite, t: _Traits) -> None:
+    """A dolphin leaping: an arched body, a curved dorsal fin, a beak of a snout and a tail fluke."""
+    body = mix(t.main, (120, 160, 200), 0.5)
+    sp.taper([(-0.4, 0.5), (-0.2, 0.62), (0.08, 0.64), (0.28, 0.52)], 0.06, 0.2, body)
+    sp.polygon([(-0.4, 0.5), (-0.52, 0.62), (-0.44, 0.48), (-0.5, 0.36)], body)  # the fluke
+    sp.polygon([(-0.08, 0.72), (-0.02, 0.86), (0.04, 0.72)], body)  # the dorsal fin
+    sp.ellipse(0.26, 0.52, 0.13, 0.11, body)
+    sp.polygon([(0.34, 0.5), (0.48, 0.46), (0.46, 0.42), (0.34, 0.44)], body)  # the beak
+    sp.chord(0.16, 0.5, 0.16, 0.06, 0, 180, WOOL)
+    sp.oval(0.1, 0.5, 0.03, 0.08, 50, mix(body, INK, 0.2))
+    _eye(sp, 0.3, 0.55, 0.022)
+    sp.arc(0.38, 0.46, 0.06, 0.025, 20, 120, sp.ink)
+
+
+def _seal(sp: _Sprite, t: _Traits) -> None:
+    """A seal propped on its front flippers: a smooth teardrop body, a round whiskered face."""
+    grey = mix(t.main, (160, 164, 176), 0.6)
+    sp.polygon([(-0.34, 0.05), (-0.5, 0.14), (-0.44, 0.04), (-0.5, 0.0)], grey)  # the tail flippers
+    sp.polygon(_smooth([(-0.48, 0.02), (-0.2, 0.16), (0.06, 0.34), (0.2, 0.34), (0.22, 0.1), (0.0, 0.0)],
+                       closed=True), grey)  # fmt: skip
+    sp.oval(0.12, 0.06, 0.04, 0.09, -30, mix(grey, INK, 0.2))  # a front flipper
+    hx, hy = 0.16, 0.44
+    sp.ellipse(hx, hy, 0.13, 0.12, grey)
+    sp.ellipse(hx + 0.08, hy - 0.04, 0.06, 0.045, mix(grey, WHITE, 0.5), line=False)
+    sp.ellipse(hx + 0.11, hy - 0.01, 0.022, 0.016, INK, line=False)
+    _whiskers(sp, hx + 0.1, hy - 0.05, 0.09)
+    _face(sp, hx - 0.04, hy + 0.02, 0.12, grey, mouth=False)
+
+
+def _starfish(sp: _Sprite, t: _Traits) -> None:
+    """Five plump arms standing on two of them, dotted, with a face in the middle."""
+    pts = []
+    for k in range(10):
+        a = math.pi / 2 + k * math.pi / 5
+        rr = 0.3 if k % 2 == 0 else 0.13
+        pts.append((rr * math.cos(a), 0.3 + rr * math.sin(a)))
+    sp.polygon(_smooth(pts, rounds=2, closed=True), t.main)
+    for k in range(5):
+        a = math.pi / 2 + k * 2 * math.pi / 5
+        for d in (0.14, 0.21):
+            sp.ellipse(d * math.cos(a), 0.3 + d * math.sin(a), 0.014, 0.014, t.light, line=False)
+    _face(sp, -0.05, 0.3, 0.12, t.main)
+
+
+# birds: wings, a beak and thin legs, in different proportions
+
+
+def _fowl(sp: _Sprite, t: _Traits, neck: float, comb: bool, bill: RGB, legs: RGB) -> None:
+    """A plump farm bird standing: a fan of a tail, a folded wing, a neck ``neck`` long, a beak; with ``comb``
+    a red comb and wattle (a hen), else a long neck and a flat bill with a knob (a goose)."""
+    for dx in (-0.04, 0.06):
+        sp.stroke([(dx, 0.16), (dx, 0.02), (dx + 0.06, 0.0)], legs, 0.022)
+    body_y = 0.28
+    if comb:
+        for k, angle in enumerate((50, 30, 10)):
+            sp.oval(-0.22 - 0.02 * k, body_y + 0.16, 0.05, 0.13, angle, t.dark)
+    else:
+        sp.polygon([(-0.24, body_y + 0.04), (-0.36, body_y + 0.12), (-0.3, body_y - 0.02)], t.main)
+    sp.ellipse(-0.02, body_y, 0.25, 0.16, t.main)
+    sp.oval(-0.06, body_y + 0.02, 0.15, 0.08, 10, t.dark)  # the folded wing
+    hx, hy = 0.16, body_y + 0.14 + neck
+    sp.taper([(0.12, body_y + 0.08), (0.15, body_y + 0.1 + neck * 0.5), (hx, hy)], 0.14, 0.1, t.main)
+    sp.ellipse(hx, hy, 0.1, 0.09, t.main)
+    if comb:
+        for k in range(3):
+            sp.ellipse(hx - 0.05 + 0.045 * k, hy + 0.09, 0.03, 0.035, (225, 50, 50))
+        sp.ellipse(hx + 0.08, hy - 0.08, 0.025, 0.04, (225, 50, 50))  # the wattle
+        sp.polygon([(hx + 0.08, hy + 0.01), (hx + 0.17, hy - 0.02), (hx + 0.08, hy - 0.05)], bill)
+    else:
+        sp.polygon(
+            [(hx + 0.07, hy + 0.02), (hx + 0.22, hy - 0.02), (hx + 0.22, hy - 0.05), (hx + 0.07, hy - 0.05)], bill
+        )
+        sp.ellipse(hx + 0.08, hy + 0.02, 0.025, 0.02, bill)
+    _eye(sp, hx + 0.03, hy + 0.02, 0.022)
+
+
+def _butterfly(sp: _Sprite, t: _Traits) -> None:
+    """Hovering: two pairs of big spotted wings, a thin body and curled antennae."""
+    y = 0.5
+    for angle, dx, k in ((30, -0.12, 1.0), (-20, 0.06, 0.85)):
+        sp.oval(dx, y + 0.12, 0.11 * k, 0.17 * k, angle, t.main)
+        sp.ellipse(dx, y + 0.14, 0.04 * k, 0.04 * k, t.light, line=False)
+        sp.oval(dx * 0.8, y - 0.06, 0.07 * k, 0.1 * k, angle + 40, t.dark)
+    sp.oval(-0.02, y, 0.03, 0.16, -60, BLACK)
+    sp.ellipse(0.12, y + 0.08, 0.05, 0.05, BLACK)
+    for dx in (0.0, 0.04):
+        sp.stroke([(0.13 + dx, y + 0.12), (0.17 + dx, y + 0.24), (0.2 + dx, y + 0.24)], BLACK, 0.01)
+    sp.ellipse(0.14, y + 0.09, 0.014, 0.016, WHITE, line=False)
+
+
+def _caterpillar(sp: _Sprite, t: _Traits) -> None:
+    """A row of round segments, its head raised, with stubby feet and two antennae."""
+    for k in range(6):
+        x, y = -0.36 + 0.1 * k, 0.08 + (0.02 if k % 2 else 0.0)
+        sp.ellipse(x, 0.02, 0.02, 0.015, t.dark)
+        sp.ellipse(x, y, 0.075, 0.075, t.main if k % 2 else mix(t.main, t.light, 0.4))
+    hx, hy = 0.28, 0.22
+    for dx in (-0.02, 0.03):
+        sp.stroke([(hx + dx, hy + 0.08), (hx + dx + 0.02, hy + 0.18)], sp.ink, 0.012)
+        sp.ellipse(hx + dx + 0.02, hy + 0.19, 0.018, 0.018, t.dark)
+    sp.ellipse(hx, hy, 0.1, 0.1, t.main)
+    _face(sp, hx - 0.04, hy, 0.1, t.main)
+
+
+def _ant(sp: _Sprite, t: _Traits) -> None:
+    """Three body parts in a row, six thin bent legs, elbowed antennae."""
+    dark = mix(t.main, BLACK, 0.6)
+    for k in range(3):
+        x = -0.06 + 0.08 * k
+        sp.stroke([(x, 0.18), (x - 0.06 + 0.04 * k, 0.12), (x - 0.08 + 0.06 * k, 0.0)], sp.ink, 0.014)
+    sp.ellipse(-0.2, 0.2, 0.13, 0.1, dark)
+    sp.ellipse(0.01, 0.2, 0.08, 0.06, dark)
+    sp.ellipse(0.18, 0.26, 0.09, 0.085, dark)
+    for dx in (0.0, 0.04):
+        sp.stroke([(0.2 + dx, 0.32), (0.22 + dx, 0.42), (0.3 + dx, 0.46)], sp.ink, 0.012)
+    _eye(sp, 0.21, 0.28, 0.02)
+
+
+def _spider(sp: _Sprite, t: _Traits) -> None:
+    """A round spider: a big round body, a small head with many eyes, eight bent legs."""
+    dark = mix(t.main, BLACK, 0.55)
+    for side in (-1, 1):
+        for k in range(4):
+            x0 = side * (0.04 + 0.03 * k)
+            sp.stroke([(x0, 0.24), (side * (0.18 + 0.06 * k), 0.36 - 0.02 * k), (side * (0.24 + 0.07 * k), 0.0)],
+                      dark, 0.02)  # fmt: skip
+    sp.ellipse(-0.04, 0.3, 0.16, 0.14, dark)
+    sp.ellipse(-0.06, 0.36, 0.05, 0.04, t.main, line=False)
+    sp.ellipse(0.14, 0.24, 0.09, 0.08, dark)
+    for x, y in ((0.14, 0.27), (0.19, 0.27), (0.12, 0.23), (0.2, 0.23)):
+        sp.ellipse(x, y, 0.016, 0.016, WHITE, line=False)
+        sp.ellipse(x + 0.004, y, 0.008, 0.008, INK, line=False)
+
+
+# made-up beings
+
+
+def _alien(sp: _Sprite, t: _Traits) -> None:
+    """A little alien: a big egg of a head with three eyes, antennae with glowing tips, a small body."""
+    for dx in (-0.06, 0.06):
+        sp.rect(dx - 0.03, 0.02, dx + 0.03, 0.2, t.dark, radius=0.02)
+        sp.ellipse(dx + 0.02, 0.03, 0.05, 0.03, t.dark)
+    sp.tube([(-0.1, 0.34), (-0.22, 0.22)], 0.04, t.main)
+    sp.oval(0.0, 0.3, 0.11, 0.14, 0, t.main)
+    sp.tube([(0.1, 0.34), (0.22, 0.44)], 0.04, t.main)
+    for dx in (-0.08, 0.08):
+        sp.stroke([(dx, 0.78), (dx * 2, 0.92)], sp.ink, 0.014)
+        sp.ellipse(dx * 2, 0.93, 0.03, 0.03, (250, 240, 120))
+    sp.oval(0.0, 0.6, 0.22, 0.2, 0, t.main)
+    for x, y, r in ((-0.08, 0.62, 0.05), (0.08, 0.62, 0.05), (0.0, 0.7, 0.035)):
+        sp.ellipse(x, y, r, r * 1.2, WHITE)
+        sp.ellipse(x + 0.01, y, r * 0.5, r * 0.6, INK, line=False)
+    sp.arc(0.0, 0.52, 0.07, 0.03, 20, 160, sp.ink)
+
+
+def _ghost(sp: _Sprite, t: _Traits) -> None:
+    """A friendly ghost floating above the ground: a sheet with a wavy hem, little arms, a round mouth."""
+    sheet = mix(t.main, WHITE, 0.8)
+    pts = [(-0.2, 0.24), (-0.22, 0.6), (-0.12, 0.82), (0.06, 0.84), (0.2, 0.66), (0.22, 0.24)]
+    hem = [(0.22 - 0.44 * k / 8, 0.24 + (0.04 if k % 2 else -0.02)) for k in range(9)]
+    sp.polygon(_smooth(pts, rounds=2) + hem, sheet)
+    sp.oval(-0.24, 0.5, 0.04, 0.08, 40, sheet)
+    sp.oval(0.24, 0.5, 0.04, 0.08, -40, sheet)
+    for x in (-0.04, 0.08):
+        sp.ellipse(x, 0.62, 0.03, 0.045, INK, line=False)
+    sp.ellipse(0.02, 0.5, 0.03, 0.035, INK, line=False)
+    sp.ellipse(-0.1, 0.54, 0.035, 0.02, mix(sheet, PINK, 0.5), line=False)
+
+
+def _monster(sp: _Sprite, t: _Traits) -> None:
+    """A big furry monster: a shaggy body with a fringe of fur, two curved horns, one big eye and two fangs."""
+    for dx in (-0.12, 0.12):
+        sp.ellipse(dx, 0.05, 0.1, 0.05, t.dark)
+        for k in range(3):
+            sp.polygon(
+                [(dx - 0.05 + 0.04 * k, 0.02), (dx - 0.04 + 0.04 * k, -0.02), (dx - 0.03 + 0.04 * k, 0.02)], WHITE
+            )
+    body = [(-0.28, 0.06), (-0.32, 0.4), (-0.2, 0.7), (0.2, 0.7), (0.32, 0.4), (0.28, 0.06)]
+    sp.polygon(_smooth(body, rounds=2, closed=True), t.main)
+    for k in range(9):  # the shaggy fringe along the bottom
+        x = -0.26 + 0.065 * k
+        sp.polygon([(x - 0.03, 0.1), (x, 0.03), (x + 0.03, 0.1)], t.main, line=False)
+    for side in (-1, 1):
+        sp.taper([(side * 0.14, 0.66), (side * 0.22, 0.8), (side * 0.16, 0.9)], 0.06, 0.015, HORN)
+        sp.tube([(side * 0.28, 0.44), (side * 0.38, 0.34)], 0.07, t.main)
+    sp.ellipse(0.0, 0.5, 0.1, 0.1, WHITE)
+    sp.ellipse(0.02, 0.5, 0.05, 0.06, INK, line=False)
+    sp.ellipse(0.04, 0.52, 0.018, 0.018, WHITE, line=False)
+    sp.chord(0.0, 0.34, 0.12, 0.06, 0, 180, (120, 40, 60))
+    for x in (-0.06, 0.05):
+        sp.polygon([(x, 0.34), (x + 0.015, 0.3), (x + 0.03, 0.34)], WHITE)
+
+
+def _snowman(sp: _Sprite, t: _Traits) -> None:
+    """Three snowballs, coal buttons and eyes, a carrot nose, stick arms, a scarf and a hat."""
+    snow = (250, 252, 255)
+    sp.ellipse(0.0, 0.2, 0.24, 0.2, snow)
+    sp.stroke([(-0.14, 0.5), (-0.3, 0.6), (-0.36, 0.66)], (120, 80, 50), 0.02)
+    sp.stroke([(0.14, 0.5), (0.3, 0.6), (0.34, 0.7)], (120, 80, 50), 0.02)
+    sp.ellipse(0.0, 0.5, 0.17, 0.15, snow)
+    for y in (0.44, 0.52, 0.6):
+        sp.ellipse(0.03, y, 0.016, 0.016, INK, line=False)
+    sp.ellipse(0.0, 0.76, 0.12, 0.11, snow)
+    sp.rect(-0.13, 0.63, 0.13, 0.68, t.main, radius=0.02)  # the scarf
+    sp.rect(0.04, 0.5, 0.09, 0.66, t.main, radius=0.02)
+    sp.polygon([(0.06, 0.76), (0.2, 0.73), (0.06, 0.72)], ORANGE)
+    for x in (-0.02, 0.06):
+        sp.ellipse(x, 0.8, 0.014, 0.014, INK, line=False)
+    sp.rect(-0.12, 0.85, 0.12, 0.88, BLACK)
+    sp.rect(-0.08, 0.87, 0.08, 1.0, BLACK)
+
+
 # --- from a species word to a drawing, and onto the page -------------------------------------------
 
 SPECIES: dict[str, tuple[Callable[[_Sprite, _Traits], None], float]] = {  # drawing, height relative to a child
@@ -871,20 +1516,34 @@ SPECIES: dict[str, tuple[Callable[[_Sprite, _Traits], None], float]] = {  # draw
     "whale": (_whale, 0.9), "elephant": (_elephant, 1.2), "lion": (_lion, 0.95), "tiger": (_tiger, 0.95),
     "wolf": (_wolf, 0.9), "monkey": (_monkey, 0.72), "pig": (_pig, 0.7), "squirrel": (_squirrel, 0.55),
     "hedgehog": (_hedgehog, 0.5), "deer": (_deer, 1.0), "snail": (_snail, 0.45), "bee": (_bee, 0.45),
-    "ladybug": (_ladybug, 0.42), "troll": (_troll, 1.1), "creature": (_creature, 0.75),
+    "ladybug": (_ladybug, 0.42), "troll": (_troll, 1.1), "goat": (_goat, 0.85), "sheep": (_sheep, 0.75),
+    "lamb": (lambda sp, t: _sheep(sp, t, lamb=True), 0.6), "cow": (_cow, 1.15), "giraffe": (_giraffe, 1.5),
+    "zebra": (_zebra, 1.05), "camel": (_camel, 1.25), "hippo": (_hippo, 1.1), "crocodile": (_crocodile, 0.7),
+    "kangaroo": (_kangaroo, 1.0), "koala": (_koala, 0.7), "otter": (_otter, 0.7), "badger": (_badger, 0.6),
+    "raccoon": (_raccoon, 0.7), "beaver": (_beaver, 0.7), "mole": (_mole, 0.5), "panda": (_panda, 1.0),
+    "dinosaur": (_dinosaur, 1.2), "crab": (_crab, 0.5), "seahorse": (_seahorse, 0.6),
+    "jellyfish": (_jellyfish, 0.65), "shark": (_shark, 0.9), "dolphin": (_dolphin, 0.9), "seal": (_seal, 0.75),
+    "starfish": (_starfish, 0.5), "chicken": (lambda sp, t: _fowl(sp, t, 0.06, True, GOLD, ORANGE), 0.55),
+    "goose": (lambda sp, t: _fowl(sp, t, 0.26, False, ORANGE, ORANGE), 0.7), "butterfly": (_butterfly, 0.45),
+    "caterpillar": (_caterpillar, 0.4), "ant": (_ant, 0.4), "spider": (_spider, 0.45), "alien": (_alien, 0.8),
+    "ghost": (_ghost, 0.9), "monster": (_monster, 1.15), "snowman": (_snowman, 1.0),
+    "creature": (_creature, 0.75),
 }  # fmt: skip
 HUMANS = {
     "girl", "boy", "child", "kid", "baby", "person", "human", "man", "woman", "grandma", "grandpa", "princess",
     "prince", "king", "queen", "wizard", "witch", "knight", "pirate", "fairy", "elf", "mermaid", "giant",
+    "astronaut", "teacher",
 }  # fmt: skip
+HEIGHTS = {"giant": 1.35, "teacher": 1.25}  # humans not a child's height
 ALIASES = {
     "kitten": "cat", "kitty": "cat", "puppy": "dog", "bunny": "rabbit", "hare": "rabbit",
     "rat": "mouse", "hamster": "mouse", "toad": "frog", "tortoise": "turtle", "pony": "horse",
-    "dinosaur": "dragon", "dino": "dragon", "duckling": "duck", "chick": "bird", "parrot": "bird",
-    "robin": "bird", "sparrow": "bird", "dolphin": "whale", "goldfish": "fish", "teddy": "bear",
-    "panda": "bear", "cub": "bear", "girls": "girl", "boys": "boy", "children": "child", "piglet": "pig",
+    "dino": "dinosaur", "duckling": "duck", "chick": "bird", "parrot": "bird",
+    "robin": "bird", "sparrow": "bird", "goldfish": "fish", "teddy": "bear",
+    "cub": "bear", "girls": "girl", "boys": "boy", "children": "child", "piglet": "pig",
     "ape": "monkey", "cuttlefish": "squid", "fawn": "deer", "reindeer": "deer", "bumblebee": "bee",
     "ladybird": "ladybug", "ogre": "troll", "goblin": "troll", "octopi": "octopus", "octopuses": "octopus",
+    "hen": "chicken", "rooster": "chicken", "gosling": "goose", "calf": "cow", "bull": "cow",
 }  # fmt: skip
 
 
@@ -896,7 +1555,7 @@ def species_drawing(species: str) -> tuple[str, float]:
         for singular in (word, word.removesuffix("s"), word.removesuffix("es")):  # 'cats', 'foxes'
             singular = ALIASES.get(singular, singular)
             if singular in HUMANS:
-                return singular, 1.35 if singular == "giant" else 1.0
+                return singular, HEIGHTS.get(singular, 1.0)
             if singular in SPECIES:
                 return singular, SPECIES[singular][1]
     return "creature", SPECIES["creature"][1]
