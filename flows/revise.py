@@ -22,7 +22,7 @@ from prefect import flow, tags
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
-from storyreel import progress
+from storyreel import faults, progress
 from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
@@ -135,6 +135,7 @@ def revise_film(
     started = time.perf_counter()
     # 1. The run: its config (``--set`` on top, as a resumed make-film merges it) and current plan
     run = Path(run_dir).resolve()
+    faults.working_on(run)  # for the interrupt line and an error's log file
     config = saved_config(run, settings)
     plan = current_plan(run)
     name_run(f"{run.name}-revise", config.profile, kind="revise")

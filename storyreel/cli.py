@@ -199,11 +199,13 @@ def _start_prefect() -> None:
         progress.note(f"Prefect: using the server at {url}")
         return
     from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+    from storyreel import prefect_server
+
+    prefect_server.install()  # its own session: a Ctrl-C in the terminal reaches storyreel, not the server
     started = time.perf_counter()
     progress.note("Prefect: starting a temporary local server (no PREFECT_API_URL set)…")
-    SubprocessASGIServer().start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    SubprocessASGIServer().start()  # a ServerStartError (one line) when it does not answer in time
     progress.note(f"Prefect: ready in {time.perf_counter() - started:.1f} s")
 
 
@@ -319,10 +321,12 @@ def make(
             )
     except StoryreelError as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        where = f" with: storyreel make --run {run}" if run else " with storyreel make --run RUN_DIR (printed above)"
-        err.print(f"\n[yellow]interrupted[/]: finished assets are kept; resume{where}")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        from storyreel import faults
+
+        resume = f"storyreel make --run {faults.run_dir() or run or 'RUN_DIR (printed above)'}"
+        _say_stopped(f"resume with: {resume}")
+        raise typer.Exit(faults.exit_code(getattr(exc, "signum", None))) from None
     finally:
         progress.use(previous)
         _drain_prefect_logs()
@@ -505,9 +509,11 @@ def revise(
             )
     except StoryreelError as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]: finished assets are kept; finish with: storyreel make --run {run}")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        from storyreel import faults
+
+        _say_stopped(f"finish with: storyreel make --run {run}")
+        raise typer.Exit(faults.exit_code(getattr(exc, "signum", None))) from None
     finally:
         progress.use(previous)
     if not result.changed:  # nothing to change, or a dry run (what it understood was printed before)
@@ -709,12 +715,83 @@ def serve(film: dict[str, Any]) -> None:
     deployments.serve(found)
 
 
+def _say_stopped(resume: str = "") -> None:
+    """The one line that says a signal stopped the command (once), and how to resume."""
+    global _stop_said
+    if _stop_said:
+        return
+    _stop_said = True
+    from storyreel import faults
+
+    run = faults.run_dir()
+    resume = resume or (f"resume with: storyreel make --run {run}" if run else "")
+    kept = f": finished assets are kept; {escape(resume)}" if resume else ""
+    err.print(f"\n[yellow]{faults.what_stopped()}[/]{kept}")
+
+
+_stop_said = False
+
+
+def _end_now(code: int) -> None:
+    """End the process at once (a signal's grace period is over): tasks still running in other threads are
+    abandoned; what they had not finished is redone on resume."""
+    from storyreel import prefect_server
+
+    _say_stopped()
+    prefect_server.stop(timeout=1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _unexpected(exc: Exception) -> int:
+    """One line for an error no command caught: an OS error a user can fix (exit 2), else an internal error
+    (exit 1) whose traceback goes to a log file, never to the terminal."""
+    from storyreel import faults
+    from storyreel.runtime import first_line
+
+    line = faults.os_error_line(exc)
+    if line:
+        err.print(f"[bold red]error:[/] {escape(line)}")
+        return 2
+    log = faults.crash_log(exc)
+    where = f"the traceback is in {log}" if log else "no log file could be written"
+    err.print(
+        f"[bold red]internal error[/] {escape(type(exc).__name__)}: {escape(first_line(exc))} ({escape(where)}; "
+        "please report it)"
+    )
+    return 1
+
+
 def main() -> None:
+    """The ``storyreel`` command: signals and unexpected errors end in one line and an exit status
+    (``EXIT_CODES``); Prefect's temporary server is stopped once its logs are sent."""
+    from storyreel import faults
+
+    if not faults.working_dir_exists():
+        err.print("[bold red]error:[/] the current folder no longer exists (deleted or moved): cd to an existing one")
+        sys.exit(2)
+    faults.install(on_overdue=_end_now)
+    code: int = 0
     try:
         app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except KeyboardInterrupt:
-        err.print("\n[yellow]interrupted[/]")
-        sys.exit(130)
+        code = faults.exit_code()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, the traceback in a file
+        code = _unexpected(exc)
+    if faults.received is not None:
+        code = faults.exit_code()
+        _say_stopped()
+    from storyreel import prefect_server
+
+    prefect_server.stop(timeout=2 if faults.received else prefect_server.DRAIN_TIMEOUT)
+    if faults.received is not None:  # tasks may still run in other threads: do not wait for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
