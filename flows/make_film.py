@@ -442,6 +442,9 @@ def prepare(
     from storyreel.page_images import check_page_images
 
     page_images = check_page_images(page_images or {}, pages)
+    from storyreel import preflight
+
+    preflight.check(config)  # the LLM's server, the GPU, the models: before a run folder is made
     brief = Brief(
         prompt=prompt,
         pages=pages,

@@ -296,8 +296,12 @@ def make(
     from storyreel.flows.runners import task_runner
 
     _mute_prefect_console(verbose)
-    try:  # a missing dask or ray package is said now, before Prefect starts (the flow picks its runner itself)
-        task_runner(config if run is None else saved_config(run, sets or []))
+    from storyreel import preflight
+
+    try:  # what the run needs (the LLM's server, the GPU, the models, a dask or ray package), before Prefect starts
+        config = config if run is None else saved_config(run, sets or [])
+        task_runner(config)
+        preflight.check(config, story=run is None or not (run / "plan.json").is_file())
     except StoryreelError as exc:
         _fail(str(exc))
 
@@ -495,6 +499,13 @@ def revise(
         _fail(str(exc))
     if not request.strip() and not page_images:
         _fail(f'the request is empty: say what to change, e.g. storyreel revise {run} "make the dragon green"')
+    from storyreel import preflight
+    from storyreel.config import saved_config
+
+    try:  # the GPU and the models are there, before anything starts (the LLM may not be needed: rules first)
+        preflight.check(saved_config(run, sets or []), story=False)
+    except StoryreelError as exc:
+        _fail(str(exc))
     _quiet_libraries(verbose)
     from storyreel import progress
     from storyreel.flows.revise import describe_kinds, revise_film
