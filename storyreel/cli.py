@@ -74,7 +74,10 @@ JSON_KEYS = {
         "versions": "[{version, action (make|revise), request, date, based_on, film, changes}]",
         "reverts": "[{date, version, rebuilt}]",
     },
-    "backends": {"backends": "[{kind, name, ready, missing, install, summary, origin}]"},
+    "backends": {
+        "backends": "[{kind, name, ready, installed, missing, install, model, weights, device, advice, summary, "
+        "origin}]: ready = installed, the default model's weights here (or downloadable now) and its device usable"
+    },
     "config": {
         "profile": "the profile picked",
         "settings": "[{key, value, source}]: source is default, profile <name>, a storyreel.toml path, "
@@ -391,19 +394,35 @@ def show(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
 
 @app.command()
 def backends(as_json: JsonOpt = False) -> None:
-    """List the backends: which are ready, which miss a package and how to install it."""
+    """List the backends: installed, their default model's weights here, the device they would use; what to do.
+
+    Ready means all three: the packages import, the weights are cached (or a local folder, or built locally, or
+    downloadable now), and the device it needs is usable."""
+    from storyreel.preflight import model_status
     from storyreel.registry import all_backends
 
     rows = []
     for b in all_backends():
         missing = b.missing()
+        status = None
+        if not missing:
+            try:
+                status = model_status(b.kind, b.name)
+            except StoryreelError as exc:  # a class without its protocol's method: said, not raised
+                missing = [str(exc)]
+        advice = f"missing {', '.join(missing)}: {b.install}" if missing else status.advice if status else ""
         rows.append(
             {
                 "kind": b.kind,
                 "name": b.name,
-                "ready": not missing,
+                "ready": not missing and status is not None and status.weights_ok and status.device_ok,
+                "installed": not missing,
                 "missing": missing,
                 "install": b.install,
+                "model": status.model if status else "",
+                "weights": status.weights if status else "",
+                "device": status.device if status else "",
+                "advice": advice,
                 "summary": b.summary,
                 "origin": b.origin,
             }
@@ -411,10 +430,22 @@ def backends(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json({"backends": rows})
         return
-    table = Table("kind", "name", "status", "what it is")
+    if not out.is_terminal:  # one whole line per backend: nothing cut to a width for a pipe or a file
+        for r in rows:
+            state = "ready" if r["ready"] else "not ready"
+            weights = f"; {r['model']}: {r['weights']}" if r["model"] else ""
+            device = f"; device {r['device']}" if r["device"] else ""
+            advice = f"; {r['advice']}" if r["advice"] else ""
+            out.print(f"{r['kind']} {r['name']}: {state}{weights}{device}{advice} — {r['summary']}", markup=False)
+        return
+    table = Table("kind", "name", "status", "model / device", "what it is")
+    for column in table.columns:
+        column.overflow = "fold"  # long advice wraps, whole, instead of ending in "…"
     for r in rows:
-        status = "[green]ready[/]" if r["ready"] else f"[red]missing {', '.join(r['missing'])}[/]: {r['install']}"
-        table.add_row(r["kind"], r["name"], status, r["summary"])
+        status = "[green]ready[/]" if r["ready"] else f"[red]not ready[/]: {escape(r['advice'])}"
+        where = f"{r['model']} ({r['weights']})" if r["model"] else ""
+        where = "; ".join(part for part in (where, r["device"]) if part)
+        table.add_row(r["kind"], r["name"], status, escape(where), escape(r["summary"]))
     out.print(table)
 
 

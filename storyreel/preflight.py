@@ -224,7 +224,7 @@ class ModelStatus:
     model: str  # the backend's default model ("" when it loads none)
     weights: str  # "cached", "local folder", "built locally", "downloads on first use", "not cached", ""
     weights_ok: bool
-    device: str  # where it would run: "cuda", "cpu", or "cpu (no CUDA: ...)" for a backend that wants a GPU
+    device: str  # where it would run: "cuda" or "cpu" ("" for a backend without a model)
     device_ok: bool
     advice: str  # what to do, whole ("" when ready)
 
@@ -234,12 +234,12 @@ def model_status(kind: str, name: str) -> ModelStatus:
     cls = registry.load(kind, name)
     options = _options(cls, {})
     uses_gpu = bool(getattr(cls, "uses_gpu", False))
-    cuda, why = cuda_available() if uses_gpu or options is not None else (False, "")
+    if options is None and not uses_gpu:  # no model, no device choice: it runs on the CPU wherever it runs
+        return ModelStatus("", "", True, "", True, "")
+    cuda, why = cuda_available()
     device = "cuda" if cuda else "cpu"
     device_ok = cuda or not uses_gpu
-    advice = [] if device_ok else [f"no usable CUDA device ({why}): it would run on the CPU, very slowly"]
-    if not device_ok:
-        device = f"cpu ({why})"
+    advice = [] if device_ok else [f"it needs a CUDA device ({why}): on the CPU it runs, very slowly"]
     if options is None or not options.model:
         return ModelStatus("", "", True, device, device_ok, "; ".join(advice))
     model = str(options.model)
