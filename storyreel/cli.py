@@ -662,9 +662,11 @@ def _film_deployments(
     sets: list[str] | None,
     out_dir: Path | None,
     verbose: bool = False,
+    served: bool = False,
 ) -> tuple[list, str]:
     """Check everything a scheduled film needs (the list, the schedule, the settings, a server that can
-    schedule), then build the deployments; returns them and a line describing the schedule."""
+    schedule), then build the deployments; returns them and a line describing the schedule. ``served``: the
+    deployments of ``storyreel serve``, named apart from ``deploy``'s (``deployments.SERVED_SUFFIX``)."""
     from storyreel.config import load_config
 
     if pages is not None and not 1 <= pages <= 24:
@@ -683,10 +685,20 @@ def _film_deployments(
         schedule = deployments.schedule_from(cron, interval, rrule, timezone)
         deployments.check_server()
         out_folder = out_dir or Path(config.run.out)
-        film = deployments.film_deployment(prompts, schedule, rotation, profile, pages, sets, out_folder)  # type: ignore[arg-type]
+        suffix = deployments.SERVED_SUFFIX if served else ""
+        film = deployments.film_deployment(
+            prompts,
+            schedule,
+            rotation,  # type: ignore[arg-type]
+            profile,
+            pages,
+            sets,
+            out_folder,
+            name=deployments.FILM_DEPLOYMENT + suffix,
+        )
     except StoryreelError as exc:
         _fail(str(exc))
-    revise = deployments.revise_deployment()
+    revise = deployments.revise_deployment(name=deployments.REVISE_DEPLOYMENT + suffix)
     when = f"cron {cron!r}" if cron else f"every {interval:g} s" if interval else f"rrule {rrule!r}" if rrule else ""
     when = f"{when} ({timezone or 'UTC'})" if when else "no schedule: runs when triggered"
     note = f"{when}; {count} prompt(s) from {prompts}, rotation {rotation}"
@@ -748,7 +760,7 @@ def deploy(
 @_with_film_options
 def serve(film: dict[str, Any]) -> None:
     """Serve the same deployments from this process (no work pool) until Ctrl-C; their runs log here."""
-    found, note = _film_deployments(**film, verbose=True)
+    found, note = _film_deployments(**film, verbose=True, served=True)
     from storyreel.flows import deployments
 
     for d in found:
