@@ -85,12 +85,14 @@ def install() -> None:
         if timeout is None:
             from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as setting
 
-            timeout = setting.value() if _user_timeout else max(setting.value(), STARTUP_TIMEOUT)
+            timeout = startup_timeout(setting.value())
         try:
             original(self, timeout=timeout)
         except RuntimeError as exc:
             if "Timed out" not in str(exc):
                 raise
+            if self.server_process is not None and self.server_process.poll() is None:
+                self.server_process.terminate()  # the server that did not answer is not left running
             raise ServerStartError(
                 f"Prefect's temporary server did not start within {timeout} s (a busy machine, or a new "
                 f"PREFECT_HOME setting up its database): try again, raise {TIMEOUT_SETTING}, or set "
@@ -99,6 +101,12 @@ def install() -> None:
 
     module.SubprocessASGIServer.start = start  # type: ignore[method-assign]
     _installed = True
+
+
+def startup_timeout(setting: int) -> int:
+    """Seconds to wait for the temporary server: Prefect's setting when the user chose it, else at least
+    ``STARTUP_TIMEOUT``."""
+    return setting if _user_timeout else max(setting, STARTUP_TIMEOUT)
 
 
 def running() -> Any:
