@@ -6,8 +6,11 @@ and says how to resume.
 
 For scripts: results go to stdout, progress and errors to stderr. ``--json`` (``make``, ``show``,
 ``history``, ``backends``, ``config``) prints one JSON object whose keys are listed in ``JSON_KEYS`` below.
-Exit codes (``EXIT_CODES``): 0 done, 1 an unexpected failure (a traceback: a bug to report), 2 an input or
-setting a user can fix (one line saying what), 130 interrupted (finished assets are kept).
+Exit codes (``EXIT_CODES``): 0 done, 1 an unexpected failure (one line; the traceback in a log file: a bug to
+report), 2 an input, setting or machine problem a user can fix (one line saying what), 130 interrupted
+(finished assets are kept), 143 / 129 stopped by SIGTERM / SIGHUP. ``main`` is the console entry point: it
+handles the signals and the errors no command caught (``storyreel.faults``) and stops Prefect's temporary
+server once its logs are sent (``storyreel.prefect_server``).
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ app = typer.Typer(
 
 EXIT_CODES = {
     0: "done",
-    1: "an unexpected failure (a traceback: please report it)",
-    2: "an input or setting you can fix: one line on stderr says what",
+    1: "an unexpected failure: one line, and the traceback in the log file it names (please report it)",
+    2: "an input, setting or machine problem you can fix: one line on stderr says what",
     130: "interrupted (Ctrl-C): finished assets are kept; resume with storyreel make --run RUN_DIR",
+    129: "stopped by SIGHUP: as for 130",
+    143: "stopped by SIGTERM: as for 130",
 }
 
 # The keys of each --json object, stable across releases (new keys may be added, none renamed or removed).
