@@ -175,8 +175,12 @@ def main_options(
     ] = None,
 ) -> None:
     """One prompt in, a short film out."""
-    global _started
+    global _started, _stop_said
+    from storyreel import faults
+
     _started = time.perf_counter()
+    _stop_said = False  # per invocation: a test runs many in one process
+    faults.working_on(None)
 
 
 def _seconds() -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import errno
 import os
+import shutil
 import signal
 import threading
 import traceback
@@ -105,17 +106,38 @@ def os_error_line(exc: BaseException) -> str | None:
     """The one line for an OS error a user can fix, or None."""
     if not isinstance(exc, OSError):
         return None
+    cause = exc  # a library's own OSError ("could not write …") may carry the system's one as its cause
+    while cause.errno is None and isinstance(cause.__cause__ or cause.__context__, OSError):
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
     where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
     resume = f"; then resume with: storyreel make --run {_run_dir}" if _run_dir else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if cause.errno in (errno.ENOSPC, errno.EDQUOT) or (cause.errno is None and _disk_full(exc)):
         return f"no space left on the device{where}: free some space{resume}"
-    if exc.errno == errno.EROFS:
+    if cause.errno == errno.EROFS:
         return f"the folder is on a read-only file system{where}: write the runs elsewhere with --out{resume}"
-    if exc.errno in (errno.EACCES, errno.EPERM):
+    if cause.errno in (errno.EACCES, errno.EPERM):
         return f"permission denied{where}: make the folder writable or choose another with --out{resume}"
-    if exc.errno == errno.ENOENT and not working_dir_exists():
+    if cause.errno == errno.ENOENT and not working_dir_exists():
         return "the current folder no longer exists (deleted or moved): cd to an existing folder and run it again"
     return None
+
+
+FULL = 1 << 20  # bytes: a device with less free space than this is full, for a write error without an errno
+
+
+def _disk_full(exc: OSError) -> bool:
+    """Whether the device of the run (or of the file the error names) is full: the errno of a failed write is
+    lost when a library raises its own OSError (Pillow: "could not write …")."""
+    for place in (exc.filename, _run_dir):
+        path = Path(place) if place else None
+        while path is not None and not path.exists() and path != path.parent:
+            path = path.parent
+        if path is not None:
+            try:
+                return shutil.disk_usage(path).free < FULL
+            except OSError:
+                continue
+    return False
 
 
 def working_dir_exists() -> bool:

@@ -434,3 +434,15 @@ def test_backends_off_a_terminal_says_everything_whole():
         if row["model"] and row["weights"] == "not cached":
             assert f"hf download {row['model']}" in row["advice"]
             assert any(line.startswith(f"{row['kind']} {row['name']}: not ready") for line in lines)
+
+
+def test_a_write_error_without_an_errno_on_a_full_disk_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Pillow raises its own OSError ("could not write …") when the disk is full: the free space tells."""
+    usage = type("Usage", (), {"total": 1 << 30, "used": 1 << 30, "free": 4096})
+    monkeypatch.setattr(faults.shutil, "disk_usage", lambda path: usage)
+    faults.working_on(tmp_path)
+    try:
+        line = faults.os_error_line(OSError(f"could not write the keyframe {tmp_path}/k007.png"))
+    finally:
+        faults.working_on(None)
+    assert line is not None and line.startswith("no space left on the device: free some space")
