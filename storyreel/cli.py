@@ -770,7 +770,10 @@ def deploy(
 def serve(film: dict[str, Any]) -> None:
     """Serve the same deployments from this process (no work pool) until Ctrl-C; their runs log here."""
     found, note = _film_deployments(**film, verbose=True, served=True)
+    from storyreel import faults
     from storyreel.flows import deployments
+
+    faults.allow(30.0)  # after Ctrl-C, Prefect pauses the served deployments on the server before it stops
 
     for d in found:
         out.print(f"serving {d.full_name}" + (f": {note}" if d is found[0] else ""))
@@ -844,6 +847,7 @@ def main() -> None:
         code = faults.exit_code()
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, the traceback in a file
         code = _unexpected(exc)
+    faults.finishing()
     if faults.received is not None:
         code = faults.exit_code()
         _say_stopped()

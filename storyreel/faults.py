@@ -39,6 +39,8 @@ class Interrupted(KeyboardInterrupt):
 
 received: int | None = None  # the first signal received, or None
 _run_dir: Path | None = None
+_finishing = False
+_grace = GRACE
 
 
 def exit_code(signum: int | None = None) -> int:
@@ -59,17 +61,34 @@ def install(on_overdue: Callable[[int], None]) -> None:
 
     def handle(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
         global received
+        if _finishing and received is None:  # the command is over: only its exit status changes
+            received = signum
+            return
         if received is not None:  # a second signal: no more waiting
             on_overdue(exit_code())
             return
         received = signum
-        watchdog = threading.Timer(GRACE, lambda: on_overdue(exit_code()))
+        watchdog = threading.Timer(_grace, lambda: on_overdue(exit_code()))
         watchdog.daemon = True
         watchdog.start()
         raise Interrupted(signum)
 
     for signum in SIGNALS:
         signal.signal(signum, handle)
+
+
+def allow(seconds: float) -> None:
+    """Give the current command ``seconds`` after a signal to end by itself (``storyreel serve``: Prefect pauses
+    what it served before it stops, over the network)."""
+    global _grace
+    _grace = seconds
+
+
+def finishing() -> None:
+    """The command has ended: a signal from now on sets the exit status but raises nothing (no traceback from
+    the clean-up that follows)."""
+    global _finishing
+    _finishing = True
 
 
 def working_on(run_dir: Path | str | None) -> None:
