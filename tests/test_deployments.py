@@ -105,7 +105,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return False
 
     try:
-        _wait(healthy, "the Prefect server answering /api/health", timeout=90)
+        _wait(healthy, "the Prefect server answering /api/health", timeout=240)  # a loaded machine: minutes
         yield url
     finally:
         _stop(proc)
