@@ -55,6 +55,10 @@ if TYPE_CHECKING:
 DEFAULT_POOL = "storyreel"
 FILM_DEPLOYMENT = "film-from-list"  # the name of the flow it runs
 REVISE_DEPLOYMENT = "revise-film"
+# `storyreel serve` registers its deployments under names of their own: Prefect pauses what a served process
+# registered when it stops, and a served deployment replaces the job variables of one of the same name, so
+# sharing deploy's names would leave deploy's paused, without its working_dir, until deployed again.
+SERVED_SUFFIX = "-served"
 ROTATION_FILE = ".storyreel-rotation.json"
 ROTATIONS = ("next", "by-date")
 Rotation = Literal["next", "by-date"]

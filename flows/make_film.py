@@ -26,7 +26,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from storyreel import assets, composition, progress, seeds
+from storyreel import assets, composition, faults, progress, seeds
 from storyreel.assets import image_options  # noqa: F401 - moved to storyreel.assets; older imports
 from storyreel.config import VIDEO_SOUND, Config, load_config, saved_config
 from storyreel.dialogue import speakers_on_page
@@ -487,6 +487,9 @@ def prepare(
         limits.check_seed(seed)
     references = [str(check_picture(i, "reference image")) for i in images or []]
     check_page_images(page_images or {}, pages)  # all checked before the run directory is made
+    from storyreel import preflight
+
+    preflight.check(config)  # the LLM's server, the GPU, the models: before a run folder is made
     run_dir = new_run_dir(Path(out or config.run.out), prompt).resolve()
     brief = Brief(
         prompt=prompt,
@@ -540,6 +543,7 @@ def make_film(
     run_dir, brief, config, note = prepare(
         prompt, pages, style, seed, profile, settings, out, run, images, config, page_images
     )
+    faults.working_on(run_dir)  # for the interrupt line and an error's log file
     store = RunDir(run_dir)
     url = name_run(run_dir.name, config.profile)
     progress.note(f"{note}\nrun directory: {run_dir}" + (f"\nPrefect UI: {url}" if url else ""))

@@ -22,7 +22,7 @@ from prefect import flow, get_run_logger, tags
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
-from storyreel import progress
+from storyreel import faults, progress
 from storyreel.config import Config, saved_config
 from storyreel.edits import Revision, apply_edits, diff_plans, with_page_images
 from storyreel.flows.make_film import agent_task, make_film, name_run
@@ -123,6 +123,7 @@ def revise_film(
     check_text(request, "the request", MAX_REQUEST)
     run = Path(run_dir).resolve()
     check_run(run)
+    faults.working_on(run)  # for the interrupt line and an error's log file
     with RunDir(run).holding():  # the versions are this revision's until it is done: a revert meanwhile is refused
         return _revise(run, request, page_images, settings, dry_run, started)
 

@@ -6,8 +6,11 @@ and says how to resume.
 
 For scripts: results go to stdout, progress and errors to stderr. ``--json`` (``make``, ``show``,
 ``history``, ``backends``, ``config``) prints one JSON object whose keys are listed in ``JSON_KEYS`` below.
-Exit codes (``EXIT_CODES``): 0 done, 1 an unexpected failure (a traceback: a bug to report), 2 an input or
-setting a user can fix (one line saying what), 130 interrupted (finished assets are kept).
+Exit codes (``EXIT_CODES``): 0 done, 1 an unexpected failure (one line; the traceback in a log file: a bug to
+report), 2 an input, setting or machine problem a user can fix (one line saying what), 130 interrupted
+(finished assets are kept), 143 / 129 stopped by SIGTERM / SIGHUP. ``main`` is the console entry point: it
+handles the signals and the errors no command caught (``storyreel.faults``) and stops Prefect's temporary
+server once its logs are sent (``storyreel.prefect_server``).
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ app = typer.Typer(
 
 EXIT_CODES = {
     0: "done",
-    1: "an unexpected failure (a traceback: please report it)",
-    2: "an input or setting you can fix: one line on stderr says what",
+    1: "an unexpected failure: one line, and the traceback in the log file it names (please report it)",
+    2: "an input, setting or machine problem you can fix: one line on stderr says what",
     130: "interrupted (Ctrl-C): finished assets are kept; resume with storyreel make --run RUN_DIR",
+    129: "stopped by SIGHUP: as for 130",
+    143: "stopped by SIGTERM: as for 130",
 }
 
 # The keys of each --json object, stable across releases (new keys may be added, none renamed or removed).
@@ -76,7 +81,10 @@ JSON_KEYS = {
         "versions": "[{version, action (make|revise), request, date, based_on, film, changes}]",
         "reverts": "[{date, version, rebuilt}]",
     },
-    "backends": {"backends": "[{kind, name, ready, missing, install, summary, origin}]"},
+    "backends": {
+        "backends": "[{kind, name, ready, installed, missing, install, model, weights, device, advice, summary, "
+        "origin}]: ready = installed, the default model's weights here (or downloadable now) and its device usable"
+    },
     "config": {
         "profile": "the profile picked",
         "settings": "[{key, value, source}]: source is default, profile <name>, a storyreel.toml path, "
@@ -169,8 +177,12 @@ def main_options(
     ] = None,
 ) -> None:
     """One prompt in, a short film out."""
-    global _started
+    global _started, _stop_said
+    from storyreel import faults
+
     _started = time.perf_counter()
+    _stop_said = False  # per invocation: a test runs many in one process
+    faults.working_on(None)
 
 
 def _seconds() -> float:
@@ -201,11 +213,13 @@ def _start_prefect() -> None:
         progress.note(f"Prefect: using the server at {url}")
         return
     from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+    from storyreel import prefect_server
+
+    prefect_server.install()  # its own session: a Ctrl-C in the terminal reaches storyreel, not the server
     started = time.perf_counter()
     progress.note("Prefect: starting a temporary local server (no PREFECT_API_URL set)…")
-    SubprocessASGIServer().start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    SubprocessASGIServer().start()  # a ServerStartError (one line) when it does not answer in time
     progress.note(f"Prefect: ready in {time.perf_counter() - started:.1f} s")
 
 
@@ -351,8 +365,12 @@ def make(
     from storyreel.flows.runners import task_runner
 
     _mute_prefect_console(verbose)
-    try:  # a missing dask or ray package is said now, before Prefect starts (the flow picks its runner itself)
-        task_runner(config if run is None else saved_config(run, sets or []))
+    from storyreel import preflight
+
+    try:  # what the run needs (the LLM's server, the GPU, the models, a dask or ray package), before Prefect starts
+        config = config if run is None else saved_config(run, sets or [])
+        task_runner(config)
+        preflight.check(config, story=run is None or not (run / "plan.json").is_file())
     except StoryreelError as exc:
         _fail(str(exc))
 
@@ -380,14 +398,12 @@ def make(
             )
     except StoryreelError as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        where = (
-            f" with: storyreel make --run {escape(str(run))}"
-            if run
-            else " with storyreel make --run RUN_DIR (printed above)"
-        )
-        err.print(f"\n[yellow]interrupted[/]: finished assets are kept; resume{where}")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        from storyreel import faults
+
+        resume = f"storyreel make --run {faults.run_dir() or run or 'RUN_DIR (printed above)'}"
+        _say_stopped(f"resume with: {resume}")
+        raise typer.Exit(faults.exit_code(getattr(exc, "signum", None))) from None
     finally:
         progress.use(previous)
         _drain_prefect_logs()
@@ -500,19 +516,35 @@ def book(run: Annotated[Path, typer.Argument(help="a run directory")], as_json: 
 
 @app.command()
 def backends(as_json: JsonOpt = False) -> None:
-    """List the backends: which are ready, which miss a package and how to install it."""
+    """List the backends: installed, their default model's weights here, the device they would use; what to do.
+
+    Ready means all three: the packages import, the weights are cached (or a local folder, or built locally, or
+    downloadable now), and the device it needs is usable."""
+    from storyreel.preflight import model_status
     from storyreel.registry import all_backends
 
     rows = []
     for b in all_backends():
         missing = b.missing()
+        status = None
+        if not missing:
+            try:
+                status = model_status(b.kind, b.name)
+            except StoryreelError as exc:  # a class without its protocol's method: said, not raised
+                missing = [str(exc)]
+        advice = f"missing {', '.join(missing)}: {b.install}" if missing else status.advice if status else ""
         rows.append(
             {
                 "kind": b.kind,
                 "name": b.name,
-                "ready": not missing,
+                "ready": not missing and status is not None and status.weights_ok and status.device_ok,
+                "installed": not missing,
                 "missing": missing,
                 "install": b.install,
+                "model": status.model if status else "",
+                "weights": status.weights if status else "",
+                "device": status.device if status else "",
+                "advice": advice,
                 "summary": b.summary,
                 "origin": b.origin,
             }
@@ -520,10 +552,22 @@ def backends(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json({"backends": rows})
         return
-    table = Table("kind", "name", "status", "what it is")
+    if not out.is_terminal:  # one whole line per backend: nothing cut to a width for a pipe or a file
+        for r in rows:
+            state = "ready" if r["ready"] else "not ready"
+            weights = f"; {r['model']}: {r['weights']}" if r["model"] else ""
+            device = f"; device {r['device']}" if r["device"] else ""
+            advice = f"; {r['advice']}" if r["advice"] else ""
+            out.print(f"{r['kind']} {r['name']}: {state}{weights}{device}{advice} — {r['summary']}", markup=False)
+        return
+    table = Table("kind", "name", "status", "model / device", "what it is")
+    for column in table.columns:
+        column.overflow = "fold"  # long advice wraps, whole, instead of ending in "…"
     for r in rows:
-        status = "[green]ready[/]" if r["ready"] else f"[red]missing {', '.join(r['missing'])}[/]: {r['install']}"
-        table.add_row(r["kind"], r["name"], status, r["summary"])
+        status = "[green]ready[/]" if r["ready"] else f"[red]not ready[/]: {escape(r['advice'])}"
+        where = f"{r['model']} ({r['weights']})" if r["model"] else ""
+        where = "; ".join(part for part in (where, r["device"]) if part)
+        table.add_row(r["kind"], r["name"], status, escape(where), escape(r["summary"]))
     out.print(table)
 
 
@@ -611,12 +655,16 @@ def revise(
         _fail(str(exc))
     if not request.strip() and not page_images:
         _fail(f'the request is empty: say what to change, e.g. storyreel revise {run} "make the dragon green"')
+    from storyreel import preflight
     from storyreel.agents.offline.rewrite import judge_request
     from storyreel.config import saved_config
     from storyreel.versions import current_plan
 
-    try:  # what the plan alone can refuse is refused before Prefect (or langchain) is even imported
-        judge_request(request, current_plan(run), saved_config(run, sets or []).llm.model)
+    try:  # what the plan alone can refuse is refused before Prefect (or langchain) is even imported; then the
+        # GPU and the models are checked (the LLM's server may not be needed: rules first)
+        config = saved_config(run, sets or [])
+        judge_request(request, current_plan(run), config.llm.model)
+        preflight.check(config, story=False)
     except StoryreelError as exc:
         _fail(str(exc))
     _quiet_libraries(verbose)
@@ -634,11 +682,11 @@ def revise(
             )
     except StoryreelError as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        err.print(
-            f"\n[yellow]interrupted[/]: finished assets are kept; finish with: storyreel make --run {escape(str(run))}"
-        )
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        from storyreel import faults
+
+        _say_stopped(f"finish with: storyreel make --run {run}")
+        raise typer.Exit(faults.exit_code(getattr(exc, "signum", None))) from None
     finally:
         progress.use(previous)
         _drain_prefect_logs()
@@ -759,9 +807,11 @@ def _film_deployments(
     sets: list[str] | None,
     out_dir: str | None,
     verbose: bool = False,
+    served: bool = False,
 ) -> tuple[list, str]:
     """Check everything a scheduled film needs (the list, the schedule, the settings, a server that can
-    schedule), then build the deployments; returns them and a line describing the schedule."""
+    schedule), then build the deployments; returns them and a line describing the schedule. ``served``: the
+    deployments of ``storyreel serve``, named apart from ``deploy``'s (``deployments.SERVED_SUFFIX``)."""
     from storyreel.config import load_config
 
     if pages is not None and not 1 <= pages <= 24:
@@ -780,10 +830,20 @@ def _film_deployments(
         schedule = deployments.schedule_from(cron, interval, rrule, timezone)
         deployments.check_server()
         out_folder = _out_folder(out_dir) or Path(config.run.out)
-        film = deployments.film_deployment(prompts, schedule, rotation, profile, pages, sets, out_folder)  # type: ignore[arg-type]
+        suffix = deployments.SERVED_SUFFIX if served else ""
+        film = deployments.film_deployment(
+            prompts,
+            schedule,
+            rotation,  # type: ignore[arg-type]
+            profile,
+            pages,
+            sets,
+            out_folder,
+            name=deployments.FILM_DEPLOYMENT + suffix,
+        )
     except StoryreelError as exc:
         _fail(str(exc))
-    revise = deployments.revise_deployment()
+    revise = deployments.revise_deployment(name=deployments.REVISE_DEPLOYMENT + suffix)
     when = f"cron {cron!r}" if cron else f"every {interval:g} s" if interval else f"rrule {rrule!r}" if rrule else ""
     when = f"{when} ({timezone or 'UTC'})" if when else "no schedule: runs when triggered"
     note = f"{when}; {count} prompt(s) from {prompts}, rotation {rotation}"
@@ -847,8 +907,11 @@ def deploy(
 @_with_film_options
 def serve(film: dict[str, Any]) -> None:
     """Serve the same deployments from this process (no work pool) until Ctrl-C; their runs log here."""
-    found, note = _film_deployments(**film, verbose=True)
+    found, note = _film_deployments(**film, verbose=True, served=True)
+    from storyreel import faults
     from storyreel.flows import deployments
+
+    faults.allow(30.0)  # after Ctrl-C, Prefect pauses the served deployments on the server before it stops
 
     for d in found:
         out.print(f"serving {d.full_name}" + (f": {note}" if d is found[0] else ""), markup=False)
@@ -856,12 +919,84 @@ def serve(film: dict[str, Any]) -> None:
     deployments.serve(found)
 
 
+def _say_stopped(resume: str = "") -> None:
+    """The one line that says a signal stopped the command (once), and how to resume."""
+    global _stop_said
+    if _stop_said:
+        return
+    _stop_said = True
+    from storyreel import faults
+
+    run = faults.run_dir()
+    resume = resume or (f"resume with: storyreel make --run {run}" if run else "")
+    kept = f": finished assets are kept; {escape(resume)}" if resume else ""
+    err.print(f"\n[yellow]{faults.what_stopped()}[/]{kept}")
+
+
+_stop_said = False
+
+
+def _end_now(code: int) -> None:
+    """End the process at once (a signal's grace period is over): tasks still running in other threads are
+    abandoned; what they had not finished is redone on resume."""
+    from storyreel import prefect_server
+
+    _say_stopped()
+    prefect_server.stop(timeout=1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _unexpected(exc: Exception) -> int:
+    """One line for an error no command caught: an OS error a user can fix (exit 2), else an internal error
+    (exit 1) whose traceback goes to a log file, never to the terminal."""
+    from storyreel import faults
+    from storyreel.runtime import first_line
+
+    line = faults.os_error_line(exc)
+    if line:
+        err.print(f"[bold red]error:[/] {escape(line)}")
+        return 2
+    log = faults.crash_log(exc)
+    where = f"the traceback is in {log}" if log else "no log file could be written"
+    err.print(
+        f"[bold red]internal error[/] {escape(type(exc).__name__)}: {escape(first_line(exc))} ({escape(where)}; "
+        "please report it)"
+    )
+    return 1
+
+
 def main() -> None:
+    """The ``storyreel`` command: signals and unexpected errors end in one line and an exit status
+    (``EXIT_CODES``); Prefect's temporary server is stopped once its logs are sent."""
+    from storyreel import faults
+
+    if not faults.working_dir_exists():
+        err.print("[bold red]error:[/] the current folder no longer exists (deleted or moved): cd to an existing one")
+        sys.exit(2)
+    faults.install(on_overdue=_end_now)
+    code: int = 0
     try:
         app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except KeyboardInterrupt:
-        err.print("\n[yellow]interrupted[/]")
-        sys.exit(130)
+        code = faults.exit_code()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, the traceback in a file
+        code = _unexpected(exc)
+    faults.finishing()
+    if faults.received is not None:
+        code = faults.exit_code()
+        _say_stopped()
+    from storyreel import prefect_server
+
+    prefect_server.stop(timeout=2 if faults.received else prefect_server.DRAIN_TIMEOUT)
+    if faults.received is not None:  # tasks may still run in other threads: do not wait for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

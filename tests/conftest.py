@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "240")
+HARNESS_STARTUP_TIMEOUT = 300  # seconds: six test runs at once on two cores start the server in about a minute
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -26,10 +27,10 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory):
     os.environ["PREFECT_HOME"] = str(home)
     from prefect.testing.utilities import prefect_test_harness
 
-    # 90 s unless PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS says more (a busy shared machine)
-    with prefect_test_harness(
-        server_startup_timeout=int(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
-    ):
+    from storyreel import prefect_server
+
+    prefect_server.install()  # the harness's server too: its own session, and it dies with pytest (no orphan)
+    with prefect_test_harness(server_startup_timeout=HARNESS_STARTUP_TIMEOUT):
         yield home
 
 

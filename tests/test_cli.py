@@ -86,6 +86,10 @@ def test_backends_lists_what_is_ready():
     assert {("image", "preview"), ("narration", "espeak"), ("assemble", "moviepy")} <= {
         (r["kind"], r["name"]) for r in rows
     }
-    # all ready, but for the audiocraft ones: audiocraft cannot share this environment (it pins torch 2.1)
-    assert all(r["ready"] for r in rows if r["missing"] != ["audiocraft"])
-    assert {r["name"] for r in rows if not r["ready"]} <= {"audiocraft", "audiogen"}
+    # all installed, but for the audiocraft ones: audiocraft cannot share this environment (it pins torch 2.1)
+    assert all(r["installed"] for r in rows if r["missing"] != ["audiocraft"])
+    assert {r["name"] for r in rows if not r["installed"]} <= {"audiocraft", "audiogen"}
+    # ready: installed, and its model's weights and its device here too; the procedural ones need neither
+    assert all(r["installed"] for r in rows if r["ready"])
+    ready = {(r["kind"], r["name"]) for r in rows if r["ready"]}
+    assert {("image", "preview"), ("narration", "espeak"), ("music", "synth"), ("assemble", "moviepy")} <= ready

@@ -40,6 +40,7 @@ from .conftest import story_answers  # noqa: TID252
 REPO = Path(__file__).resolve().parents[1]
 PROMPTS = ["A fox who wants to catch the moon", "A sleepy whale", "A shy robot at the beach"]
 FILM = f"film-from-list/{deployments.FILM_DEPLOYMENT}"
+SERVED_FILM = f"{FILM}{deployments.SERVED_SUFFIX}"  # storyreel serve's own name: deploy's stays as it is
 runner = CliRunner()
 
 
@@ -73,7 +74,7 @@ def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=40)  # storyreel serve pauses what it served first (a loaded machine: seconds)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
@@ -104,7 +105,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return False
 
     try:
-        _wait(healthy, "the Prefect server answering /api/health", timeout=90)
+        _wait(healthy, "the Prefect server answering /api/health", timeout=240)  # a loaded machine: minutes
         yield url
     finally:
         _stop(proc)
@@ -301,6 +302,9 @@ def test_a_served_deployment_makes_films_from_successive_prompts(
     from prefect.client.orchestration import get_client
 
     out = tmp_path / "films"
+    with on(server):  # a deployment of `storyreel deploy` beside the served one: serving must leave it alone
+        deployed = runner.invoke(app, ["deploy", "--prompts", str(prompts_file), "--profile", "sketch"])
+    assert deployed.exit_code == 0, deployed.output
     command = [sys.executable, "-m", "storyreel.cli", "serve", "--cron", "0 0 1 1 *", "--prompts", str(prompts_file)]
     command += ["--profile", "sketch", "--set", answers, "--out", str(out)]
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
@@ -319,7 +323,7 @@ def test_a_served_deployment_makes_films_from_successive_prompts(
             def served():
                 assert proc.poll() is None, served_log.read_text(errors="replace")[-3000:]
                 with contextlib.suppress(Exception):
-                    deployment = client.read_deployment_by_name(FILM)
+                    deployment = client.read_deployment_by_name(SERVED_FILM)
                     if deployment.parameters.get("out") == str(out.resolve()):
                         return deployment
                 return None
@@ -337,6 +341,10 @@ def test_a_served_deployment_makes_films_from_successive_prompts(
     finally:
         _stop(proc)
         log.close()
+    with on(server), get_client(sync_client=True) as client:  # Prefect paused what it served, not deploy's
+        assert client.read_deployment_by_name(SERVED_FILM).paused
+        kept = client.read_deployment_by_name(FILM)
+    assert not kept.paused and kept.job_variables.get("working_dir") == str(Path.cwd().resolve())
 
     made = sorted(out.glob("*/film.mp4"))
     assert len(made) == 2
