@@ -113,7 +113,8 @@ class BackendInfo:
     def summary(self) -> str:
         """The first line of the class's docstring."""
         doc = inspect.getdoc(_resolve(self.target).cls) or ""
-        return doc.partition("\n")[0].strip().removesuffix(".")
+        first = doc.partition("\n")[0].strip()
+        return first if first.endswith("...") else first.removesuffix(".")
 
     def missing(self) -> list[str]:
         """Modules it needs that are not importable (its own module imported, its requirements only looked up)."""
