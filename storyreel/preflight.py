@@ -17,7 +17,6 @@ import importlib.util
 import os
 import socket
 import urllib.parse
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from pydantic import ValidationError
 
 from storyreel import registry, runtime
 from storyreel.config import Config, LLMSection, cuda_available
-from storyreel.errors import BackendError, ConfigError
+from storyreel.errors import BackendError, ConfigError, InputError
 
 CONNECT_TIMEOUT = 2.0  # seconds to open a connection to an LLM server
 OLLAMA_DEFAULT = "http://localhost:11434"
@@ -203,16 +202,13 @@ def check_models(config: Config) -> bool:
 
 def check_cache() -> None:
     """``$STORYREEL_CACHE`` (default ``~/.cache/storyreel``) can be written."""
-    folder = runtime.cache_dir()
+    from storyreel.store import check_writable
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{uuid.uuid4().hex[:6]}"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
+        check_writable(runtime.cache_dir(), "the cache folder")
+    except InputError as exc:
         raise ConfigError(
-            f"the cache folder {folder} cannot be written ({exc.strerror or exc}): models are built and converted "
-            "there; set STORYREEL_CACHE to a writable folder"
+            f"{exc}: models are built and converted there; set STORYREEL_CACHE to a writable folder"
         ) from None
 
 

@@ -245,15 +245,16 @@ def slugify(text: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-") or "film"
 
 
-def check_writable(out: Path) -> None:
-    """The output folder exists or can be made, and a file can be written in it."""
+def check_writable(out: Path, what: str = "output folder") -> None:
+    """The folder ``out`` exists or can be made, and a file can be written in it; else an InputError naming it
+    as ``what``."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{uuid.uuid4().hex[:6]}"
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        raise InputError(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write to {what} {out}: {exc.strerror or exc}") from None
 
 
 def new_run_dir(out: Path, prompt: str) -> Path:

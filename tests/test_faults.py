@@ -344,7 +344,7 @@ def test_an_unwritable_cache_is_found_before_any_model_work(monkeypatch: pytest.
     blocker.write_text("not a folder")
     monkeypatch.setenv("STORYREEL_CACHE", str(blocker / "cache"))  # under a file: no one can make it, root neither
     config, _ = load_config("tiny", [])
-    with pytest.raises(ConfigError, match=r"the cache folder .* cannot be written .*set STORYREEL_CACHE"):
+    with pytest.raises(ConfigError, match=r"cannot write to the cache folder .*set STORYREEL_CACHE"):
         preflight.check(config)
 
 
