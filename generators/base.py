@@ -29,6 +29,16 @@ class BackendOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Backend:
+    """The base of a backend class, built as ``Backend(options)``: ``options`` is an instance of its own
+    ``Options`` model, or ``None`` for that model's defaults."""
+
+    Options: ClassVar[type[BaseModel]] = BackendOptions
+
+    def __init__(self, options: Any = None) -> None:
+        self.options: Any = options if options is not None else self.Options()
+
+
 # --- images -----------------------------------------------------------------------------------
 
 

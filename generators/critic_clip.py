@@ -17,12 +17,13 @@ from pydantic import Field
 
 from storyreel import runtime
 from storyreel.errors import BackendError
+from storyreel.generators.base import Backend
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"  # MIT license, 0.6 GB
 SETTING = "image.critic_model"
 
 
-class ClipCritic:
+class ClipCritic(Backend):
     """CLIP score of an illustration against its prompt (image.critic)
 
     Scores a picture against a prompt with a CLIP model."""
@@ -37,7 +38,7 @@ class ClipCritic:
         )
 
     def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
+        super().__init__(options)
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any, Any] | None = None  # (clip, tokenizer, processor)
 

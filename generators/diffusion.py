@@ -31,6 +31,7 @@ from pydantic import Field
 from storyreel import progress, runtime
 from storyreel.errors import BackendError
 from storyreel.generators import frames
+from storyreel.generators.base import Backend
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,16 +96,13 @@ def owner(backend: str, options: DiffusionOptions) -> _Owner:
     return _owners.setdefault(key, _Owner(key))
 
 
-class VideoModel:
+class VideoModel(Backend):
     """What a video model's keyframe and interpolation backends share: their options, and one resident
     pipeline for both (``family`` names the model; ``_load`` loads it)."""
 
     family: ClassVar[str]
     Options: ClassVar[type[DiffusionOptions]]
     uses_gpu: ClassVar[bool] = True  # the flow runs it under the GPU concurrency limit
-
-    def __init__(self, options: DiffusionOptions | None = None):
-        self.options: Any = options or self.Options()
 
     _load: Callable[[], Loaded]  # each model's own loader: the pipeline by id or folder, placed on its device
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel import progress, runtime
 from storyreel.errors import BackendError
-from storyreel.generators.base import ImageRequest
+from storyreel.generators.base import Backend, ImageRequest
 from storyreel.generators.diffusion import step_progress
 from storyreel.generators.frames import round_size
 
@@ -62,7 +62,7 @@ class IPAdapter(BaseModel):
     scale: float = Field(0.6, ge=0, le=2, description="how strongly the references steer the picture")
 
 
-class DiffusersIllustrator:
+class DiffusersIllustrator(Backend):
     """Text-to-image LDM by Hugging Face id or folder (FLUX.2 klein, FLUX.1, SDXL, SD ...)
 
     Text-to-image with a diffusers pipeline; see the module docstring."""
@@ -85,7 +85,7 @@ class DiffusersIllustrator:
         variant: str | None = Field(None, description="weights variant, e.g. fp16 (SDXL repos: half the download)")
 
     def __init__(self, options: Options | None = None):
-        self.options = options or self.Options()
+        super().__init__(options)
         self._notes: set[str] = set()
         self._call_params: set[str] = set()  # what the loaded pipeline's __call__ takes
         self._ip_adapter = False  # whether an IP-Adapter is loaded into it

@@ -23,7 +23,7 @@ from pydantic import Field
 from storyreel import runtime
 from storyreel.generators import diffusion
 from storyreel.generators.audio import fade, fit_length, normalise_peak
-from storyreel.generators.base import MusicRequest
+from storyreel.generators.base import Backend, MusicRequest
 from storyreel.media import write_wav
 
 SETTING = "music.options"
@@ -36,7 +36,7 @@ def describe(mood: str, prompt: str, style: str) -> str:
     return f"{what}, {mood}, {style}" if prompt.strip() else f"{what}, {style}"
 
 
-class AceStepComposer:
+class AceStepComposer(Backend):
     """ACE-Step 1.5 via diffusers: one call per cue, exactly its length (MIT weights)."""
 
     name: ClassVar[str] = "ace-step"
@@ -61,9 +61,6 @@ class AceStepComposer:
         max_text_length: int = Field(256, ge=8, le=1024, description="prompt tokens")
         peak_db: float = Field(-8.0, le=-6.0, description="peak level of the cue, dBFS: headroom for the mix")
         fade: float = Field(1.5, ge=0, description="seconds of fade in and out (at most a quarter of the cue)")
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def compose(self, request: MusicRequest, out: Path) -> None:
         """Write exactly ``request.duration`` seconds of music for ``request.mood`` to ``out`` (WAV)."""

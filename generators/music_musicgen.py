@@ -29,7 +29,7 @@ from pydantic import Field, model_validator
 from storyreel import runtime
 from storyreel.errors import BackendError
 from storyreel.generators.audio import crossfade, fade, fit_length, normalise_peak
-from storyreel.generators.base import MusicRequest
+from storyreel.generators.base import Backend, MusicRequest
 from storyreel.media import write_wav
 
 DEFAULT_MODEL = "facebook/musicgen-small"
@@ -59,7 +59,7 @@ def plan_chunks(duration: float, window: float, context: float) -> list[Chunk]:
     return chunks
 
 
-class MusicGenComposer:
+class MusicGenComposer(Backend):
     """MusicGen via transformers, any length (weights CC-BY-NC: non-commercial)
 
     Scores a cue from its mood and prompt with MusicGen (transformers)."""
@@ -91,9 +91,6 @@ class MusicGenComposer:
             if self.crossfade > self.context:
                 raise ValueError(f"crossfade ({self.crossfade} s) cannot be longer than context ({self.context} s)")
             return self
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def compose(self, request: MusicRequest, out: Path) -> None:
         """Write exactly ``request.duration`` seconds of music for ``request.mood`` to ``out`` (WAV)."""

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from storyreel.generators.audio import fade, normalise_peak, pan_add
-from storyreel.generators.base import BackendOptions, MusicRequest
+from storyreel.generators.base import Backend, BackendOptions, MusicRequest
 from storyreel.media import write_wav
 from storyreel.vocab import MOOD_STYLE_WORDS
 
@@ -72,7 +72,7 @@ KEYWORDS = MOOD_STYLE_WORDS  # the words that name each mood: storyreel.vocab
 DEFAULT_STYLE = "gentle"
 
 
-class SynthComposer:
+class SynthComposer(Backend):
     """Music synthesized from the mood of each cue.
 
     Composes a gentle cue for a mood; any mood works (unknown words fall back to a gentle style)."""
@@ -85,9 +85,6 @@ class SynthComposer:
         peak_db: float = Field(-8.0, le=-6.0, description="peak level of the cue, dBFS: headroom for the mix")
         fade: float = Field(1.5, ge=0, description="seconds of fade in and out (at most a quarter of the cue)")
         brightness: float = Field(7000.0, gt=500, lt=20000, description="Hz: a gentle low-pass that keeps it soft")
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def compose(self, request: MusicRequest, out: Path) -> None:
         """Write exactly ``request.duration`` seconds of 48 kHz stereo music for ``request.mood``."""

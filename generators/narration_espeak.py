@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import Field
 
 from storyreel.errors import BackendError
-from storyreel.generators.base import BackendOptions, SpeechRequest
+from storyreel.generators.base import Backend, BackendOptions, SpeechRequest
 from storyreel.media import write_wav
 from storyreel.timings import fit, words_of
 
@@ -81,7 +81,7 @@ _LOCK = threading.Lock()  # espeak-ng (and libc's rand) are process-global: one 
 _private_library: Path | None = None  # our own copy of libespeak-ng, so dlclose really unloads it
 
 
-class EspeakNarrator:
+class EspeakNarrator(Backend):
     """espeak-ng voice, offline.
 
     Speaks text with espeak-ng. Output: 22050 Hz mono WAV, silence at the ends trimmed to ~50 ms."""
@@ -96,9 +96,6 @@ class EspeakNarrator:
         pitch: int = Field(50, ge=0, le=99, description="espeak's 0-99 scale; 50 is the voice's own")
         sentence_gap: float = Field(0.35, ge=0, le=3, description="seconds of silence between sentences")
         edge_silence: float = Field(0.05, ge=0, le=1, description="seconds of silence kept at each end")
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def speak(self, request: SpeechRequest, out: Path) -> dict:
         """Write ``request.text`` spoken by ``request.voice`` (or the configured voice) to ``out``, and

@@ -30,7 +30,7 @@ from pydantic import Field
 from storyreel import runtime
 from storyreel.dialogue import split_dialogue
 from storyreel.errors import BackendError
-from storyreel.generators.base import SpeechRequest
+from storyreel.generators.base import Backend, SpeechRequest
 from storyreel.media import write_wav
 from storyreel.timings import fit, spread, words_of
 
@@ -53,7 +53,7 @@ class _Loaded:
     g2p: dict[str, Any] = field(default_factory=dict)
 
 
-class KokoroNarrator:
+class KokoroNarrator(Backend):
     """Kokoro-82M neural TTS (Apache-2.0), voices per narrator and character.
 
     Speaks text with Kokoro, in one voice for the narrator and others for the characters' lines."""
@@ -78,9 +78,6 @@ class KokoroNarrator:
         speed: float = Field(1.0, gt=0.3, le=3.0, description="multiplied by the request's rate")
         pause: float = Field(0.35, ge=0, le=3, description="seconds of silence between sentences and lines")
         edge_silence: float = Field(0.05, ge=0, le=1, description="seconds of silence kept at each end")
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def speak(self, request: SpeechRequest, out: Path) -> dict:
         """Write ``request.text`` spoken to ``out``: the narration in ``request.voice`` (or the configured

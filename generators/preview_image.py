@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pydantic import Field
 
-from storyreel.generators.base import BackendOptions, ImageRequest
+from storyreel.generators.base import Backend, BackendOptions, ImageRequest
 from storyreel.generators.drawing.canvas import WHITE, Look, Painter, cloud, mix, stable_hash
 from storyreel.generators.drawing.characters import paint_characters
 from storyreel.generators.drawing.settings import SETTING_PAINTERS, Stage
@@ -38,7 +38,7 @@ from storyreel.plan import Scene
 # --- the backend --------------------------------------------------------------------------------
 
 
-class PreviewIllustrator:
+class PreviewIllustrator(Backend):
     """Procedural picture-book illustrations, CPU.
 
     Paints a picture-book page from the scene (setting, time of day, weather) and the characters.
@@ -54,9 +54,6 @@ class PreviewIllustrator:
         saturation: float = Field(1.0, ge=0.0, le=2.0, description="1: as painted; 0: grey; 1.3: vivid")
         texture: bool = Field(True, description="paper grain and a soft vignette")
         supersample: int = Field(2, ge=1, le=4, description="draw at this multiple, then downsample: smooth edges")
-
-    def __init__(self, options: Options | None = None):
-        self.options = options or self.Options()
 
     def generate(self, request: ImageRequest, out: Path) -> None:
         """Write the illustration for ``request`` (its scene and characters) as a PNG to ``out``."""

@@ -22,12 +22,12 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from storyreel.generators.base import BackendOptions, InterpolationRequest
+from storyreel.generators.base import Backend, BackendOptions, InterpolationRequest
 from storyreel.generators.frames import without_ends
 from storyreel.media import write_video
 
 
-class FlowInterpolator:
+class FlowInterpolator(Backend):
     """Optical-flow frame interpolation between keyframes.
 
     In-between frames from bidirectional DIS optical flow, falling back to a dissolve where flow fails."""
@@ -40,9 +40,6 @@ class FlowInterpolator:
         flow_width: int = Field(320, ge=32, le=4096, description="width the flow is computed at (speed vs detail)")
         max_flow: float = Field(0.15, gt=0.0, le=1.0, description="longest motion trusted, as a fraction of the width")
         occlusion: bool = Field(True, description="weight each keyframe by whether a pixel is visible in both")
-
-    def __init__(self, options: Options | None = None):
-        self.options = options or self.Options()
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
         """Write ``request.num_frames`` frames as H.264 to ``out``; frame ``indices[i]`` is ``keyframes[i]``

@@ -23,14 +23,14 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from storyreel.generators.base import BackendOptions, KeyframeRequest
+from storyreel.generators.base import Backend, BackendOptions, KeyframeRequest
 
 # PNG settings for keyframes: light compression without zlib's matching, which is the slow part and gains
 # little on painted, grainy pictures (measured: fastest and smallest of OpenCV's strategies)
 PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
 
 
-class CameraKeyframes:
+class CameraKeyframes(Backend):
     """Sparse keyframes from camera moves over the illustration.
 
     Keyframes from a camera move over the still illustration: pans, tilts, zooms and fake parallax."""
@@ -47,9 +47,6 @@ class CameraKeyframes:
         ease: float = Field(
             0.7, ge=0.0, le=0.9, description="0: constant speed; higher: slower start and end (never a stop)"
         )
-
-    def __init__(self, options: Options | None = None):
-        self.options = options or self.Options()
 
     def keyframes(self, request: KeyframeRequest, out: Path) -> None:
         """Write one PNG per ``request.indices`` entry into the directory ``out``: k000.png, k001.png, ..."""

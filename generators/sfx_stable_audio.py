@@ -24,14 +24,14 @@ from pydantic import Field
 
 from storyreel import runtime
 from storyreel.generators.audio import crossfade, fade, fit_length, normalise_peak
-from storyreel.generators.base import SfxRequest
+from storyreel.generators.base import Backend, SfxRequest
 from storyreel.media import write_wav
 
 DEFAULT_MODEL = "stabilityai/stable-audio-open-1.0"
 SETTING = "sfx.options.model"
 
 
-class StableAudioSfx:
+class StableAudioSfx(Backend):
     """Stable Audio Open via diffusers, any cue (Stability AI Community License)
 
     Makes any sound effect a text can describe, with Stable Audio Open (a diffusers pipeline, placed in
@@ -53,9 +53,6 @@ class StableAudioSfx:
         crossfade: float = Field(1.0, ge=0, description="seconds of crossfade between takes of a long cue")
         peak_db: float = Field(-1.0, le=0, description="peak level of the effect, dBFS")
         fade: float = Field(0.3, ge=0, description="seconds of fade at each end (at most a fifth of the cue)")
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def make(self, request: SfxRequest, out: Path) -> None:
         """Write ``request.duration`` seconds of the cue to ``out`` (WAV)."""

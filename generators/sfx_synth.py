@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from storyreel.generators.audio import fade, normalise_peak, pan_add
-from storyreel.generators.base import BackendOptions, SfxRequest, UnsupportedCue
+from storyreel.generators.base import Backend, BackendOptions, SfxRequest, UnsupportedCue
 from storyreel.media import write_wav
 from storyreel.vocab import SOUND_WORDS
 
@@ -30,7 +30,7 @@ SAMPLE_RATE = 48000
 Recipe = Callable[[np.random.Generator, int], np.ndarray]  # (rng, frames) -> (frames, 2) float
 
 
-class SynthSfx:
+class SynthSfx(Backend):
     """Synthesized wind, rain, waves, fire, birds ...
 
     Makes the common ambiences and cues of a picture book; anything else raises UnsupportedCue."""
@@ -43,9 +43,6 @@ class SynthSfx:
         peak_db: float = Field(-1.0, le=0, description="peak level of the effect, dBFS")
         fade: float = Field(0.3, ge=0, description="seconds of fade at each end (at most a fifth of the cue)")
         max_layers: int = Field(3, ge=1, description="at most this many effects layered for one cue")
-
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
 
     def make(self, request: SfxRequest, out: Path) -> None:
         """Write ``request.duration`` seconds of the cue as 48 kHz stereo WAV, or raise UnsupportedCue."""

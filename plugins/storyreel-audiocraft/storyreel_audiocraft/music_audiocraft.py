@@ -19,7 +19,7 @@ from pydantic import Field
 from storyreel import runtime
 from storyreel.errors import BackendError
 from storyreel.generators.audio import fade_envelope, fit_length, normalise_peak
-from storyreel.generators.base import BackendOptions, MusicRequest
+from storyreel.generators.base import Backend, BackendOptions, MusicRequest
 from storyreel.generators.music_musicgen import describe
 from storyreel.media import write_wav
 
@@ -62,16 +62,34 @@ def generate(backend: Any, what: str, description: str, duration: float, seed: i
     return fit_length(audio.float().cpu().numpy().T, round(duration * rate)), rate
 
 
-class AudiocraftComposer:
+def write_faded(out: Path, sound: Any, rate: int, fade: float, peak_db: float) -> None:
+    """``sound`` faded in and out over ``fade`` seconds, peaking at ``peak_db``, as a WAV at ``out``."""
+    sound *= fade_envelope(len(sound), round(fade * rate))[:, None]
+    write_wav(out, normalise_peak(sound, peak_db), rate)
+
+
+def load_model(cls: str, options: Any, setting: str, what: str) -> Any:
+    """audiocraft's ``cls`` (MusicGen, AudioGen) with ``options.model`` on ``options.device``."""
+    models = import_audiocraft()
+    with runtime.loading(options.model, setting, what):
+        return getattr(models, cls).get_pretrained(options.model, device=runtime.device(options.device))
+
+
+class AudiocraftBackend(Backend):
+    """What the plugin's backends share: audiocraft, and the GPU when there is one."""
+
+    requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
+    install: ClassVar[str] = INSTALL
+    uses_gpu: ClassVar[bool] = True
+
+
+class AudiocraftComposer(AudiocraftBackend):
     """MusicGen via Meta's audiocraft (weights CC-BY-NC)
 
     Scores a cue with MusicGen through audiocraft."""
 
     name: ClassVar[str] = "audiocraft"
     version: ClassVar[str] = "1"
-    requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
-    install: ClassVar[str] = INSTALL
-    uses_gpu: ClassVar[bool] = True
 
     class Options(BackendOptions):
         model: str = Field("facebook/musicgen-small", description="audiocraft MusicGen name or Hugging Face id")
@@ -87,9 +105,6 @@ class AudiocraftComposer:
         fade: float = Field(1.5, ge=0, description="seconds of fade in and out (at most a quarter of the cue)")
         device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
 
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
-
     def compose(self, request: MusicRequest, out: Path) -> None:
         """Write exactly ``request.duration`` seconds of music for ``request.mood`` to ``out`` (WAV)."""
         o = self.options
@@ -99,10 +114,7 @@ class AudiocraftComposer:
             top_k=o.top_k, temperature=o.temperature, cfg_coef=o.cfg_coef, extend_stride=o.extend_stride,
         )  # fmt: skip
         # 2. fades, level
-        music *= fade_envelope(len(music), round(min(o.fade, request.duration / 4) * rate))[:, None]
-        write_wav(out, normalise_peak(music, o.peak_db), rate)
+        write_faded(out, music, rate, min(o.fade, request.duration / 4), o.peak_db)
 
     def _load(self) -> Any:
-        models = import_audiocraft()
-        with runtime.loading(self.options.model, "music.options.model", "music"):
-            return models.MusicGen.get_pretrained(self.options.model, device=runtime.device(self.options.device))
+        return load_model("MusicGen", self.options, "music.options.model", "music")

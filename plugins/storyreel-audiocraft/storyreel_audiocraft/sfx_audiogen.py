@@ -16,24 +16,18 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from storyreel import runtime
-from storyreel.generators.audio import fade_envelope, normalise_peak
 from storyreel.generators.base import BackendOptions, SfxRequest
 from storyreel.generators.sfx_stable_audio import describe
-from storyreel.media import write_wav
-from storyreel_audiocraft.music_audiocraft import INSTALL, generate, import_audiocraft
+from storyreel_audiocraft.music_audiocraft import AudiocraftBackend, generate, load_model, write_faded
 
 
-class AudioGenSfx:
+class AudioGenSfx(AudiocraftBackend):
     """AudioGen via Meta's audiocraft (weights CC-BY-NC)
 
     Makes any sound effect a text can describe, with AudioGen through audiocraft."""
 
     name: ClassVar[str] = "audiogen"
     version: ClassVar[str] = "1"
-    requires: ClassVar[tuple[str, ...]] = ("audiocraft",)  # importable modules it needs
-    install: ClassVar[str] = INSTALL
-    uses_gpu: ClassVar[bool] = True
 
     class Options(BackendOptions):
         model: str = Field("facebook/audiogen-medium", description="audiocraft AudioGen name or Hugging Face id")
@@ -45,9 +39,6 @@ class AudioGenSfx:
         fade: float = Field(0.3, ge=0, description="seconds of fade at each end (at most a fifth of the cue)")
         device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
 
-    def __init__(self, options: Options | None = None) -> None:
-        self.options = options or self.Options()
-
     def make(self, request: SfxRequest, out: Path) -> None:
         """Write ``request.duration`` seconds of the cue to ``out`` (WAV)."""
         o = self.options
@@ -57,10 +48,7 @@ class AudioGenSfx:
             request.seed, top_k=o.top_k, cfg_coef=o.cfg_coef, extend_stride=o.extend_stride,
         )  # fmt: skip
         # 2. fades, level
-        sound *= fade_envelope(len(sound), round(min(o.fade, request.duration / 5) * rate))[:, None]
-        write_wav(out, normalise_peak(sound, o.peak_db), rate)
+        write_faded(out, sound, rate, min(o.fade, request.duration / 5), o.peak_db)
 
     def _load(self) -> Any:
-        models = import_audiocraft()
-        with runtime.loading(self.options.model, "sfx.options.model", "sound-effect"):
-            return models.AudioGen.get_pretrained(self.options.model, device=runtime.device(self.options.device))
+        return load_model("AudioGen", self.options, "sfx.options.model", "sound-effect")
