@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from storyreel import registry, runtime
-from storyreel.config import Config, LLMSection, cuda_available
+from storyreel.config import VIDEO_SOUND, Config, LLMSection, cuda_available
 from storyreel.errors import BackendError, ConfigError, InputError
 
 CONNECT_TIMEOUT = 2.0  # seconds to open a connection to an LLM server
@@ -157,7 +157,7 @@ def _model_backends(config: Config) -> list[tuple[str, str, str, Any]]:
     }
     kinds = ["image", "keyframes", "clip", "narration"]
     kinds += ["music"] if config.music.enabled else []
-    kinds += ["sfx"] if config.sfx.enabled else []
+    kinds += ["sfx"] if config.sfx.enabled and config.sfx.backend != VIDEO_SOUND else []  # video: the clips' sound
     found = []
     for kind in kinds:
         chosen = assets.maker(config, kind)
