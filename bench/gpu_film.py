@@ -51,7 +51,7 @@ def mount() -> None:
     sys.path.insert(0, str(ROOT))
     import storyreel
 
-    for folder in ("generators", "agents", "flows"):
+    for folder in ("generators", "agents"):  # not flows: importing it prepares Prefect, which is not there
         name = f"storyreel.{folder}"
         spec = importlib.util.spec_from_file_location(
             name, ROOT / folder / "__init__.py", submodule_search_locations=[str(ROOT / folder)]
