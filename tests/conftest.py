@@ -144,3 +144,13 @@ def by_kind(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
     for kind, where in calls:
         kinds[kind].append(where)
     return {k: sorted(v) for k, v in kinds.items()}
+
+
+@pytest.fixture
+def run(base_run: Path, tmp_path: Path) -> Path:
+    """A fresh copy, for each test, of the film a test module makes once as its ``base_run`` fixture."""
+    import shutil
+
+    copy = tmp_path / base_run.name
+    shutil.copytree(base_run, copy, symlinks=True)
+    return copy

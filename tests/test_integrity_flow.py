@@ -4,7 +4,6 @@ before it is kept as a version, and revert never puts back a damaged version (is
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -33,13 +32,6 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=str(out),
     )
     return Path(result.run_dir)
-
-
-@pytest.fixture
-def run(base_run: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / base_run.name
-    shutil.copytree(base_run, copy, symlinks=True)
-    return copy
 
 
 def film_records(run: Path) -> set[str]:

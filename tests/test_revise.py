@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -194,14 +193,6 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=str(out),
     )
     return Path(result.run_dir)
-
-
-@pytest.fixture
-def run(base_run: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the module's film for each test."""
-    copy = tmp_path / base_run.name
-    shutil.copytree(base_run, copy)
-    return copy
 
 
 def test_a_narration_edit_redoes_its_page_and_what_its_new_length_needs(run: Path, calls, scripted):

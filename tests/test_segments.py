@@ -5,7 +5,6 @@ backend call is recorded with the page (or transition) it is for."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -36,13 +35,6 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=str(tmp_path_factory.mktemp("runs")),
     )
     return Path(result.run_dir)
-
-
-@pytest.fixture
-def run(base_run: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / base_run.name
-    shutil.copytree(base_run, copy)
-    return copy
 
 
 def frame_count(film: Path) -> int:
