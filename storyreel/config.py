@@ -54,6 +54,11 @@ class LLMSection(Section):
     base_url: str = Field("", description="OpenAI-compatible server URL (vLLM, llama.cpp); empty: default")
     temperature: float = Field(0.8, ge=0, le=2)
     max_new_tokens: int = Field(60, ge=8, le=4096, description="per page for the offline model; per answer otherwise")
+    precision: Literal["bfloat16-head", "float32"] = Field(
+        "bfloat16-head",
+        description="offline and hf: models on the CPU: bfloat16-head (the output head in bfloat16, a third faster "
+        "to sample, the same text quality) or float32",
+    )
     retries: int = Field(3, ge=1, le=10, description="tries for a valid structured answer")
     critic_rounds: int = Field(1, ge=0, le=5, description="critic <-> reviser rounds (chat models only)")
 

@@ -580,15 +580,20 @@ def retry_lower(call: Callable[[], Any], lower: Callable[[], str | None], what: 
 
 # --- the offline LLM -------------------------------------------------------------------------------
 
-_causal_lms: dict[str, tuple[Any, Any]] = {}
+_causal_lms: dict[tuple[str, str], tuple[Any, Any]] = {}
 _causal_lock = threading.Lock()
+PRECISIONS = ("bfloat16-head", "float32")  # how a local causal LM runs on the CPU (``llm.precision``)
 
 
-def load_causal_lm(model: str, setting: str = "llm.model") -> tuple[Any, Any]:
+def load_causal_lm(model: str, setting: str = "llm.model", precision: str = "float32") -> tuple[Any, Any]:
     """(tokenizer, model) of a local transformers causal LM (a folder, a Hub id, or tiny:<name>), in eval
-    mode on the CPU in float32, loaded once per process; failures are BackendErrors that say what to do."""
+    mode on the CPU, loaded once per process and precision; failures are BackendErrors that say what to do.
+
+    ``precision``: ``float32`` as saved, or ``bfloat16-head`` (``fast_on_cpu``: a third faster to sample)."""
+    if precision not in PRECISIONS:
+        raise BackendError(f"llm.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     with _causal_lock:
-        if model not in _causal_lms:
+        if (model, precision) not in _causal_lms:
             from transformers import AutoModelForCausalLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
 
@@ -598,5 +603,34 @@ def load_causal_lm(model: str, setting: str = "llm.model") -> tuple[Any, Any]:
             with loading(resolved, setting, "language"):
                 tokenizer = AutoTokenizer.from_pretrained(resolved.source, **resolved.kwargs())
                 lm = AutoModelForCausalLM.from_pretrained(resolved.source, **resolved.kwargs())
-            _causal_lms[model] = (tokenizer, lm.eval())
-        return _causal_lms[model]
+            if precision == "bfloat16-head":
+                fast_on_cpu(lm)
+            _causal_lms[(model, precision)] = (tokenizer, lm.eval())
+        return _causal_lms[(model, precision)]
+
+
+def _bfloat16_head(weight: Any) -> Any:
+    """An output head of bfloat16 weights (the precision the Gemma models were trained in), float32 logits
+    out: a token's logits read the whole head (262k x 640 for Gemma 3 270M, 0.67 GB in float32) from memory,
+    and on a CPU that read is the cost; in bfloat16 it takes a third of the time (measured: 33 ms, not 120)."""
+    import torch
+
+    class Bfloat16Head(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(weight.detach().to(torch.bfloat16), requires_grad=False)
+
+        def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.linear(hidden.to(torch.bfloat16), self.weight).float()
+
+    return Bfloat16Head()
+
+
+def fast_on_cpu(lm: Any) -> Any:
+    """A causal LM made faster to sample from on a CPU, in place: its output head in bfloat16
+    (``_bfloat16_head``), the rest as it was. Sampling reads every weight once per token, and for a small
+    model with a large vocabulary the head is most of them: Gemma 3 270M samples a token in 164 ms instead of
+    238 (one core), its next-token distribution all but unchanged (mean KL 0.0003 nats on the example books;
+    int8 layers, tried too, cost 0.36 nats and raised the perplexity by half, so they are not used)."""
+    lm.set_output_embeddings(_bfloat16_head(lm.get_output_embeddings().weight))  # untied from the input's
+    return lm

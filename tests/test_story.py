@@ -12,7 +12,7 @@ from langchain_core.language_models.fake import FakeListLLM
 from storyreel.agents.offline.cast import cast_from_prompt
 from storyreel.agents.offline.direction import direct_in_code
 from storyreel.agents.offline.outline import outline_story, read_scene, settings_named
-from storyreel.agents.offline.writer import page_problem, write_story_few_shot
+from storyreel.agents.offline.writer import goal_words, page_problem, write_story_few_shot
 from storyreel.composition import AMBIENT, GREEN, SOUND_DB, scene_sfx
 from storyreel.errors import AgentError
 from storyreel.plan import Brief, Scene
@@ -173,11 +173,30 @@ def test_the_writer_writes_each_page_against_its_beat_and_checks_it():
 
 
 def test_the_last_try_of_the_last_page_need_not_reach_the_goal():
+    prompt = "A curious squid opens a library at the bottom of the ocean"
+    # the goal is asked of all tries but the last; then the first good page is kept, without another call
     lines = [" Curious Squid lived on the seabed.", " The squid was happy.", " The squid swam far away.",
              " The squid sang all day long."]  # fmt: skip
-    prompt = "A curious squid opens a library at the bottom of the ocean"
+    llm = FakeListLLM(responses=lines)
+    draft = write_story_few_shot(llm, Brief(prompt=prompt, pages=2), tries=3)
+    assert draft.pages[1].text == "The squid was happy." and llm.i == 3  # the fourth line was not asked for
+    # no good page before the last try: the last try's page is kept if it passes the checks every page must
+    lines = [" Curious Squid lived on the seabed.", " A cat sat.", " Hm.", " The squid sang all day long."]
     draft = write_story_few_shot(FakeListLLM(responses=lines), Brief(prompt=prompt, pages=2), tries=3)
     assert draft.pages[1].text == "The squid sang all day long."
+    # a page that reaches the library is kept at once
+    lines = [" Curious Squid lived on the seabed.", " The squid opened the library doors."]
+    draft = write_story_few_shot(FakeListLLM(responses=lines), Brief(prompt=prompt, pages=2), tries=3)
+    assert draft.pages[1].text == "The squid opened the library doors."
+
+
+def test_the_last_page_favours_the_words_of_its_goal_place():
+    prompt = "A curious squid opens a library at the bottom of the ocean"
+    outline = outline_story(prompt, 3)
+    assert goal_words(prompt, outline.beat(3), outline) == ("library", "libraries")
+    assert goal_words(prompt, outline.beat(2), outline) == ()  # only the last page has a goal
+    plain = outline_story("A fox who loves the moon", 3)
+    assert goal_words("A fox who loves the moon", plain.beat(3), plain) == ()
 
 
 def test_page_checks_say_why_a_page_is_refused_and_the_writer_gives_up_clearly():

@@ -97,11 +97,15 @@ class OfflineProvider:
 
             started = time.perf_counter()
             path = str(offline_model_dir())
-            runtime.load_causal_lm(path)  # now, not inside the first page's call (at once when preloaded)
+            runtime.load_causal_lm(path, precision=settings.precision)  # now, not in page 1 (at once when preloaded)
             if (waited := time.perf_counter() - started) > 0.1:
                 progress.note(f"offline model: loaded in {waited:.1f} s")
             return TransformersCompletion(
-                model_path=path, temperature=settings.temperature, max_new_tokens=settings.max_new_tokens, seed=seed
+                model_path=path,
+                temperature=settings.temperature,
+                max_new_tokens=settings.max_new_tokens,
+                seed=seed,
+                precision=settings.precision,
             )
 
         return OfflineModel(load)
@@ -129,7 +133,7 @@ def preload(config: Config) -> threading.Thread | None:
 
         started = time.perf_counter()
         try:
-            runtime.load_causal_lm(str(offline_model_dir()))
+            runtime.load_causal_lm(str(offline_model_dir()), precision=config.llm.precision)
         except Exception:  # noqa: BLE001 - the writer loads it again and says what went wrong
             return
         progress.note(f"offline model: loaded in {time.perf_counter() - started:.1f} s (beside Prefect's start)")
@@ -152,7 +156,11 @@ class HFProvider:
 
         def load() -> BaseLanguageModel:
             return TransformersCompletion(
-                model_path=name, temperature=settings.temperature, max_new_tokens=settings.max_new_tokens, seed=seed
+                model_path=name,
+                temperature=settings.temperature,
+                max_new_tokens=settings.max_new_tokens,
+                seed=seed,
+                precision=settings.precision,
             )
 
         return OfflineModel(load)

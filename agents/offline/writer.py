@@ -7,8 +7,10 @@ and each page's scene are built in code from the idea's and the pages' words (``
 - a page is kept when it is a sentence of its own: at least four words, about the hero or the place, not a
   repeat of an earlier page and not a line of the example books; the last page should reach the place the
   idea names inside its world (the library at the bottom of the ocean), asked of every try but the last.
-  Each page gets ``tries`` continuations; a page with none usable is an AgentError, never a stand-in
-  sentence.
+  The last page's sampling favours the words of that place (``goal_words``: a logit bias, the model still
+  writes the sentence). Each page gets up to ``tries`` continuations, the pages so far read once for all of
+  them (``TransformersCompletion``'s ``prefix``); the first that passes is kept. A page
+  with none usable is an AgentError, never a stand-in sentence.
 """
 
 from __future__ import annotations
@@ -115,6 +117,17 @@ def goal_problem(text: str, beat: Beat, outline: Outline) -> str:
     return f"does not reach the {' or the '.join(outline.goal_places)}"
 
 
+def goal_words(prompt: str, beat: Beat, outline: Outline) -> tuple[str, ...]:
+    """The words that name the place a last page must reach ("opens a library at the bottom of the ocean":
+    library, libraries), the idea's own first; none for another page."""
+    if beat.part != "end" or not outline.goal_places:
+        return ()
+    said = set(re.findall(r"[a-z]+", prompt.lower()))
+    words = [w for p in outline.goal_places for w in STORY_SETTING_WORDS[p] if " " not in w]
+    named = [w for w in words if w in said or w.rstrip("s") in said or w.removesuffix("ies") + "y" in said]
+    return tuple(dict.fromkeys(named or words[:1]))
+
+
 def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -> StoryDraft:
     """Page by page: the model continues a few example books with our book, one page per call, each page
     against its beat of the outline; the title, the cast and the scenes are built in code. A page with no
@@ -131,23 +144,30 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
     written: list[str] = []
     for number in range(1, brief.pages + 1):
         beat = outline.beat(number)
-        text, problems = "", []
+        context = head + "".join(f"Page {i} ({outline.beat(i).cue}): {t}\n" for i, t in enumerate(written, start=1))
+        text, fallback, problems = "", "", []
+        goal = goal_words(brief.prompt, beat, outline)  # the last page's place, favoured in its sampling
         for attempt in range(tries):
-            context = head + "".join(f"Page {i} ({outline.beat(i).cue}): {t}\n" for i, t in enumerate(written, start=1))
-            raw = llm.invoke(
-                f"{context}Page {number} ({beat.cue}):",
-                stop=["\nPage", "\nBook", "\n\n"],
-                seed=brief.seed * 1000 + number * 10 + attempt,
-                max_sentences=2,  # a page keeps two sentences (clean_sentence): no tokens after them
+            candidate = clean_sentence(
+                llm.invoke(
+                    f"{context}Page {number} ({beat.cue}):",
+                    stop=["\nPage", "\nBook", "\n\n"],
+                    seed=brief.seed * 1000 + number * 10 + attempt,
+                    max_sentences=2,  # a page keeps two sentences (clean_sentence): no tokens after them
+                    prefix=context,  # the same for every try of this page, and the start of the next page's
+                    favour=goal,
+                )
             )
-            candidate = clean_sentence(raw)
             problem = page_problem(candidate, number, cast, beat, outline, written)
-            if not problem and attempt < tries - 1:  # the last try asks only the checks every page must pass
-                problem = goal_problem(candidate, beat, outline)
+            if not problem and (problem := goal_problem(candidate, beat, outline)):
+                fallback = fallback or candidate  # a good page that does not reach the goal
             if not problem:
                 text = candidate
                 break
             problems.append(problem)
+            if fallback and attempt >= tries - 2:  # the goal was asked of all tries but the last
+                break
+        text = text or fallback
         if not text:
             raise AgentError(
                 f"page {number}: the offline model wrote no usable sentence in {tries} tries "
