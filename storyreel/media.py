@@ -60,14 +60,23 @@ def probe(path: Path) -> dict:
     return json.loads(result.stdout)
 
 
-def write_video(frames: Iterable[np.ndarray], out: Path, fps: int, width: int, height: int) -> int:
-    """Encode RGB uint8 frames (height x width x 3) to an H.264 mp4; returns the frame count."""
+def write_video(
+    frames: Iterable[np.ndarray], out: Path, fps: int, width: int, height: int, pix_fmt: str = "rgb24"
+) -> int:
+    """Encode uint8 frames to an H.264 mp4; returns the frame count. ``pix_fmt``: ``"rgb24"`` (each frame
+    height x width x 3) or ``"yuv420p"`` (each frame one buffer of height * 3/2 rows of width: the Y plane,
+    then U and V at half the width and height, BT.601 limited range: nothing left for ffmpeg to convert)."""
     import imageio_ffmpeg
     import numpy as np
 
+    shapes = {"rgb24": (height, width, 3), "yuv420p": (height * 3 // 2, width)}
+    if pix_fmt not in shapes:
+        raise ValueError(f"pix_fmt {pix_fmt!r}: expected one of {', '.join(shapes)}")
+    shape = shapes[pix_fmt]
     writer = imageio_ffmpeg.write_frames(
         str(out),
         (width, height),
+        pix_fmt_in=pix_fmt,
         fps=fps,
         codec="libx264",
         macro_block_size=1,
@@ -78,8 +87,8 @@ def write_video(frames: Iterable[np.ndarray], out: Path, fps: int, width: int, h
     count = 0
     try:
         for frame in frames:
-            if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                raise ValueError(f"frame {count}: expected uint8 {(height, width, 3)}, got {frame.dtype} {frame.shape}")
+            if frame.shape != shape or frame.dtype != np.uint8:
+                raise ValueError(f"frame {count}: expected uint8 {shape}, got {frame.dtype} {frame.shape}")
             writer.send(np.ascontiguousarray(frame))
             count += 1
     finally:
