@@ -72,8 +72,9 @@ class FlowInterpolator(Backend):
     def _frames(self, request: InterpolationRequest) -> Iterator[np.ndarray]:
         """The clip's frames, each one YUV 4:2:0 buffer (``_Planes.frame``)."""
         size = (request.width, request.height)
-        # pixel coordinates of the luma and chroma planes, made once per clip: warps look pixels up at grid + flow
-        grids = (_grid(*size), _grid(size[0] // 2, size[1] // 2))
+        # how a small flow becomes each plane's remap coordinates (luma, chroma), made once per clip
+        small, scale = _flow_size(*size, self.options.flow_width)
+        lookups = (_Lookup(small, size, 1.0 / scale), _Lookup(small, (size[0] // 2, size[1] // 2), 0.5 / scale))
         previous = _load(request.keyframes[0], *size)
         planes = _Planes.of(previous)
         yield planes.frame
@@ -82,7 +83,7 @@ class FlowInterpolator(Backend):
             following_planes = _Planes.of(following)
             gap = request.indices[i] - request.indices[i - 1]
             if gap > 1:
-                between = _Between(previous, following, planes, following_planes, self.options, grids)
+                between = _Between(previous, following, planes, following_planes, self.options, lookups)
                 for k in range(1, gap):
                     yield between.at(k / gap)
             yield following_planes.frame
@@ -170,13 +171,12 @@ class _Between:
         planes_a: _Planes,
         planes_b: _Planes,
         options: FlowInterpolator.Options,
-        grids: tuple[np.ndarray, np.ndarray],
+        lookups: tuple[_Lookup, _Lookup],
     ):
-        self.a, self.b, self.full_grids = planes_a, planes_b, grids
+        self.a, self.b, self.lookups = planes_a, planes_b, lookups
         h, w = a.shape[:2]
         self.size = (w, h)
-        self.scale = min(1.0, options.flow_width / w)  # the flow is computed at this fraction of full size
-        sw, sh = max(1, round(w * self.scale)), max(1, round(h * self.scale))
+        (sw, sh), self.scale = _flow_size(w, h, options.flow_width)  # the flow's size, its fraction of full size
         small_a = cv2.cvtColor(cv2.resize(a, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
         small_b = cv2.cvtColor(cv2.resize(b, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
         self.grid = _grid(sw, sh)
@@ -269,15 +269,51 @@ class _Between:
         rescale its vectors, upsample it to the plane's size, remap."""
         if self.trust == 0.0:
             return plane  # a pure dissolve: no resampling, no blur
-        # resizing is linear, so the vectors are rescaled while still small: cheaper than at full size. A
-        # chroma sample sits at the centre of its 2x2 luma block, which is where resizing samples the flow
-        grid = self.full_grids[chroma]
-        size = (grid.shape[1], grid.shape[0])
-        map_xy = cv2.resize(
-            flow * (0.5 / self.scale if chroma else 1.0 / self.scale), size, interpolation=cv2.INTER_LINEAR
+        return cv2.remap(plane, self.lookups[chroma].at(flow), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _flow_size(width: int, height: int, flow_width: int) -> tuple[tuple[int, int], float]:
+    """The size the flow is computed at, and its scale (a fraction of the full size, at most 1)."""
+    scale = min(1.0, flow_width / width)
+    return (max(1, round(width * scale)), max(1, round(height * scale))), scale
+
+
+class _Lookup:
+    """Turns a small-size flow into a plane's remap coordinates (each pixel's own coordinates plus its flow,
+    rescaled) with one resize. Resizing is linear, and bilinear resizing reproduces a linear ramp exactly, so
+    the plane's own coordinates ride along as small values at the small pixels' centres: no full-size grid to
+    add per frame. Only at the plane's edges, where resizing clamps, does the ramp come out wrong: a strip a
+    pixel or two wide on each side, put right by a correction kept from the start. A chroma sample sits at
+    the centre of its 2x2 luma block, which is where resizing samples the flow for the half-size planes."""
+
+    def __init__(self, small: tuple[int, int], size: tuple[int, int], factor: float):
+        (sw, sh), (w, h) = small, size
+        self.size, self.factor = size, np.float32(factor)
+        xs = (np.arange(sw, dtype=np.float64) + 0.5) * (w / sw) - 0.5
+        ys = (np.arange(sh, dtype=np.float64) + 0.5) * (h / sh) - 0.5
+        self.small_grid = np.dstack(np.meshgrid(xs, ys)).astype(np.float32)
+        wrong = cv2.resize(self.small_grid, size, interpolation=cv2.INTER_LINEAR) - _grid(w, h)
+        # x comes out wrong in a few columns at each side, y in a few rows at the top and bottom
+        cols = np.flatnonzero(np.abs(wrong[..., 0]).max(axis=0) > 1e-3)
+        rows = np.flatnonzero(np.abs(wrong[..., 1]).max(axis=1) > 1e-3)
+        left, right = int(cols[cols < w / 2].max(initial=-1)) + 1, int(cols[cols >= w / 2].min(initial=w))
+        top, bottom = int(rows[rows < h / 2].max(initial=-1)) + 1, int(rows[rows >= h / 2].min(initial=h))
+        strips = [
+            (slice(None), slice(0, left), 0),
+            (slice(None), slice(right, w), 0),
+            (slice(0, top), slice(None), 1),
+            (slice(bottom, h), slice(None), 1),
+        ]
+        self.fixes = [(where, wrong[where].copy()) for where in strips if wrong[where].size]
+
+    def at(self, flow: np.ndarray) -> np.ndarray:
+        """Remap coordinates for the plane: each pixel's own plus ``flow`` (small size) upsampled and rescaled."""
+        coordinates = cv2.resize(
+            cv2.scaleAdd(flow, float(self.factor), self.small_grid), self.size, interpolation=cv2.INTER_LINEAR
         )
-        cv2.add(map_xy, grid, dst=map_xy)
-        return cv2.remap(plane, map_xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for where, fix in self.fixes:
+            coordinates[where] -= fix
+        return coordinates
 
 
 def _ramp(value: float, low: float, high: float) -> float:
