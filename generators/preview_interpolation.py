@@ -53,8 +53,9 @@ class FlowInterpolator(Backend):
             1,
             ge=0,
             le=256,
-            description="OpenCV threads, process-wide (0: OpenCV's default, every core). 1 suits the flow's two "
-            "clips at once on a small CPU: each clip's H.264 encoder runs beside it, and more threads only contend",
+            description="threads for OpenCV (process-wide) and for the clip's H.264 encoder (0: their defaults, "
+            "every core). 1 suits the flow's two clips at once on a small CPU: each clip's encoder runs beside "
+            "it, and more threads only contend. The frames and the stream are the same either way",
         )
 
     def interpolate(self, request: InterpolationRequest, out: Path) -> None:
@@ -65,7 +66,8 @@ class FlowInterpolator(Backend):
         _set_threads(self.options.threads)
         # 2. make the frames and stream them into the encoder
         frames = without_ends(self._frames(request), request.inner)  # a transition: not its neighbours' frames
-        count = write_video(frames, out, request.fps, request.width, request.height, pix_fmt="yuv420p")
+        size = (request.width, request.height)
+        count = write_video(frames, out, request.fps, *size, pix_fmt="yuv420p", threads=self.options.threads or None)
         if count != request.num_frames:  # an internal invariant; the checks above make it hold
             raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 

@@ -232,6 +232,9 @@ def test_joins_compares_the_stream_with_a_segment_of_the_films_size_and_settings
     assert not MoviePySegmentEncoder(SegmentOptions(preset="medium")).joins(exact, W, H, FPS)
     assert not encoder.joins(clip_with_crf(tmp_path / "crf18.mp4", FPS, crf=18), W, H, FPS)
     assert encoder.joins(clip_with_crf(tmp_path / "crf20.mp4", FPS, crf=20), W, H, FPS)  # any writer, same stream
+    one_thread = tmp_path / "one-thread.mp4"  # x264's thread count is not in the parameter sets
+    write_video(read_video(exact), one_thread, FPS, W, H, threads=1)
+    assert encoder.joins(one_thread, W, H, FPS)
 
 
 def test_a_film_of_copied_and_re_encoded_segments_decodes_cleanly_frame_for_frame(tmp_path: Path) -> None:
