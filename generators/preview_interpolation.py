@@ -42,7 +42,7 @@ class FlowInterpolator(Backend):
     In-between frames from bidirectional DIS optical flow, falling back to a dissolve where flow fails."""
 
     name = "preview"
-    version = "2"  # 2: frames made in YUV 4:2:0 (within 0.5 dB of version 1's, above 45 dB PSNR)
+    version = "2"  # 2: frames made in YUV 4:2:0, above 54 dB luma PSNR against version 1's at 1280x720
     requires = ("cv2", "numpy")  # importable modules it needs
 
     class Options(BackendOptions):
