@@ -7,12 +7,23 @@ their settings, the video ones (``SegmentOptions``: preset, crf, threads, subtit
 the rest (``MoviePyAssembler.Options``: the AAC bitrate) for the film.
 
 A segment is one clip cut to its frames in the timeline, faded from black when it opens the film and to
-black when it closes it, its subtitles burned in when asked. MoviePy decodes the clip and streams its frames
+black when it closes it, its subtitles burned in when asked. A clip that is already its segment (no fade, no
+subtitles, exactly its frames, an H.264 stream that joins the film's: see "Copies" below) is copied.
+Otherwise MoviePy decodes the clip and streams its frames
 into one ffmpeg process that encodes H.264 with the film's settings and applies the fades (by frame number,
 so a fade is the same frames wherever the segment sits) and the subtitles as ffmpeg filters: ``vfx.FadeIn``
 would cost ~18 ms of float64 arithmetic per faded 720p frame in the Python loop, and the filter fades burned
 subtitles with the picture. Each segment starts with a keyframe (the first frame of an H.264 stream is an
 IDR frame) and all share the encoder's settings, so their streams join without re-encoding.
+
+Copies: x264's parameter sets (SPS/PPS, the stream's extradata) depend on its settings, the size and the fps,
+not on the picture. So a clip whose stream matches a tiny reference segment made by this encoder at the
+film's size and settings (codec, profile, pixel format, size, fps, time base and the extradata's hash; cached
+per settings in the process) decodes with the same parameter sets as the re-encoded segments around it, and
+its video stream is remuxed as the segment (``-c copy``): no decode, no encode, the clip's frames bit for bit.
+The preview clips are written with these settings' defaults (``storyreel.media.X264_PARAMS``), so a default
+film re-encodes only its first and last segments (their fades). A clip made with other settings (an older
+run's crf 18), another size, extra frames, or one that does not open on a keyframe is re-encoded as before.
 
 The film: ffmpeg's concat demuxer copies the segments' video packets end to end (no decoding, no
 encoding), encodes the mix as AAC and writes an mp4 with ``+faststart``. A revision that changes one page
@@ -27,6 +38,7 @@ wrong length, raises ``storyreel.errors.BackendError``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -42,13 +54,16 @@ from pydantic import Field
 
 from storyreel.errors import BackendError
 from storyreel.generators.base import AssembleRequest, BackendOptions, SegmentRequest, SubtitleCue
-from storyreel.media import ffmpeg_exe, probe
+from storyreel.media import X264_CRF, X264_PRESET, ffmpeg_exe, ffprobe_exe, probe, write_video
 from storyreel.timeline import srt_time
 
 # A ten-thousandth of a frame: far above float rounding error, far below one frame (MoviePy finds a file's
 # frame as int(t * fps + 1e-5), and writes int(duration * fps) frames).
 _SLACK = 1e-4
 _IMPORT_LOCK = threading.Lock()
+# the stream signature of a reference segment, per (settings, size, fps): made once per process
+_REFERENCES: dict[tuple, tuple] = {}
+_REFERENCE_LOCK = threading.Lock()
 
 
 class SegmentOptions(BackendOptions):
@@ -56,9 +71,9 @@ class SegmentOptions(BackendOptions):
     picture book needs."""
 
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"] = (
-        Field("veryfast", description="x264 preset: veryfast takes about half the CPU time of medium")
+        Field(X264_PRESET, description="x264 preset: veryfast takes about half the CPU time of medium")
     )
-    crf: int = Field(20, ge=0, le=51, description="x264 constant quality: lower is better and larger (0: lossless)")
+    crf: int = Field(X264_CRF, ge=0, le=51, description="x264 constant quality: lower is better, larger (0: lossless)")
     threads: int | None = Field(None, ge=1, description="x264 threads; None: x264 picks (1.5 per core)")
     subtitle_style: str = Field(
         "", description="ASS style overrides for burned subtitles (libass force_style): 'FontSize=22'"
@@ -68,7 +83,8 @@ class SegmentOptions(BackendOptions):
 class MoviePySegmentEncoder:
     """MoviePy 2 segments: H.264, fades and subtitles inside.
 
-    One clip as a film-ready H.264 segment, composed and written by MoviePy 2.
+    One clip as a film-ready H.264 segment, composed and written by MoviePy 2; a clip that already is its
+    segment (``joins``, no fade, no subtitles, exactly its frames) is copied instead.
 
     Raises ``ValueError`` when the request disagrees with its clip, ``BackendError`` when encoding fails.
     """
@@ -94,7 +110,43 @@ class MoviePySegmentEncoder:
         if max(fade_in, fade_out) >= request.frames:
             raise ValueError(f"a fade of {max(fade_in, fade_out)} frames does not fit a segment of {request.frames}")
 
-        # 2. the segment: the clip cut to its frames, streamed by MoviePy into ffmpeg
+        # 2. the segment: the clip itself where it already is one (remuxed), else re-encoded by MoviePy
+        plain = not (fade_in or fade_out or request.subtitles) and available == request.frames
+        if plain and self.joins(request.clip, request.width, request.height, request.fps):
+            _remux(request.clip, out)
+        else:
+            self._reencode(request, out, fade_in, fade_out)
+
+        # 3. check the result: every frame there, none more
+        written = _frame_count(out)
+        if written != request.frames:
+            raise BackendError(f"the segment {out} came out with {written} frames, want {request.frames}")
+
+    def joins(self, clip: Path, width: int, height: int, fps: int) -> bool:
+        """Whether ``clip``'s video stream can stand in the film as it is: it opens on a keyframe and has the
+        stream signature (codec, profile, pixel format, size, fps, time base, parameter sets) of a segment
+        this encoder makes at ``width`` x ``height`` and ``fps``."""
+        signature, opens_on_keyframe = _signature(clip)
+        return opens_on_keyframe and signature == self._reference(width, height, fps)
+
+    def _reference(self, width: int, height: int, fps: int) -> tuple:
+        """The stream signature of a two-frame segment encoded here with these settings (cached)."""
+        key = (self.options.preset, self.options.crf, self.options.threads, width, height, fps)
+        with _REFERENCE_LOCK:  # tasks run in threads: one reference encode per key
+            if key not in _REFERENCES:
+                with tempfile.TemporaryDirectory(prefix="storyreel-reference-") as tmp:
+                    import numpy as np
+
+                    source, made = Path(tmp) / "source.mp4", Path(tmp) / "reference.mp4"
+                    grey = np.full((height, width, 3), 128, np.uint8)
+                    write_video([grey, grey], source, fps, width, height)
+                    request = SegmentRequest(clip=source, fps=fps, width=width, height=height, frames=2)
+                    self._reencode(request, made, 0, 0)
+                    _REFERENCES[key] = _signature(made)[0]
+            return _REFERENCES[key]
+
+    def _reencode(self, request: SegmentRequest, out: Path, fade_in: int, fade_out: int) -> None:
+        """The clip cut to its frames, streamed by MoviePy into ffmpeg: encoded, faded, subtitled."""
         VideoFileClip = _import_moviepy()
         source = None
         try:
@@ -118,11 +170,6 @@ class MoviePySegmentEncoder:
         finally:
             if source is not None:
                 source.close()
-
-        # 3. check the result: every frame there, none more
-        written = _frame_count(out)
-        if written != request.frames:
-            raise BackendError(f"the segment {out} came out with {written} frames, want {request.frames}")
 
     def _ffmpeg_params(self, frames: int, fade_in: int, fade_out: int, subtitles: Path | None) -> list[str]:
         """Output options for MoviePy's ffmpeg writer (it adds the input, codec, preset and threads)."""
@@ -262,6 +309,36 @@ def _frame_count(path: Path) -> int:
     """The frames of an mp4's video stream, from its index (no decoding)."""
     video = next((s for s in probe(path)["streams"] if s.get("codec_type") == "video"), {})
     return int(video.get("nb_frames", -1))
+
+
+def _signature(path: Path) -> tuple[tuple, bool]:
+    """A video file's stream signature (what must match for its packets to join a film's segments) and
+    whether its first packet is a keyframe. One ffprobe call; reads one packet, decodes nothing."""
+    fields = "codec_name,profile,pix_fmt,width,height,avg_frame_rate,time_base,extradata_hash"
+    command = [
+        ffprobe_exe(), "-v", "error", "-show_data_hash", "sha256", "-select_streams", "v:0",
+        "-show_entries", f"stream={fields}:packet=flags", "-read_intervals", "%+#1", "-of", "json", str(path),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BackendError(f"ffprobe could not read {path}: {done.stderr.strip()[:300]}")
+    found = json.loads(done.stdout)
+    stream = (found.get("streams") or [{}])[0]
+    packets = found.get("packets") or [{}]
+    return tuple(stream.get(name) for name in fields.split(",")), packets[0].get("flags", "").startswith("K")
+
+
+def _remux(clip: Path, out: Path) -> None:
+    """``clip``'s video stream as it is (no decoding, no encoding) in an mp4 of its own, ``+faststart``."""
+    command = [
+        ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-i", str(clip),
+        "-map", "0:v:0", "-c:v", "copy", "-an", "-sn", "-dn", "-map_metadata", "-1",
+        "-movflags", "+faststart", "-f", "mp4", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        out.unlink(missing_ok=True)
+        raise BackendError(f"ffmpeg could not copy {clip} into the segment {out}: {done.stderr.strip()[-600:]}")
 
 
 def _check_audio(audio: Path, seconds: float, fps: int) -> None:

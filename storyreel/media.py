@@ -17,8 +17,11 @@ from storyreel.errors import BackendError
 if TYPE_CHECKING:
     import numpy as np
 
-# H.264 settings every clip and the film share, so clips concatenate and players open them.
-X264_PARAMS = ["-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18"]
+# H.264 settings every clip and the film's segments share: the segment encoder's defaults
+# (``SegmentOptions``), so a clip that needs no fade or subtitles is copied into the film as it is.
+X264_PRESET = "veryfast"  # about half the CPU time of medium
+X264_CRF = 20  # constant quality: lower is better and larger (0: lossless)
+X264_PARAMS = ["-pix_fmt", "yuv420p", "-preset", X264_PRESET, "-crf", str(X264_CRF)]
 
 
 def ffmpeg_exe() -> str:
@@ -57,26 +60,43 @@ def probe(path: Path) -> dict:
     return json.loads(result.stdout)
 
 
-def write_video(frames: Iterable[np.ndarray], out: Path, fps: int, width: int, height: int) -> int:
-    """Encode RGB uint8 frames (height x width x 3) to an H.264 mp4; returns the frame count."""
+def write_video(
+    frames: Iterable[np.ndarray],
+    out: Path,
+    fps: int,
+    width: int,
+    height: int,
+    pix_fmt: str = "rgb24",
+    threads: int | None = None,
+) -> int:
+    """Encode uint8 frames to an H.264 mp4; returns the frame count. ``pix_fmt``: ``"rgb24"`` (each frame
+    height x width x 3) or ``"yuv420p"`` (each frame one buffer of height * 3/2 rows of width: the Y plane,
+    then U and V at half the width and height, BT.601 limited range: nothing left for ffmpeg to convert).
+    ``threads``: x264's threads (None: x264 picks, 1.5 per core); the pictures are the same either way."""
     import imageio_ffmpeg
     import numpy as np
 
+    shapes = {"rgb24": (height, width, 3), "yuv420p": (height * 3 // 2, width)}
+    if pix_fmt not in shapes:
+        raise ValueError(f"pix_fmt {pix_fmt!r}: expected one of {', '.join(shapes)}")
+    shape = shapes[pix_fmt]
+    threading = ["-threads", str(threads)] if threads else []
     writer = imageio_ffmpeg.write_frames(
         str(out),
         (width, height),
+        pix_fmt_in=pix_fmt,
         fps=fps,
         codec="libx264",
         macro_block_size=1,
-        output_params=[*X264_PARAMS, "-movflags", "+faststart", "-f", "mp4"],
+        output_params=[*X264_PARAMS, *threading, "-movflags", "+faststart", "-f", "mp4"],
         ffmpeg_log_level="error",
     )
     writer.send(None)
     count = 0
     try:
         for frame in frames:
-            if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                raise ValueError(f"frame {count}: expected uint8 {(height, width, 3)}, got {frame.dtype} {frame.shape}")
+            if frame.shape != shape or frame.dtype != np.uint8:
+                raise ValueError(f"frame {count}: expected uint8 {shape}, got {frame.dtype} {frame.shape}")
             writer.send(np.ascontiguousarray(frame))
             count += 1
     finally:

@@ -163,6 +163,103 @@ def test_a_segment_request_that_disagrees_with_its_clip_is_refused(media: Path, 
     assert not (tmp_path / "s.mp4").exists()
 
 
+# --- copies: a clip that already is its segment ----------------------------------------------------
+
+
+def packets_md5(video: Path) -> str:
+    """The md5 of a video stream's packets as they are stored (nothing decoded): equal only for a copy."""
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(video), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def clip_with_crf(out: Path, frames: int, crf: int) -> Path:
+    """A moving clip encoded by plain ffmpeg with the film's preset and another quality (an older run's)."""
+    raw = list(read_video(moving_clip(out.with_suffix(".src.mp4"), frames, seed=5)))
+    subprocess.run(
+        [ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS),
+         "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", str(out)],
+        input=b"".join(f.tobytes() for f in raw), check=True,
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def exact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clip written with the film's settings that holds exactly its segment's 24 frames."""
+    return moving_clip(tmp_path_factory.mktemp("exact") / "clip.mp4", FPS, seed=7)
+
+
+def test_a_clip_that_already_is_its_segment_is_copied_bit_for_bit(exact: Path, tmp_path: Path) -> None:
+    copied = segment(exact, tmp_path / "s.mp4", FPS)
+    assert packets_md5(copied) == packets_md5(exact)  # the clip's packets, not a re-encode of its frames
+    assert framemd5(copied) == framemd5(exact) and len(framemd5(copied)) == FPS
+    found = streams(copied)
+    assert set(found) == {"video"} and (found["video"]["codec_name"], found["video"]["pix_fmt"]) == ("h264", "yuv420p")
+    head = copied.read_bytes()
+    assert 0 <= head.find(b"moov") < head.find(b"mdat")  # +faststart, like a re-encoded segment
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"fade_in": 0.25}, {"fade_out": 0.25}, {"subtitles": [SubtitleCue(start=0.1, end=0.6, text="HI")]}],
+    ids=["fade-in", "fade-out", "subtitles"],
+)
+def test_a_faded_or_subtitled_segment_is_re_encoded(exact: Path, tmp_path: Path, changes: dict) -> None:
+    made = segment(exact, tmp_path / "s.mp4", FPS, **changes)
+    assert packets_md5(made) != packets_md5(exact)
+    assert len(framemd5(made)) == FPS
+
+
+def test_a_clip_with_extra_frames_or_other_settings_is_re_encoded(exact: Path, tmp_path: Path) -> None:
+    longer = moving_clip(tmp_path / "longer.mp4", FPS + 3, seed=7)
+    cut = segment(longer, tmp_path / "cut.mp4", FPS)  # the clip holds more than the segment
+    assert packets_md5(cut) != packets_md5(longer) and len(framemd5(cut)) == FPS
+    older = clip_with_crf(tmp_path / "crf18.mp4", FPS, crf=18)  # parameter sets of crf 18: they would not join
+    again = segment(older, tmp_path / "again.mp4", FPS)
+    assert packets_md5(again) != packets_md5(older) and len(framemd5(again)) == FPS
+    lossless = segment(exact, tmp_path / "lossless.mp4", FPS, SegmentOptions(crf=0))  # the film's settings differ
+    assert packets_md5(lossless) != packets_md5(exact)
+
+
+def test_joins_compares_the_stream_with_a_segment_of_the_films_size_and_settings(exact: Path, tmp_path: Path) -> None:
+    encoder = MoviePySegmentEncoder()
+    assert encoder.joins(exact, W, H, FPS)
+    assert not encoder.joins(exact, 2 * W, 2 * H, FPS)  # a film of another size
+    assert not encoder.joins(exact, W, H, 30)  # or fps
+    assert not MoviePySegmentEncoder(SegmentOptions(preset="medium")).joins(exact, W, H, FPS)
+    assert not encoder.joins(clip_with_crf(tmp_path / "crf18.mp4", FPS, crf=18), W, H, FPS)
+    assert encoder.joins(clip_with_crf(tmp_path / "crf20.mp4", FPS, crf=20), W, H, FPS)  # any writer, same stream
+    one_thread = tmp_path / "one-thread.mp4"  # x264's thread count is not in the parameter sets
+    write_video(read_video(exact), one_thread, FPS, W, H, threads=1)
+    assert encoder.joins(one_thread, W, H, FPS)
+
+
+def test_a_film_of_copied_and_re_encoded_segments_decodes_cleanly_frame_for_frame(tmp_path: Path) -> None:
+    counts = [FPS, 17, 30, FPS]
+    clips = [moving_clip(tmp_path / f"c{i}.mp4", n, seed=i) for i, n in enumerate(counts)]
+    ends = {0: {"fade_in": 0.25}, len(counts) - 1: {"fade_out": 0.25}}
+    parts = [
+        segment(c, tmp_path / f"s{i}.mp4", n, **ends.get(i, {}))
+        for i, (c, n) in enumerate(zip(clips, counts, strict=True))
+    ]
+    assert [packets_md5(p) == packets_md5(c) for p, c in zip(parts, clips, strict=True)] == [False, True, True, False]
+    total = sum(counts)
+    request = AssembleRequest(
+        segments=parts, audio=mix(tmp_path / "mix.wav", total / FPS), fps=FPS, width=W, height=H, frames=total
+    )
+    film = tmp_path / "film.mp4"
+    MoviePyAssembler().assemble(request, film)
+
+    decoded = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(film), "-f", "null", "-"], capture_output=True)
+    assert decoded.returncode == 0 and decoded.stdout == decoded.stderr == b""  # every frame decodes, no warning
+    joined = framemd5(film)
+    assert joined == [md5 for p in parts for md5 in framemd5(p)]
+    assert joined[FPS : FPS + 17 + 30] == framemd5(clips[1]) + framemd5(clips[2])  # the copied clips' own frames
+
+
 # --- the film from its segments ---------------------------------------------------------------------
 
 
