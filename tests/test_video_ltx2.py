@@ -256,7 +256,7 @@ def test_out_of_memory_steps_down_once_then_says_what_to_set(tiny_ltx2, monkeypa
     assert lowered == ["cpu"] and int(streams(tmp_path / "ok.mp4")["video"]["nb_frames"]) == 5
 
     failures[:] = [1, 1]
-    with pytest.raises(BackendError, match=r"even with cuda \+ model offload: lower video.options.width/height"):
+    with pytest.raises(BackendError, match=r"even with cuda \+ model offload: set video.options.max_frames="):
         interpolator.interpolate(request, tmp_path / "no.mp4")
     assert len(lowered) == 2  # stepped down once more, not in a loop
 
