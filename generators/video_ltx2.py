@@ -49,7 +49,8 @@ PIPELINES = ("LTX2ConditionPipeline", "LTX2Pipeline", "LTX2ImageToVideoPipeline"
 class LTX2Options(diffusion.DiffusionOptions):
     """LTX-2 options; the defaults are the distilled LTX-2 at its published 768x512 on one large GPU."""
 
-    load_fields: ClassVar[tuple[str, ...]] = (*diffusion.DiffusionOptions.load_fields, "upsampler")
+    # the window is chosen when the pipeline is placed: another max_frames is another placement
+    load_fields: ClassVar[tuple[str, ...]] = (*diffusion.DiffusionOptions.load_fields, "upsampler", "max_frames")
 
     model: str = "Lightricks/LTX-2"
     width: int = Field(768, ge=32, le=4096, description="generation width (multiple of 32; 64 with the upsampler)")

@@ -4,6 +4,7 @@ indices, frames per clip, the clip's sound as its AAC track and as the page's so
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,112 @@ def test_out_of_memory_steps_down_once_then_says_what_to_set(tiny_ltx2, monkeypa
 def test_lower_offload_has_nothing_below_group_or_off_cuda():
     assert runtime.lower_offload(object(), "cpu") is None
     assert runtime.lower_offload(object(), "cuda + group offload") is None
+
+
+# --- the memory auto-tune (generators/autotune.py; the choice itself: tests/test_autotune.py) ------------------
+
+
+@pytest.fixture
+def notes() -> Any:
+    """What storyreel.progress.note says while a test runs."""
+    from storyreel import progress
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+
+        def start(self, stage: str, total: int) -> None: ...
+
+        def advance(self, stage: str, detail: str = "") -> None: ...
+
+        def note(self, message: str) -> None:
+            self.notes.append(message)
+
+    recorder = Recorder()
+    previous = progress.use(recorder)
+    yield recorder.notes
+    progress.use(previous)
+
+
+def test_auto_windows_on_a_cpu_are_the_published_121_frames_and_a_number_is_kept(tiny_ltx2, notes):
+    keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", device="cpu")
+    with keyframer._pipeline() as loaded:
+        assert loaded.window == 121 and keyframer._frames_per_call(loaded) == (2, 121)
+    assert notes == ["video.options: cpu: windows of 121 frames (the published default)"]
+    keyframer, _ = ltx2(tiny_ltx2, max_frames=17, device="cpu")
+    with keyframer._pipeline() as loaded:
+        assert keyframer._frames_per_call(loaded) == (2, 17)
+
+
+def oom_then_real(monkeypatch: pytest.MonkeyPatch, failures: list[int], frames_asked: list[int]) -> None:
+    """LTX2ConditionPipeline raising CUDA out-of-memory while ``failures`` is not empty (one per call)."""
+    import torch
+    from diffusers import LTX2ConditionPipeline
+
+    real = LTX2ConditionPipeline.__call__
+
+    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+        frames_asked.append(kwargs["num_frames"])
+        if failures:
+            failures.pop()
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LTX2ConditionPipeline, "__call__", flaky)
+
+
+def test_out_of_memory_steps_offload_down_then_windows_down_then_names_the_settings(
+    tiny_ltx2, monkeypatch, notes, tmp_path
+):
+    ladder = {"cpu": "cuda + model offload", "cuda + model offload": "cuda + group offload"}  # as on a card
+    monkeypatch.setattr(runtime, "lower_offload", lambda pipe, placement: ladder.get(placement))
+    failures: list[int] = []
+    asked: list[int] = []
+    oom_then_real(monkeypatch, failures, asked)
+    keyframer, interpolator = ltx2(tiny_ltx2, max_frames="auto")
+    files = keyframe_files(tmp_path, 2)
+    request = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
+    with keyframer._pipeline() as loaded:
+        pass
+
+    for placement in ("cuda + model offload", "cuda + group offload"):  # 1., 2.: one offload step each
+        failures[:] = [1]
+        interpolator.interpolate(request, tmp_path / "a.mp4")
+        assert (loaded.placement, loaded.window) == (placement, 121)
+    # 3. offload at its lowest: the clip is made again once in smaller windows, which stay
+    failures[:] = [1]
+    interpolator.interpolate(request, tmp_path / "b.mp4")
+    assert (loaded.placement, loaded.window) == ("cuda + group offload", 91)
+    assert notes[-1] == "out of GPU memory: making it again once with windows of 91 frames"
+    assert int(streams(tmp_path / "b.mp4")["video"]["nb_frames"]) == 5
+    assert int(streams(tmp_path / "b.mp4")["audio"]["nb_frames"]) > 0  # one sound track, not two
+    # 4. out of memory in the smaller windows too: stop, naming what to set
+    failures[:] = [1, 1]
+    asked.clear()
+    with pytest.raises(BackendError) as error:
+        interpolator.interpolate(request, tmp_path / "c.mp4")
+    assert len(asked) == 2  # the first try and the one in smaller windows, not a loop
+    assert re.search(
+        r"^out of GPU memory generating \d+ frames at 32x32: set video.options.max_frames=\d+", str(error.value)
+    )
+    assert "video.options.max_frames" in str(error.value) and "video.options.offload=group" in str(error.value)
+    assert loaded.window == 67 and not loaded.stepped
+
+
+def test_with_offload_set_the_step_lower_is_a_smaller_window_and_with_both_set_there_is_none(
+    tiny_ltx2, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(runtime, "lower_offload", lambda pipe, placement: pytest.fail("offload was set"))
+    failures: list[int] = []
+    oom_then_real(monkeypatch, failures, [])
+    files = keyframe_files(tmp_path, 2)
+    request = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
+    keyframer, interpolator = ltx2(tiny_ltx2, max_frames="auto", offload="group")
+    failures[:] = [1]
+    interpolator.interpolate(request, tmp_path / "a.mp4")
+    with keyframer._pipeline() as loaded:
+        assert loaded.window == 91
+    _, fixed = ltx2(tiny_ltx2, max_frames=17, offload="group")
+    failures[:] = [1]
+    with pytest.raises(BackendError, match=r"generating \d+ frames at 32x32: set video.options.max_frames"):
+        fixed.interpolate(request, tmp_path / "b.mp4")
