@@ -52,7 +52,9 @@ class LTX2Options(diffusion.DiffusionOptions):
     # the window is chosen when the pipeline is placed: another max_frames is another placement
     load_fields: ClassVar[tuple[str, ...]] = (*diffusion.DiffusionOptions.load_fields, "upsampler", "max_frames")
 
-    model: str = "Lightricks/LTX-2"
+    # the distilled checkpoint in diffusers' format, the one diffusers' LTX-2 docs use with the distilled sigmas;
+    # Lightricks/LTX-2 in diffusers' format is the dev (full) model: with it, schedule="full"
+    model: str = "rootonchair/LTX-2-19b-distilled"
     width: int = Field(768, ge=32, le=4096, description="generation width (multiple of 32; 64 with the upsampler)")
     height: int = Field(512, ge=32, le=4096, description="generation height (multiple of 32; 64 with the upsampler)")
     schedule: Literal["distilled", "full"] = Field(
