@@ -374,3 +374,39 @@ def test_with_offload_set_the_step_lower_is_a_smaller_window_and_with_both_set_t
     failures[:] = [1]
     with pytest.raises(BackendError, match=r"generating \d+ frames at 32x32: set video.options.max_frames"):
         fixed.interpolate(request, tmp_path / "b.mp4")
+
+
+def test_on_a_card_the_choice_is_placed_and_said(tiny_ltx2, monkeypatch, notes):
+    """The CUDA path of the auto-tune with the card simulated at its edge: the device, the free memory before and
+    after the weights are placed, and the placement itself (diffusers' offload needs a real card)."""
+    from storyreel.generators.autotune import GIB
+
+    placed: list[str] = []
+
+    def place(pipe: Any, options: Any, setting: str) -> str:
+        placed.append(options.offload)
+        return "cuda" if options.offload == "none" else f"cuda + {options.offload} offload"
+
+    free: list[int] = []
+    monkeypatch.setattr(runtime, "device", lambda choice="auto": "cuda")
+    monkeypatch.setattr(runtime, "place", place)
+    monkeypatch.setattr(runtime, "free_memory", lambda where: free.pop(0))
+
+    free[:] = [100 * GIB, 99 * GIB]  # plenty: no offload, the published window, no tiles
+    keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", width=64, height=64)
+    with keyframer._pipeline() as loaded:
+        assert (placed, loaded.placement, loaded.window, loaded.pipe.vae.use_tiling) == (["none"], "cuda", 121, False)
+    assert notes[-1].startswith("video.options: free 100.0 GiB: no offload (weights 0.0 GiB), 88.1 GiB left; ")
+    assert notes[-1].endswith("windows of 121 frames (~0.0 GiB each); VAE tiling off (a window's decode ~0.0 GiB)")
+
+    free[:] = [1 * GIB, 1 * GIB]  # next to nothing left: the smallest window, tiles; offload as set
+    keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", offload="group", width=64, height=96)
+    with keyframer._pipeline() as loaded:
+        assert (placed[-1], loaded.placement, loaded.window, loaded.pipe.vae.use_tiling) == (
+            "group",
+            "cuda + group offload",
+            5,
+            True,
+        )
+    assert "windows of 5 frames" in notes[-1] and "may not fit" in notes[-1] and "VAE tiling on" in notes[-1]
+    runtime.release()
