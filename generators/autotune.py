@@ -22,7 +22,8 @@ measurement; ``bench/gpu_film.py`` prints the choice beside the measured peak so
   The batch is 2 with classifier-free guidance (the full schedule), else 1.
 - VAE decode: the decoder's last block runs at the output size over the VAE's patch size with its first
   (narrowest) ``decoder_block_out_channels`` and holds about ``DECODE_TENSORS`` such tensors at its peak; tiled
-  decoding bounds that to one tile, so tiling is on when a whole window's decode would not fit.
+  decoding bounds that to one tile, so tiling is on when a whole window's decode would not fit. (Wan's VAE
+  decodes a few frames at a time, so for Wan this is an upper bound: tiling comes on sooner than it must.)
 - the budget: the free memory once the weights are placed (``torch.cuda.mem_get_info`` after placement),
   less what offload brings in while generating (model offload: the largest component), less ``RESERVE``.
 """
@@ -80,8 +81,10 @@ class Footprint:
         return cls(
             width=t["num_attention_heads"] * t["attention_head_dim"],
             layers=t["num_layers"],
-            spatial=getattr(pipe, "vae_spatial_compression_ratio", None) or v.get("scale_factor_spatial", 8),
-            temporal=getattr(pipe, "vae_temporal_compression_ratio", None) or v.get("scale_factor_temporal", 4),
+            spatial=getattr(pipe, "vae_spatial_compression_ratio", None)
+            or getattr(pipe, "vae_scale_factor_spatial", 8),
+            temporal=getattr(pipe, "vae_temporal_compression_ratio", None)
+            or getattr(pipe, "vae_scale_factor_temporal", 4),
             patch=patch,
             patch_t=patch_t or 1,
             decoder_channels=int(decoder[0]),
@@ -211,7 +214,8 @@ def tune(pipe: Any, options: Any, setting: str, full: int) -> tuple[str, Choice]
     (there is no GPU memory to size it by), tiling as ``place`` does it."""
 
     where = runtime.device(options.device)
-    multiple = pipe.vae_temporal_compression_ratio
+    footprint = Footprint.of(pipe)
+    multiple = footprint.temporal
     if not where.startswith("cuda"):
         placement = runtime.place(pipe, options, setting)
         window = full if options.max_frames == "auto" else options.max_frames
@@ -219,7 +223,6 @@ def tune(pipe: Any, options: Any, setting: str, full: int) -> tuple[str, Choice]
         source = "the published default" if options.max_frames == "auto" else "as set"
         why = f"{where}: windows of {chosen} frames ({source})"
         return placement, Choice("none", chosen, False, why)
-    footprint = Footprint.of(pipe)
     sizes = runtime.weight_sizes(pipe)
     batch = 2 if getattr(options, "schedule", "") == "full" and getattr(options, "guidance", 1.0) > 1.0 else 1
     free = runtime.free_memory(where)

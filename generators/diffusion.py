@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field
 
@@ -48,8 +48,10 @@ class DiffusionOptions(runtime.PipelineOptions):
 
     auto_dtype: ClassVar[str] = "bfloat16"  # what the video transformers are trained and published in
     # options that change what is loaded: two backends with the same values share one pipeline in memory
+    # (the window is chosen when the pipeline is placed: another max_frames is another placement)
     load_fields: ClassVar[tuple[str, ...]] = (
-        "model", "device", "dtype", "offload", "vae_tiling", "compile", "cache", "cache_threshold", "mag_ratios", "fp8"
+        "model", "device", "dtype", "offload", "vae_tiling", "compile", "cache", "cache_threshold", "mag_ratios", "fp8",
+        "max_frames",
     )  # fmt: skip
 
     width: int = Field(ge=16, le=4096, description="generation width, rounded to what the model accepts")
@@ -61,7 +63,13 @@ class DiffusionOptions(runtime.PipelineOptions):
         "gentle, smooth motion, soft picture-book animation",
         description="prompt when the request has none (page-to-page transitions)",
     )
-    max_frames: int = Field(ge=5, le=1025, description="most frames one call generates (the model's window)")
+    max_frames: Annotated[int, Field(ge=5, le=1025)] | Literal["auto"] = Field(
+        description="most frames one call generates (the model's window); auto: from the GPU's free memory, at most "
+        "the model's default window (on a CPU: that window)"
+    )
+    vae_tiling: bool | Literal["auto"] = Field(
+        "auto", description="decode in tiles (CUDA only); auto: when a window's decode would not fit the free memory"
+    )
     keyframe_fps: float | None = Field(
         None, gt=0, le=60, description="frame rate of the low-frame-rate keyframe video; None: the backend's choice"
     )
@@ -75,7 +83,7 @@ class Loaded:
     placement: str  # "cpu", "cuda", "cuda + model offload" ...
     size: tuple[int, int]  # generation (width, height), rounded to what the model accepts
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. a latent upsampler
-    window: int = 0  # frames per call chosen when placed (generators.autotune); 0: the options' max_frames
+    window: int = 0  # frames per call, chosen when it was placed (generators.autotune)
     stepped: bool = False  # the one smaller-window retry of the clip being made is under way
 
 
@@ -172,30 +180,22 @@ def load_with_upsampler(
     return pipe, upsampler
 
 
-def placed_with_upsampler(
-    pipe: Any, upsampler: Any, options: Any, setting: str, multiple: int, full: int | None = None
-) -> Loaded:
-    """The pipeline placed on its device (offload, tiling, compile, cache hook where there is a GPU), the
-    upsampler's own model beside it, and the generation size rounded to ``multiple`` (twice that with an
-    upsampler, whose input is half the size). With ``full`` (the model's published window) offload, window and
-    tiling are auto-tuned from the card's free memory (``storyreel.generators.autotune``), said in one note."""
+def placed_with_upsampler(pipe: Any, upsampler: Any, options: Any, setting: str, multiple: int, full: int) -> Loaded:
+    """The pipeline placed on its device with the offload, window and VAE tiling auto-tuned from the card's free
+    memory (``storyreel.generators.autotune``; ``full``: the model's default window), said in one note, with
+    compile and the cache hook where there is a GPU; the upsampler's own model beside it, and the generation size
+    rounded to ``multiple`` (twice that with an upsampler, whose input is half the size)."""
     from storyreel.generators import autotune
 
-    if full is not None:
-        placement, choice = autotune.tune(pipe, options, setting, full)
-        progress.note(f"{setting}: {choice.why}")
-        window = choice.window
-    else:
-        placement, window = runtime.place(pipe, options, setting), 0
-    extra: dict[str, Any] = {}
-    if full is not None:
-        extra["tuned"] = choice.why
+    placement, choice = autotune.tune(pipe, options, setting, full)
+    progress.note(f"{setting}: {choice.why}")
+    extra: dict[str, Any] = {"tuned": choice.why}
     if upsampler is not None:
         upsampler.set_progress_bar_config(disable=True)
         upsampler.latent_upsampler.to(runtime.device(options.device))  # the shared VAE stays put
         extra["upsampler"] = upsampler
         multiple *= 2
-    return Loaded(pipe, placement, frames.round_size(options.width, options.height, multiple), extra, window)
+    return Loaded(pipe, placement, frames.round_size(options.width, options.height, multiple), extra, choice.window)
 
 
 # --- running -------------------------------------------------------------------------------------

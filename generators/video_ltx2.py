@@ -49,8 +49,7 @@ PIPELINES = ("LTX2ConditionPipeline", "LTX2Pipeline", "LTX2ImageToVideoPipeline"
 class LTX2Options(diffusion.DiffusionOptions):
     """LTX-2 options; the defaults are the distilled LTX-2 at its published 768x512 on one large GPU."""
 
-    # the window is chosen when the pipeline is placed: another max_frames is another placement
-    load_fields: ClassVar[tuple[str, ...]] = (*diffusion.DiffusionOptions.load_fields, "upsampler", "max_frames")
+    load_fields: ClassVar[tuple[str, ...]] = (*diffusion.DiffusionOptions.load_fields, "upsampler")
 
     # the distilled checkpoint in diffusers' format, the one diffusers' LTX-2 docs use with the distilled sigmas;
     # Lightricks/LTX-2 in diffusers' format is the dev (full) model: with it, schedule="full"
@@ -67,9 +66,6 @@ class LTX2Options(diffusion.DiffusionOptions):
         "auto",
         description="frames per call (8k+1); longer clips use windows. auto: from the GPU's free memory, at most "
         f"the published {PUBLISHED_WINDOW} (on a CPU: {PUBLISHED_WINDOW})",
-    )
-    vae_tiling: bool | Literal["auto"] = Field(
-        "auto", description="decode in tiles (CUDA only). auto: when a window's decode would not fit the free memory"
     )
     condition_crf: int | None = Field(
         None, ge=0, le=51, description="H.264 CRF the keyframes are re-compressed with; None: the model's (PyAV)"
