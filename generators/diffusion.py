@@ -238,10 +238,11 @@ def memory_advice(setting: str, window: int | None = None, multiple: int = 8) ->
     )
 
 
-def step_lower(loaded: Loaded, options: Any, multiple: int) -> str | None:
-    """One step lower in memory after an out-of-memory error: the next offload mode (offload "auto"), else,
-    offload at its lowest or set, a smaller window (max_frames "auto"), raised as ``Replan`` so the clip is made
-    again in it; None when there is no step (or this clip's one smaller-window retry is under way)."""
+def step_lower(loaded: Loaded, options: Any, multiple: int, num_frames: int) -> str | None:
+    """One step lower in memory after a call of ``num_frames`` frames ran out of memory: the next offload mode
+    (offload "auto"), else, offload at its lowest or set, a window smaller than that call (max_frames "auto"),
+    raised as ``Replan`` so the clip is made again in it; None when there is no step (or this clip's one
+    smaller-window retry is under way)."""
     if loaded.stepped:
         return None
     if options.offload == "auto":
@@ -252,7 +253,7 @@ def step_lower(loaded: Loaded, options: Any, multiple: int) -> str | None:
     if options.max_frames == "auto" and loaded.window:
         from storyreel.generators import autotune
 
-        lower = autotune.smaller(loaded.window, multiple)
+        lower = autotune.smaller(min(loaded.window, num_frames), multiple)
         if lower is not None:
             loaded.window = lower
             raise Replan(f"windows of {lower} frames")

@@ -215,7 +215,7 @@ class _LTX2(diffusion.VideoModel):
             )  # fmt: skip
 
         def lower() -> str | None:  # out of memory: one offload step lower (VAE tiling on), else smaller windows
-            return diffusion.step_lower(loaded, opts, pipe.vae_temporal_compression_ratio)
+            return diffusion.step_lower(loaded, opts, pipe.vae_temporal_compression_ratio, num_frames)
 
         what = f"generating {num_frames} frames at {width}x{height}"
         advice = diffusion.memory_advice(SETTING, num_frames, pipe.vae_temporal_compression_ratio)

@@ -329,32 +329,35 @@ def test_out_of_memory_steps_offload_down_then_windows_down_then_names_the_setti
     oom_then_real(monkeypatch, failures, asked)
     keyframer, interpolator = ltx2(tiny_ltx2, max_frames="auto")
     files = keyframe_files(tmp_path, 2)
-    request = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
+    short = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
     with keyframer._pipeline() as loaded:
         pass
 
     for placement in ("cuda + model offload", "cuda + group offload"):  # 1., 2.: one offload step each
         failures[:] = [1]
-        interpolator.interpolate(request, tmp_path / "a.mp4")
+        interpolator.interpolate(short, tmp_path / "a.mp4")
         assert (loaded.placement, loaded.window) == (placement, 121)
-    # 3. offload at its lowest: the clip is made again once in smaller windows, which stay
+    # 3. offload at its lowest: the clip is made again once in windows smaller than the call that failed
+    files = keyframe_files(tmp_path, 6)
+    long = InterpolationRequest(keyframes=files, indices=[0, 8, 16, 24, 32, 40], num_frames=41, width=W, height=H)
     failures[:] = [1]
-    interpolator.interpolate(request, tmp_path / "b.mp4")
-    assert (loaded.placement, loaded.window) == ("cuda + group offload", 91)
-    assert notes[-1] == "out of GPU memory: making it again once with windows of 91 frames"
-    assert int(streams(tmp_path / "b.mp4")["video"]["nb_frames"]) == 5
-    assert int(streams(tmp_path / "b.mp4")["audio"]["nb_frames"]) > 0  # one sound track, not two
+    asked.clear()
+    interpolator.interpolate(long, tmp_path / "b.mp4")
+    assert asked[0] >= 41 and loaded.window == 31 and all(n <= 31 for n in asked[1:]) and len(asked) == 3
+    assert loaded.placement == "cuda + group offload"
+    assert notes[-1] == "out of GPU memory: making it again once with windows of 31 frames"
+    assert int(streams(tmp_path / "b.mp4")["video"]["nb_frames"]) == 41
+    assert float(streams(tmp_path / "b.mp4")["audio"]["duration"]) == pytest.approx(41 / FPS, abs=0.05)  # one sound
     # 4. out of memory in the smaller windows too: stop, naming what to set
     failures[:] = [1, 1]
     asked.clear()
     with pytest.raises(BackendError) as error:
-        interpolator.interpolate(request, tmp_path / "c.mp4")
+        interpolator.interpolate(long, tmp_path / "c.mp4")
     assert len(asked) == 2  # the first try and the one in smaller windows, not a loop
-    assert re.search(
-        r"^out of GPU memory generating \d+ frames at 32x32: set video.options.max_frames=\d+", str(error.value)
-    )
-    assert "video.options.max_frames" in str(error.value) and "video.options.offload=group" in str(error.value)
-    assert loaded.window == 67 and not loaded.stepped
+    message = str(error.value)
+    assert re.search(r"^out of GPU memory generating \d+ frames at 32x32: set video.options.max_frames=\d+", message)
+    assert "video.options.offload=group" in message
+    assert loaded.window < 31 and not loaded.stepped
 
 
 def test_with_offload_set_the_step_lower_is_a_smaller_window_and_with_both_set_there_is_none(
@@ -369,7 +372,7 @@ def test_with_offload_set_the_step_lower_is_a_smaller_window_and_with_both_set_t
     failures[:] = [1]
     interpolator.interpolate(request, tmp_path / "a.mp4")
     with keyframer._pipeline() as loaded:
-        assert loaded.window == 91
+        assert loaded.window == 5  # smaller than the 7-frame call that failed
     _, fixed = ltx2(tiny_ltx2, max_frames=17, offload="group")
     failures[:] = [1]
     with pytest.raises(BackendError, match=r"generating \d+ frames at 32x32: set video.options.max_frames"):
