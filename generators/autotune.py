@@ -4,8 +4,8 @@ weights go (offload), how many frames one call makes (the window) and whether th
 - ``Footprint``: what one window costs in GPU memory, estimated from the model's config (``Footprint.of(pipe)``)
 - ``choose``: the offload, window and tiling for a free memory, and one line saying why (a pure function: the
   tests give it simulated free memory)
-- ``tune``: ``choose`` for a pipeline just placed by ``storyreel.runtime.place``; on a CPU the options' window
-  (``"auto"``: the model's published window), nothing asked of a card
+- ``tune``: a pipeline placed (``storyreel.runtime.place``) as ``choose`` says; on a CPU the options' window
+  (``"auto"``: the model's default window), nothing asked of a card
 - ``smaller``: the window one step lower, for the out-of-memory retry
 
 The estimate, and where its numbers come from (an estimate: it decides between a few steps, it is not a
@@ -19,7 +19,7 @@ measurement; ``bench/gpu_film.py`` prints the choice beside the measured peak so
   of the dtype. Attention itself is taken as memory-efficient (PyTorch's flash / efficient SDPA kernels on
   CUDA): linear in the tokens. Blocks run one after another and free their activations, so the depth
   (``layers``) adds only with the ``taylor`` cache hook, which keeps each block's output and its differences.
-  The batch is 2 with classifier-free guidance (the full schedule), else 1.
+  The batch is 2 with classifier-free guidance (guidance above 1, not LTX-2's distilled schedule), else 1.
 - VAE decode: the decoder's last block runs at the output size over the VAE's patch size with its first
   (narrowest) ``decoder_block_out_channels`` and holds about ``DECODE_TENSORS`` such tensors at its peak; tiled
   decoding bounds that to one tile, so tiling is on when a whole window's decode would not fit. (Wan's VAE
@@ -224,7 +224,8 @@ def tune(pipe: Any, options: Any, setting: str, full: int) -> tuple[str, Choice]
         why = f"{where}: windows of {chosen} frames ({source})"
         return placement, Choice("none", chosen, False, why)
     sizes = runtime.weight_sizes(pipe)
-    batch = 2 if getattr(options, "schedule", "") == "full" and getattr(options, "guidance", 1.0) > 1.0 else 1
+    # classifier-free guidance doubles the batch (LTX-2's distilled schedule runs without)
+    batch = 2 if getattr(options, "schedule", "full") != "distilled" and options.guidance > 1.0 else 1
     free = runtime.free_memory(where)
     mode = options.offload if options.offload != "auto" else runtime.offload_for(sizes, free)
     placement = runtime.place(pipe, options.model_copy(update={"offload": mode}), setting)
