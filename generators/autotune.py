@@ -171,7 +171,7 @@ def choose(
         sizes: the bytes of each component's weights.
         free: the card's free memory before placement.
         width, height: the generation size.
-        full: the model's published window (frames per call): "auto" never goes above it.
+        full: the model's default window (frames per call, as published): "auto" never goes above it.
         offload, window, tiling: the options; what is given (not "auto") is kept as it is.
         batch, cache: 2 with classifier-free guidance; the cache hook (``taylor`` keeps per-block outputs).
         left: the free memory measured once the weights are placed, when there is a card (instead of the
@@ -212,7 +212,6 @@ def tune(pipe: Any, options: Any, setting: str, full: int) -> tuple[str, Choice]
     """Place ``pipe`` (``storyreel.runtime.place``) with the offload, window and tiling chosen from the card's
     free memory; returns (placement, choice). On a CPU: the options' window, ``"auto"`` the published ``full``
     (there is no GPU memory to size it by), tiling as ``place`` does it."""
-
     where = runtime.device(options.device)
     footprint = Footprint.of(pipe)
     multiple = footprint.temporal
@@ -220,7 +219,7 @@ def tune(pipe: Any, options: Any, setting: str, full: int) -> tuple[str, Choice]
         placement = runtime.place(pipe, options, setting)
         window = full if options.max_frames == "auto" else options.max_frames
         chosen = frames.largest_window(window, multiple)
-        source = "the published default" if options.max_frames == "auto" else "as set"
+        source = "the model's default" if options.max_frames == "auto" else "as set"
         why = f"{where}: windows of {chosen} frames ({source})"
         return placement, Choice("none", chosen, False, why)
     sizes = runtime.weight_sizes(pipe)

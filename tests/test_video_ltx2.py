@@ -296,7 +296,7 @@ def test_auto_windows_on_a_cpu_are_the_published_121_frames_and_a_number_is_kept
     keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", device="cpu")
     with keyframer._pipeline() as loaded:
         assert loaded.window == 121 and keyframer._frames_per_call(loaded) == (2, 121)
-    assert notes == ["video.options: cpu: windows of 121 frames (the published default)"]
+    assert notes == ["video.options: cpu: windows of 121 frames (the model's default)"]
     keyframer, _ = ltx2(tiny_ltx2, max_frames=17, device="cpu")
     with keyframer._pipeline() as loaded:
         assert keyframer._frames_per_call(loaded) == (2, 17)
