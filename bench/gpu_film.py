@@ -117,8 +117,9 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
                  "max_frames": 33, "condition_crf": 0, "max_sequence_length": 16}  # fmt: skip
         return {"size": "tiny", "film": (128, 72), "pages": args.pages or 2, "page_seconds": 1.0, "video": video,
                 "music": {"model": "", "steps": 2, "max_text_length": 32}, "transition": 0.25}  # fmt: skip
-    video = {"model": "", "width": 768, "height": 512, "schedule": "distilled", "max_frames": 121,
-             "condition_crf": 0, "offload": "none", "vae_tiling": False}  # fmt: skip
+    # built on the card already: no offload; the window and VAE tiling auto-tuned from the memory left
+    video = {"model": "", "width": 768, "height": 512, "schedule": "distilled", "max_frames": "auto",
+             "condition_crf": 0, "offload": "none", "vae_tiling": "auto"}  # fmt: skip
     if args.cache != "none":
         video["cache"] = args.cache
     if args.fp8:
@@ -163,6 +164,8 @@ def make_film(args: argparse.Namespace, device: str, work: Path) -> dict[str, An
     opts = video_ltx2.LTX2Options(**{**s["video"], "model": "random:ltx2"})
     keyframer, interpolator = video_ltx2.LTX2Keyframes(opts), video_ltx2.LTX2Interpolator(opts)
     loaded = keyframer.ready(ltx2)
+    tuned = loaded.extra["tuned"]
+    print(f"  auto-tune: {tuned}", flush=True)
     for backend in (keyframer, interpolator):  # the built pipeline instead of a download
         backend._load = lambda: loaded
     built = [dict(r) for r in stages.rows]
@@ -294,6 +297,7 @@ def make_film(args: argparse.Namespace, device: str, work: Path) -> dict[str, An
         f"{streams['audio']['codec_name']} sound",
         "generation": f"{loaded_size(s)} LTX-2 ({s['video']['schedule']}), ACE-Step; "
         f"cache {s['video'].get('cache', 'none')}, fp8 {s['video'].get('fp8', False)}",
+        "auto_tune": tuned,
         "build": built,
         "stages": stages.rows,
         "stage_seconds": round(seconds, 1),
@@ -315,6 +319,7 @@ def report(result: dict[str, Any]) -> str:
         f"### gpu_film.py {result['mode']} — {result['card']}, {result['date']}",
         "",
         f"Film: {result['film_seconds']} s ({result['film']}); generation at {result['generation']}.",
+        f"Auto-tune: {result['auto_tune']}.",
         "",
         "| stage | seconds | peak VRAM (GiB) |",
         "|---|---|---|",

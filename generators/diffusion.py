@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field
 
@@ -40,13 +40,18 @@ if TYPE_CHECKING:
     from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 
 
+T = TypeVar("T")
+
+
 class DiffusionOptions(runtime.PipelineOptions):
     """Options of a diffusion video backend. Subclasses set the defaults of their model."""
 
     auto_dtype: ClassVar[str] = "bfloat16"  # what the video transformers are trained and published in
     # options that change what is loaded: two backends with the same values share one pipeline in memory
+    # (the window is chosen when the pipeline is placed: another max_frames is another placement)
     load_fields: ClassVar[tuple[str, ...]] = (
-        "model", "device", "dtype", "offload", "vae_tiling", "compile", "cache", "cache_threshold", "mag_ratios", "fp8"
+        "model", "device", "dtype", "offload", "vae_tiling", "compile", "cache", "cache_threshold", "mag_ratios", "fp8",
+        "max_frames",
     )  # fmt: skip
 
     width: int = Field(ge=16, le=4096, description="generation width, rounded to what the model accepts")
@@ -58,7 +63,13 @@ class DiffusionOptions(runtime.PipelineOptions):
         "gentle, smooth motion, soft picture-book animation",
         description="prompt when the request has none (page-to-page transitions)",
     )
-    max_frames: int = Field(ge=5, le=1025, description="most frames one call generates (the model's window)")
+    max_frames: Annotated[int, Field(ge=5, le=1025)] | Literal["auto"] = Field(
+        description="most frames one call generates (the model's window); auto: from the GPU's free memory, at most "
+        "the model's default window (on a CPU: that window)"
+    )
+    vae_tiling: bool | Literal["auto"] = Field(
+        "auto", description="decode in tiles (CUDA only); auto: when a window's decode would not fit the free memory"
+    )
     keyframe_fps: float | None = Field(
         None, gt=0, le=60, description="frame rate of the low-frame-rate keyframe video; None: the backend's choice"
     )
@@ -72,6 +83,13 @@ class Loaded:
     placement: str  # "cpu", "cuda", "cuda + model offload" ...
     size: tuple[int, int]  # generation (width, height), rounded to what the model accepts
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. a latent upsampler
+    window: int = 0  # frames per call, chosen when it was placed (generators.autotune)
+    stepped: bool = False  # the one smaller-window retry of the clip being made is under way
+
+
+class Replan(Exception):
+    """Out of GPU memory with no lower offload to step to: the clip (or keyframe video) is made again in the
+    smaller windows ``Loaded.window`` now holds (``replanned``)."""
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -162,18 +180,22 @@ def load_with_upsampler(
     return pipe, upsampler
 
 
-def placed_with_upsampler(pipe: Any, upsampler: Any, options: Any, setting: str, multiple: int) -> Loaded:
-    """The pipeline placed on its device (offload, tiling, compile, cache hook where there is a GPU), the
-    upsampler's own model beside it, and the generation size rounded to ``multiple`` (twice that with an
-    upsampler, whose input is half the size)."""
-    placement = runtime.place(pipe, options, setting)
-    extra: dict[str, Any] = {}
+def placed_with_upsampler(pipe: Any, upsampler: Any, options: Any, setting: str, multiple: int, full: int) -> Loaded:
+    """The pipeline placed on its device with the offload, window and VAE tiling auto-tuned from the card's free
+    memory (``storyreel.generators.autotune``; ``full``: the model's default window), said in one note, with
+    compile and the cache hook where there is a GPU; the upsampler's own model beside it, and the generation size
+    rounded to ``multiple`` (twice that with an upsampler, whose input is half the size)."""
+    from storyreel.generators import autotune
+
+    placement, choice = autotune.tune(pipe, options, setting, full)
+    progress.note(f"{setting}: {choice.why}")
+    extra: dict[str, Any] = {"tuned": choice.why}
     if upsampler is not None:
         upsampler.set_progress_bar_config(disable=True)
         upsampler.latent_upsampler.to(runtime.device(options.device))  # the shared VAE stays put
         extra["upsampler"] = upsampler
         multiple *= 2
-    return Loaded(pipe, placement, frames.round_size(options.width, options.height, multiple), extra)
+    return Loaded(pipe, placement, frames.round_size(options.width, options.height, multiple), extra, choice.window)
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -198,12 +220,58 @@ def out_of_memory(what: str, setting: str) -> Iterator[None]:
         yield
 
 
-def memory_advice(setting: str) -> str:
-    """What to set when a video model runs out of GPU memory."""
+def memory_advice(setting: str, window: int | None = None, multiple: int = 8) -> str:
+    """What to set when a video model runs out of GPU memory; with ``window`` (the frames per call that did not
+    fit) the settings with values to try: a smaller window and group offload."""
+    if window is None:
+        return (
+            f"lower {setting}.width/height or {setting}.max_frames, "
+            f'or set {setting}.offload="group" (slower, far less memory)'
+        )
+    from storyreel.generators import autotune
+
+    lower = autotune.smaller(window, multiple)
+    frames_per_call = f"{setting}.max_frames={lower}" if lower else f"{setting}.max_frames (at its smallest)"
     return (
-        f"lower {setting}.width/height or {setting}.max_frames, "
-        f'or set {setting}.offload="group" (slower, far less memory)'
+        f"set {frames_per_call} (frames per call) or {setting}.offload=group (slower, far less memory), "
+        f"or lower {setting}.width/height"
     )
+
+
+def step_lower(loaded: Loaded, options: Any, multiple: int, num_frames: int) -> str | None:
+    """One step lower in memory after a call of ``num_frames`` frames ran out of memory: the next offload mode
+    (offload "auto"), else, offload at its lowest or set, a window smaller than that call (max_frames "auto"),
+    raised as ``Replan`` so the clip is made again in it; None when there is no step (or this clip's one
+    smaller-window retry is under way)."""
+    if loaded.stepped:
+        return None
+    if options.offload == "auto":
+        placed = runtime.lower_offload(loaded.pipe, loaded.placement)
+        if placed is not None:
+            loaded.placement = placed
+            return placed
+    if options.max_frames == "auto" and loaded.window:
+        from storyreel.generators import autotune
+
+        lower = autotune.smaller(min(loaded.window, num_frames), multiple)
+        if lower is not None:
+            loaded.window = lower
+            raise Replan(f"windows of {lower} frames")
+    return None
+
+
+def replanned(loaded: Loaded, make: Callable[[], T]) -> T:
+    """``make()``; when it runs out of memory and the step lower is a smaller window (``Replan``), ``make()``
+    once more in the smaller windows, with no further step down (the smaller window stays for what follows)."""
+    try:
+        return make()
+    except Replan as step:
+        progress.note(f"out of GPU memory: making it again once with {step}")
+    loaded.stepped = True
+    try:
+        return make()
+    finally:
+        loaded.stepped = False
 
 
 def page_keyframes(
@@ -234,10 +302,14 @@ def page_keyframes(
     keyframe_fps = options.keyframe_fps or (len(request.indices) - 1) / seconds
     count, picks = frames.keyframe_plan(request.indices, request.fps, keyframe_fps)
     with pipeline as loaded:
-        multiple, max_frames = frames_per_call(loaded)
-        generate = generator_for(loaded, prompt, keyframe_fps)
-        # 3. generate, window by window when the page is longer than the model's window
-        video = frames.keyframe_video(PILImage.fromarray(first), count, picks, max_frames, multiple, generate)
+
+        def make() -> dict[int, np.ndarray]:
+            multiple, max_frames = frames_per_call(loaded)
+            generate = generator_for(loaded, prompt, keyframe_fps)
+            # 3. generate, window by window when the page is longer than the model's window
+            return frames.keyframe_video(PILImage.fromarray(first), count, picks, max_frames, multiple, generate)
+
+        video = replanned(loaded, make)
     # 4. resize to the film size; keyframe 0 is the illustration itself
     keyframes = [first] + [frames.resize(video[p], request.width, request.height) for p in picks[1:]]
     frames.write_keyframes(keyframes, out)
@@ -268,10 +340,14 @@ def interpolated_clip(
     keyframes = [frames.read_rgb(p, request.width, request.height) for p in request.keyframes]
     # 2. generate window by window, streaming frames into the encoder
     with pipeline as loaded:
-        multiple, max_frames = frames_per_call(loaded)
-        spans = frames.windows(request.indices, max_frames, multiple, setting)
-        made = frames.without_ends(make_frames(loaded, keyframes, spans, multiple), request.inner)
-        count = write_video(made, out, request.fps, request.width, request.height)
+
+        def make() -> int:
+            multiple, max_frames = frames_per_call(loaded)
+            spans = frames.windows(request.indices, max_frames, multiple, setting)
+            made = frames.without_ends(make_frames(loaded, keyframes, spans, multiple), request.inner)
+            return write_video(made, out, request.fps, request.width, request.height)
+
+        count = replanned(loaded, make)  # out of memory in the windows: made again once in smaller ones
     if count != request.num_frames:  # an internal invariant: the windows cover the clip exactly
         raise RuntimeError(f"wrote {count} frames, expected {request.num_frames}")
 

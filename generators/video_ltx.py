@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -37,6 +37,7 @@ from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 
 SETTING = "video.options"
 PIPELINES = ("LTXConditionPipeline", "LTXPipeline", "LTXImageToVideoPipeline")
+DEFAULT_WINDOW = 121  # frames per call of LTX-Video's published examples (and storyreel's default before auto)
 
 
 class _ScheduleNotice(logging.Filter):
@@ -59,7 +60,11 @@ class LTXOptions(diffusion.DiffusionOptions):
     guidance: float = Field(5.0, ge=0.0, le=30.0)
     guidance_rescale: float = Field(0.7, ge=0.0, le=1.0)
     negative_prompt: str = "worst quality, inconsistent motion, blurry, jittery, distorted"
-    max_frames: int = Field(121, ge=9, le=1025, description="frames per call (8k+1); longer clips use windows")
+    max_frames: Annotated[int, Field(ge=9, le=1025)] | Literal["auto"] = Field(
+        "auto",
+        description=f"frames per call (8k+1); longer clips use windows. auto: from the GPU's free memory, at most "
+        f"{DEFAULT_WINDOW} (on a CPU: {DEFAULT_WINDOW})",
+    )
     decode_timestep: float = Field(0.05, ge=0.0, le=1.0, description="timestep-aware VAE decoding (LTX >= 0.9.1)")
     decode_noise_scale: float = Field(0.025, ge=0.0, le=1.0)
     image_cond_noise_scale: float = Field(0.0, ge=0.0, le=1.0, description="noise on the conditioning frames")
@@ -91,12 +96,13 @@ class _LTX(diffusion.VideoModel):
         scheduler_log = logging.getLogger("diffusers.schedulers.scheduling_flow_match_euler_discrete")
         if not any(isinstance(f, _ScheduleNotice) for f in scheduler_log.filters):
             scheduler_log.addFilter(_ScheduleNotice())
-        return diffusion.placed_with_upsampler(pipe, upsampler, self.options, SETTING, 32)  # the pipeline checks 32
+        return diffusion.placed_with_upsampler(  # the pipeline checks multiples of 32
+            pipe, upsampler, self.options, SETTING, 32, full=DEFAULT_WINDOW
+        )
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
-        """(temporal multiple, most frames per call) of the loaded model."""
-        multiple = loaded.pipe.vae_temporal_compression_ratio
-        return multiple, frames.largest_window(self.options.max_frames, multiple)
+        """(temporal multiple, frames per call chosen when it was placed) of the loaded model."""
+        return loaded.pipe.vae_temporal_compression_ratio, loaded.window
 
     def _generate(
         self, loaded: diffusion.Loaded, conditions: list[Any], prompt: str, num_frames: int, frame_rate: float,

@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -42,6 +42,7 @@ from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 
 SETTING = "video.options"
+PUBLISHED_WINDOW = 121  # frames per call of LTX-2's published configs (768x512, 121 frames)
 PIPELINES = ("LTX2ConditionPipeline", "LTX2Pipeline", "LTX2ImageToVideoPipeline")
 
 
@@ -50,7 +51,9 @@ class LTX2Options(diffusion.DiffusionOptions):
 
     load_fields: ClassVar[tuple[str, ...]] = (*diffusion.DiffusionOptions.load_fields, "upsampler")
 
-    model: str = "Lightricks/LTX-2"
+    # the distilled checkpoint in diffusers' format, the one diffusers' LTX-2 docs use with the distilled sigmas;
+    # Lightricks/LTX-2 in diffusers' format is the dev (full) model: with it, schedule="full"
+    model: str = "rootonchair/LTX-2-19b-distilled"
     width: int = Field(768, ge=32, le=4096, description="generation width (multiple of 32; 64 with the upsampler)")
     height: int = Field(512, ge=32, le=4096, description="generation height (multiple of 32; 64 with the upsampler)")
     schedule: Literal["distilled", "full"] = Field(
@@ -59,7 +62,11 @@ class LTX2Options(diffusion.DiffusionOptions):
     steps: int = Field(40, ge=1, le=200, description="denoising steps of the full schedule")
     guidance: float = Field(4.0, ge=0.0, le=30.0, description="guidance of the full schedule (distilled: none)")
     negative_prompt: str = "worst quality, inconsistent motion, blurry, jittery, distorted"
-    max_frames: int = Field(121, ge=9, le=1025, description="frames per call (8k+1); longer clips use windows")
+    max_frames: Annotated[int, Field(ge=9, le=1025)] | Literal["auto"] = Field(
+        "auto",
+        description="frames per call (8k+1); longer clips use windows. auto: from the GPU's free memory, at most "
+        f"the published {PUBLISHED_WINDOW} (on a CPU: {PUBLISHED_WINDOW})",
+    )
     condition_crf: int | None = Field(
         None, ge=0, le=51, description="H.264 CRF the keyframes are re-compressed with; None: the model's (PyAV)"
     )
@@ -131,13 +138,12 @@ class _LTX2(diffusion.VideoModel):
         """Place a pipeline in memory (loaded by ``_load``, or built elsewhere: ``bench/gpu_film.py``) on the
         device, with offload, tiling, compile and the cache hook where there is a GPU; settle the size."""
         return diffusion.placed_with_upsampler(
-            pipe, upsampler, self.options, SETTING, pipe.vae_spatial_compression_ratio
+            pipe, upsampler, self.options, SETTING, pipe.vae_spatial_compression_ratio, full=PUBLISHED_WINDOW
         )
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
-        """(temporal multiple, most frames per call) of the loaded model."""
-        multiple = loaded.pipe.vae_temporal_compression_ratio
-        return multiple, frames.largest_window(self.options.max_frames, multiple)
+        """(temporal multiple, frames per call chosen when it was placed) of the loaded model."""
+        return loaded.pipe.vae_temporal_compression_ratio, loaded.window
 
     def _conditions(self, images: dict[int, np.ndarray]) -> list[Any]:
         """``LTX2VideoCondition``s: latent index -> image."""
@@ -208,14 +214,12 @@ class _LTX2(diffusion.VideoModel):
                 output_type="np", callback_on_step_end=diffusion.step_progress(f"{label} (refine)", len(refine)),
             )  # fmt: skip
 
-        def lower() -> str | None:  # out of memory: one offload step lower, VAE tiling on
-            placed = runtime.lower_offload(pipe, loaded.placement)
-            if placed is not None:
-                loaded.placement = placed
-            return placed
+        def lower() -> str | None:  # out of memory: one offload step lower (VAE tiling on), else smaller windows
+            return diffusion.step_lower(loaded, opts, pipe.vae_temporal_compression_ratio, num_frames)
 
         what = f"generating {num_frames} frames at {width}x{height}"
-        out = runtime.retry_lower(run, lower, what, diffusion.memory_advice(SETTING))
+        advice = diffusion.memory_advice(SETTING, num_frames, pipe.vae_temporal_compression_ratio)
+        out = runtime.retry_lower(run, lower, what, advice)
         video = frames.to_uint8(out.frames[0])
         sound = out.audio[0].float().cpu().numpy().T  # (channels, samples) -> (samples, channels)
         return video, np.ascontiguousarray(sound, dtype=np.float32), int(pipe.vocoder.config.output_sampling_rate)
@@ -260,6 +264,7 @@ class LTX2Interpolator(_LTX2):
         def make_frames(
             loaded: diffusion.Loaded, keyframes: list[np.ndarray], spans: list[tuple[int, int]], multiple: int
         ) -> Iterator[np.ndarray]:
+            sounds.clear()  # made again in smaller windows after running out of memory: the sound too
             return self._frames(loaded, request, keyframes, spans, multiple, sounds)
 
         with tempfile.TemporaryDirectory(prefix="storyreel-ltx2-") as tmp:

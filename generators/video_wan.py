@@ -23,17 +23,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from storyreel import runtime
+from storyreel import progress, runtime
 from storyreel.generators import diffusion, frames
 from storyreel.generators.base import InterpolationRequest, KeyframeRequest
 
 SETTING = "video.options"
 PIPELINES = ("WanImageToVideoPipeline",)
+PUBLISHED_WINDOW = 81  # frames per call of Wan 2.1 FLF2V's published configs (81 frames at 16 fps)
 
 
 class WanOptions(diffusion.DiffusionOptions):
@@ -45,7 +46,11 @@ class WanOptions(diffusion.DiffusionOptions):
     steps: int = Field(30, ge=1, le=200)
     guidance: float = Field(5.0, ge=0.0, le=30.0)
     negative_prompt: str = "blurry, distorted, deformed, static, jittery, low quality, watermark, text"
-    max_frames: int = Field(81, ge=5, le=1025, description="frames per call (4k+1)")
+    max_frames: Annotated[int, Field(ge=5, le=1025)] | Literal["auto"] = Field(
+        "auto",
+        description=f"frames per call (4k+1). auto: from the GPU's free memory, at most the published "
+        f"{PUBLISHED_WINDOW} (on a CPU: {PUBLISHED_WINDOW})",
+    )
     keyframe_fps: float | None = Field(
         None, gt=0, le=60, description="rate of the keyframe video; None: one frame per keyframe; 16: Wan's own"
     )
@@ -85,15 +90,17 @@ class _Wan(diffusion.VideoModel):
     def ready(self, pipe: Any) -> diffusion.Loaded:
         """Place a pipeline in memory (loaded by ``_load``, or built elsewhere: ``bench/gpu_smoke.py``) on the
         device, with offload and tiling where there is a GPU, and settle the generation size."""
-        placement = runtime.place(pipe, self.options, SETTING)
+        from storyreel.generators import autotune
+
+        placement, choice = autotune.tune(pipe, self.options, SETTING, PUBLISHED_WINDOW)
+        progress.note(f"{SETTING}: {choice.why}")
         multiple = pipe.vae_scale_factor_spatial * pipe.transformer.config.patch_size[1]
         size = frames.round_size(self.options.width, self.options.height, multiple)
-        return diffusion.Loaded(pipe, placement, size)
+        return diffusion.Loaded(pipe, placement, size, {"tuned": choice.why}, choice.window)
 
     def _frames_per_call(self, loaded: diffusion.Loaded) -> tuple[int, int]:
-        """(temporal multiple, most frames per call) of the loaded model."""
-        multiple = loaded.pipe.vae_scale_factor_temporal
-        return multiple, frames.largest_window(self.options.max_frames, multiple)
+        """(temporal multiple, frames per call chosen when it was placed) of the loaded model."""
+        return loaded.pipe.vae_scale_factor_temporal, loaded.window
 
     def _prompt(self, loaded: diffusion.Loaded, prompt: str) -> dict[str, Any]:
         """The prompt and negative prompt encoded once, for every call of a clip."""

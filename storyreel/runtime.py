@@ -452,7 +452,7 @@ def place(pipe: Any, options: PipelineOptions, setting: str) -> str:
     else:
         pipe.enable_group_offload(onload_device=torch.device(where), offload_type="leaf_level", use_stream=True)
     vae = getattr(pipe, "vae", None)
-    if options.vae_tiling and hasattr(vae, "enable_tiling"):
+    if options.vae_tiling is True and hasattr(vae, "enable_tiling"):  # auto: the caller decides
         vae.enable_tiling()
     if options.compile:
         if getattr(denoiser, "_repeated_blocks", None):
@@ -514,17 +514,33 @@ def choose_offload(pipe: Any, free: int | None = None) -> str:
     """From the card's free memory (``free`` bytes; None: asked of the card): none if all weights fit in 60% of
     it (the rest is for activations), model offload if the largest part does, else group offload (layers
     streamed in as they run)."""
+    return offload_for(weight_sizes(pipe), free if free is not None else free_memory("cuda"))
+
+
+def offload_for(sizes: list[int], free: int) -> str:
+    """``choose_offload`` from the components' weight sizes (bytes) and the free memory (bytes)."""
+    budget = 0.6 * free
+    if sum(sizes) <= budget:
+        return "none"
+    return "model" if max(sizes, default=0) <= budget else "group"
+
+
+def weight_sizes(pipe: Any) -> list[int]:
+    """Bytes of each torch module of a diffusers pipeline."""
     import torch
 
-    sizes = [
+    return [
         sum(p.numel() * p.element_size() for p in module.parameters())
         for module in pipe.components.values()
         if isinstance(module, torch.nn.Module)
     ]
-    budget = 0.6 * (free if free is not None else torch.cuda.mem_get_info()[0])
-    if sum(sizes) <= budget:
-        return "none"
-    return "model" if max(sizes, default=0) <= budget else "group"
+
+
+def free_memory(where: str) -> int:
+    """Free bytes on the CUDA device ``where`` (``torch.cuda.mem_get_info``)."""
+    import torch
+
+    return torch.cuda.mem_get_info(torch.device(where))[0]
 
 
 OFFLOAD_STEPS = ("none", "model", "group")  # each a step lower in memory (and slower) than the one before

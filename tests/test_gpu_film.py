@@ -39,7 +39,8 @@ def test_the_bench_makes_a_film_with_sound_and_reports_film_seconds_per_gpu_minu
         found["film_seconds"] / (found["stage_seconds"] / 60), rel=0.02
     )
     assert "prefect" not in found["imported"] and "langchain" not in found["imported"]
-    assert "seconds of film per GPU-minute" in notes.read_text()
+    assert found["auto_tune"] == "cpu: windows of 33 frames (as set)"  # what was chosen, said (on a card: why)
+    assert "seconds of film per GPU-minute" in notes.read_text() and "Auto-tune: cpu" in notes.read_text()
 
 
 def test_the_bench_needs_cuda_at_real_sizes(tmp_path):

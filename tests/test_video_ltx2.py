@@ -4,6 +4,7 @@ indices, frames per clip, the clip's sound as its AAC track and as the page's so
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,7 @@ def test_out_of_memory_steps_down_once_then_says_what_to_set(tiny_ltx2, monkeypa
     assert lowered == ["cpu"] and int(streams(tmp_path / "ok.mp4")["video"]["nb_frames"]) == 5
 
     failures[:] = [1, 1]
-    with pytest.raises(BackendError, match=r"even with cuda \+ model offload: lower video.options.width/height"):
+    with pytest.raises(BackendError, match=r"even with cuda \+ model offload: set video.options.max_frames="):
         interpolator.interpolate(request, tmp_path / "no.mp4")
     assert len(lowered) == 2  # stepped down once more, not in a loop
 
@@ -264,3 +265,151 @@ def test_out_of_memory_steps_down_once_then_says_what_to_set(tiny_ltx2, monkeypa
 def test_lower_offload_has_nothing_below_group_or_off_cuda():
     assert runtime.lower_offload(object(), "cpu") is None
     assert runtime.lower_offload(object(), "cuda + group offload") is None
+
+
+# --- the memory auto-tune (generators/autotune.py; the choice itself: tests/test_autotune.py) ------------------
+
+
+@pytest.fixture
+def notes() -> Any:
+    """What storyreel.progress.note says while a test runs."""
+    from storyreel import progress
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+
+        def start(self, stage: str, total: int) -> None: ...
+
+        def advance(self, stage: str, detail: str = "") -> None: ...
+
+        def note(self, message: str) -> None:
+            self.notes.append(message)
+
+    recorder = Recorder()
+    previous = progress.use(recorder)
+    yield recorder.notes
+    progress.use(previous)
+
+
+def test_auto_windows_on_a_cpu_are_the_published_121_frames_and_a_number_is_kept(tiny_ltx2, notes):
+    keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", device="cpu")
+    with keyframer._pipeline() as loaded:
+        assert loaded.window == 121 and keyframer._frames_per_call(loaded) == (2, 121)
+    assert notes == ["video.options: cpu: windows of 121 frames (the model's default)"]
+    keyframer, _ = ltx2(tiny_ltx2, max_frames=17, device="cpu")
+    with keyframer._pipeline() as loaded:
+        assert keyframer._frames_per_call(loaded) == (2, 17)
+
+
+def oom_then_real(monkeypatch: pytest.MonkeyPatch, failures: list[int], frames_asked: list[int]) -> None:
+    """LTX2ConditionPipeline raising CUDA out-of-memory while ``failures`` is not empty (one per call)."""
+    import torch
+    from diffusers import LTX2ConditionPipeline
+
+    real = LTX2ConditionPipeline.__call__
+
+    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+        frames_asked.append(kwargs["num_frames"])
+        if failures:
+            failures.pop()
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LTX2ConditionPipeline, "__call__", flaky)
+
+
+def test_out_of_memory_steps_offload_down_then_windows_down_then_names_the_settings(
+    tiny_ltx2, monkeypatch, notes, tmp_path
+):
+    ladder = {"cpu": "cuda + model offload", "cuda + model offload": "cuda + group offload"}  # as on a card
+    monkeypatch.setattr(runtime, "lower_offload", lambda pipe, placement: ladder.get(placement))
+    failures: list[int] = []
+    asked: list[int] = []
+    oom_then_real(monkeypatch, failures, asked)
+    keyframer, interpolator = ltx2(tiny_ltx2, max_frames="auto")
+    files = keyframe_files(tmp_path, 2)
+    short = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
+    with keyframer._pipeline() as loaded:
+        pass
+
+    for placement in ("cuda + model offload", "cuda + group offload"):  # 1., 2.: one offload step each
+        failures[:] = [1]
+        interpolator.interpolate(short, tmp_path / "a.mp4")
+        assert (loaded.placement, loaded.window) == (placement, 121)
+    # 3. offload at its lowest: the clip is made again once in windows smaller than the call that failed
+    files = keyframe_files(tmp_path, 6)
+    long = InterpolationRequest(keyframes=files, indices=[0, 8, 16, 24, 32, 40], num_frames=41, width=W, height=H)
+    failures[:] = [1]
+    asked.clear()
+    interpolator.interpolate(long, tmp_path / "b.mp4")
+    assert asked[0] >= 41 and loaded.window == 31 and all(n <= 31 for n in asked[1:]) and len(asked) == 3
+    assert loaded.placement == "cuda + group offload"
+    assert notes[-1] == "out of GPU memory: making it again once with windows of 31 frames"
+    assert int(streams(tmp_path / "b.mp4")["video"]["nb_frames"]) == 41
+    assert float(streams(tmp_path / "b.mp4")["audio"]["duration"]) == pytest.approx(41 / FPS, abs=0.05)  # one sound
+    # 4. out of memory in the smaller windows too: stop, naming what to set
+    failures[:] = [1, 1]
+    asked.clear()
+    with pytest.raises(BackendError) as error:
+        interpolator.interpolate(long, tmp_path / "c.mp4")
+    assert len(asked) == 2  # the first try and the one in smaller windows, not a loop
+    message = str(error.value)
+    assert re.search(r"^out of GPU memory generating \d+ frames at 32x32: set video.options.max_frames=\d+", message)
+    assert "video.options.offload=group" in message
+    assert loaded.window < 31 and not loaded.stepped
+
+
+def test_with_offload_set_the_step_lower_is_a_smaller_window_and_with_both_set_there_is_none(
+    tiny_ltx2, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(runtime, "lower_offload", lambda pipe, placement: pytest.fail("offload was set"))
+    failures: list[int] = []
+    oom_then_real(monkeypatch, failures, [])
+    files = keyframe_files(tmp_path, 2)
+    request = InterpolationRequest(keyframes=files, indices=[0, 4], num_frames=5, width=W, height=H)
+    keyframer, interpolator = ltx2(tiny_ltx2, max_frames="auto", offload="group")
+    failures[:] = [1]
+    interpolator.interpolate(request, tmp_path / "a.mp4")
+    with keyframer._pipeline() as loaded:
+        assert loaded.window == 5  # smaller than the 7-frame call that failed
+    _, fixed = ltx2(tiny_ltx2, max_frames=17, offload="group")
+    failures[:] = [1]
+    with pytest.raises(BackendError, match=r"generating \d+ frames at 32x32: set video.options.max_frames"):
+        fixed.interpolate(request, tmp_path / "b.mp4")
+
+
+def test_on_a_card_the_choice_is_placed_and_said(tiny_ltx2, monkeypatch, notes):
+    """The CUDA path of the auto-tune with the card simulated at its edge: the device, the free memory before and
+    after the weights are placed, and the placement itself (diffusers' offload needs a real card)."""
+    from storyreel.generators.autotune import GIB
+
+    placed: list[str] = []
+
+    def place(pipe: Any, options: Any, setting: str) -> str:
+        placed.append(options.offload)
+        return "cuda" if options.offload == "none" else f"cuda + {options.offload} offload"
+
+    free: list[int] = []
+    monkeypatch.setattr(runtime, "device", lambda choice="auto": "cuda")
+    monkeypatch.setattr(runtime, "place", place)
+    monkeypatch.setattr(runtime, "free_memory", lambda where: free.pop(0))
+
+    free[:] = [100 * GIB, 99 * GIB]  # plenty: no offload, the published window, no tiles
+    keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", width=64, height=64)
+    with keyframer._pipeline() as loaded:
+        assert (placed, loaded.placement, loaded.window, loaded.pipe.vae.use_tiling) == (["none"], "cuda", 121, False)
+    assert notes[-1].startswith("video.options: free 100.0 GiB: no offload (weights 0.0 GiB), 88.1 GiB left; ")
+    assert notes[-1].endswith("windows of 121 frames (~0.0 GiB each); VAE tiling off (a window's decode ~0.0 GiB)")
+
+    free[:] = [1 * GIB, 1 * GIB]  # next to nothing left: the smallest window, tiles; offload as set
+    keyframer, _ = ltx2(tiny_ltx2, max_frames="auto", offload="group", width=64, height=96)
+    with keyframer._pipeline() as loaded:
+        assert (placed[-1], loaded.placement, loaded.window, loaded.pipe.vae.use_tiling) == (
+            "group",
+            "cuda + group offload",
+            5,
+            True,
+        )
+    assert "windows of 5 frames" in notes[-1] and "may not fit" in notes[-1] and "VAE tiling on" in notes[-1]
+    runtime.release()
