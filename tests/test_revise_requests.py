@@ -270,6 +270,27 @@ def test_a_line_the_model_never_writes_is_composed_from_the_requests_own_words()
     assert added.pages[1].text == "Pip met a little mouse called Bo." and added.pages[1].characters[-1] == "Bo"
 
 
+def test_a_page_the_model_never_shortens_gets_its_own_words_shortened():
+    """ "Make page 2 shorter": when every try falls short, the page keeps its own first clause; said so."""
+    from storyreel.agents.offline.rewrite import shortened
+
+    plan = plan_of()
+    long_page = plan.pages[1].model_copy(update={"text": "Pip climbed the highest hill and looked at the moon."})
+    plan = plan.model_copy(update={"pages": [plan.pages[0], long_page, *plan.pages[2:]]})
+    copies = FakeListLLM(responses=[" " + long_page.text] * 4 + ["not asked for"])  # the base model copies it
+    notes = Notes()
+    previous = progress.use(notes)
+    try:
+        revision = understand_request(OfflineModel.of(copies), "make page 2 shorter", plan, SETTINGS)
+    finally:
+        progress.use(previous)
+    assert copies.i == 4 and apply_edits(plan, revision.edits).pages[1].text == "Pip climbed the highest hill."
+    assert len(notes.lines) == 1 and "its own words, shortened" in notes.lines[0]
+    assert shortened("Fox ran. Then she hid under the big tree.") == "Fox ran."
+    assert shortened("Pip, the squid, swam home to her cave, and slept.") == "Pip, the squid, swam home to her cave."
+    assert shortened("A very short page.") == ""  # nothing shorter in its own words: refused as before
+
+
 def test_a_new_character_is_shown_on_every_page_that_names_them_on_both_paths():
     plan = plan_of()
     watching = plan.pages[4].model_copy(update={"text": "Far away, a little mouse was watching."})

@@ -325,13 +325,16 @@ def write_page(llm: BaseLanguageModel, plan: StoryPlan, ask: PageAsk, number: in
             return text
         why = f"“{written[:80]}”: {why}" if written else why
     composed = composed_text(plan, ask, number)
-    if composed and not problem_with(composed, composed[len(old) :], old, ask, cast):
+    gained = composed if ask.measure else composed[len(old) :]  # a shortened page is new text; a line, added
+    if composed and not problem_with(composed, gained, old, ask, cast):
         from storyreel import progress
 
-        progress.note(
-            f"{where}: the offline model's {tries} tries fell short (the last: {why}); the page gets the line "
-            f"the request asks for, in its own words: {composed[len(old) :].strip()}"
+        said = (
+            f"its own words, shortened: {composed}"
+            if ask.measure == "shorter"
+            else f"the line the request asks for, in its own words: {composed[len(old) :].strip()}"
         )
+        progress.note(f"{where}: the offline model's {tries} tries fell short (the last: {why}); the page gets {said}")
         return composed
     raise InputError(
         f"{where}: the offline model wrote no text that does what {ask.clause!r} asks in {tries} tries (the last: "
@@ -392,10 +395,13 @@ def composed_text(plan: StoryPlan, ask: PageAsk, number: int | None) -> str:
     """The page's text with the line the request asks for, in the request's own words: "have the fox say
     hello to an owl" -> the old text and '"Hello, Owl," said Fox.'; "... where the fox meets a little mouse
     called Bo" -> "Fox met a little mouse called Bo." Empty when the request asks for more than a line of its
-    own words (shorter, sadder, an ending) or its words do not make one."""
+    own words (sadder, an ending, longer) or its words do not make one. "Make page 2 shorter": the page's own
+    first sentence, or the first clause of a one-sentence page (``shortened``)."""
+    old = plan.pages[number - 1].text if number else ""
+    if ask.measure == "shorter":
+        return shortened(old)
     if ask.measure:
         return ""
-    old = plan.pages[number - 1].text if number else ""
     if ask.said:
         line = _spoken_line(plan, ask, number)
     elif ask.newcomers or ask.after is not None:
@@ -403,6 +409,24 @@ def composed_text(plan: StoryPlan, ask: PageAsk, number: int | None) -> str:
     else:
         line = ""
     return f"{old} {line}".strip() if line else ""
+
+
+_AND = re.compile(r"\s+and\s")
+_CLAUSE_END = re.compile(r",\s+(?:and|but|so|then|when|while)\s|\s+(?:and then|but|because|until|while)\s|[,;:]\s")
+
+
+def shortened(text: str) -> str:
+    """``text`` in fewer of its own words: its first sentence when it has more than one, else its first
+    clause (up to ", and", "but", a comma ..., else "and") that keeps four words or more; "" when there is none.
+    "Pip climbed the highest mountain and got closer to the moon." -> "Pip climbed the highest mountain." """
+    sentences = re.findall(r"[^.!?]+[.!?]+[\"”’']?", text)
+    if len(sentences) > 1:
+        return sentences[0].strip()
+    for pattern in (_CLAUSE_END, _AND):  # a clause's end; else a plain "and"
+        for cut in pattern.finditer(text):
+            if len(text[: cut.start()].split()) >= 4:
+                return text[: cut.start()].rstrip(" ,;:") + "."
+    return ""
 
 
 def _who(text: str, plan: StoryPlan, ask: PageAsk) -> Character | None:
