@@ -165,9 +165,14 @@ FAVOUR_BIAS = 3.0  # the logit bias of a favoured word: the end page named its g
 
 
 def _suppressed(tokenizer: Any) -> list[int]:
-    """The tokenizer's added tokens but the end of text (Gemma's ``<start_of_image>``, its control and unused
-    tokens): markup, never a story's words. Some are not marked special, so decoding would keep them."""
-    return sorted(i for i, token in tokenizer.added_tokens_decoder.items() if i != tokenizer.eos_token_id)
+    """The tokenizer's added tokens that are markup (Gemma's ``<start_of_image>``, ``[multimodal]``, its control
+    and unused tokens), never a story's words: some are not marked special, so decoding would keep them. Not
+    the end of text, and not Gemma's added whitespace tokens (``\n``, ``\n\n`` ...): a page ends at a newline."""
+    return sorted(
+        i
+        for i, token in tokenizer.added_tokens_decoder.items()
+        if i != tokenizer.eos_token_id and token.content.strip()
+    )
 
 
 class TransformersCompletion(LLM):

@@ -17,7 +17,7 @@ def tiny_gemma(tmp_path_factory: pytest.TempPathFactory) -> str:
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     tokenizer = architectures.gemma_tokenizer()  # one token per character
-    tokenizer.add_tokens(["<start_of_image>"])  # an added token that is not special, as Gemma's is
+    tokenizer.add_tokens(["<start_of_image>", "\n"])  # added tokens that are not special, as Gemma's are
     torch.manual_seed(0)
     config = Gemma3TextConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=3,
@@ -73,7 +73,8 @@ def test_favoured_words_are_likelier_and_markup_is_never_written(tiny_gemma: str
     tokenizer, _ = runtime.load_causal_lm(tiny_gemma)
     image = tokenizer.convert_tokens_to_ids("<start_of_image>")
     suppressed = llm_module._suppressed(tokenizer)
-    assert image in suppressed and tokenizer.eos_token_id not in suppressed
+    newline = tokenizer.convert_tokens_to_ids("\n")
+    assert image in suppressed and tokenizer.eos_token_id not in suppressed and newline not in suppressed
     favoured = complete(tiny_gemma, "Page 1:", favour=("<start_of_image>",))  # favoured, yet never written
     assert "<start_of_image>" not in favoured and favoured
 
