@@ -104,16 +104,17 @@ def _stop_on_text(tokenizer: Any, prompt_length: int, stops: list[str], sentence
     return StoppingCriteriaList([StopOnText()] if stops or sentences else [])
 
 
-def _top_k_top_p(k: int, p: float) -> Any:
-    """Sampling's top-k then top-p (nucleus) filter, as transformers' own pair does it, on the k best only:
-    its top-p sorts the whole vocabulary at every step (30 ms a row for Gemma's 262k tokens); here the sort
-    is of k. Applied after the temperature."""
+def _top_k_top_p(temperature: float, k: int, p: float) -> Any:
+    """Sampling's temperature, then top-k, then top-p (nucleus), in transformers' own order, with top-p on
+    the k best only: transformers' top-p sorts the whole vocabulary at every step (30 ms a row for Gemma's
+    262k tokens); here the sort is of k. (A custom processor runs before transformers' own warpers, so the
+    temperature is applied here, and generate gets none.)"""
     import torch
     from transformers import LogitsProcessor
 
     class TopKTopP(LogitsProcessor):
         def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-            values, indices = scores.topk(min(k, scores.shape[-1]), dim=-1)  # sorted, best first
+            values, indices = (scores / temperature).topk(min(k, scores.shape[-1]), dim=-1)  # best first
             probs = values.softmax(dim=-1)
             keep = probs.cumsum(dim=-1) - probs < p  # the best tokens until they hold p (the first always)
             kept = values.masked_fill(~keep, float("-inf"))
@@ -226,10 +227,10 @@ class TransformersCompletion(LLM):
                 **({_cache_name(): cache} if cache is not None else {}),
                 max_new_tokens=int(max_new_tokens or self.max_new_tokens),
                 do_sample=sampling,
-                temperature=self.temperature if sampling else None,
-                top_k=0,  # top-k and top-p: _top_k_top_p, below
+                temperature=1.0 if sampling else None,  # the temperature, top-k and top-p: _top_k_top_p
+                top_k=0,
                 top_p=1.0,
-                logits_processor=[_top_k_top_p(50, 0.9)] if sampling else None,
+                logits_processor=[_top_k_top_p(self.temperature, 50, 0.9)] if sampling else None,
                 repetition_penalty=1.15,
                 suppress_tokens=_suppressed(tokenizer),
                 sequence_bias=bias or None,

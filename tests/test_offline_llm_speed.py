@@ -85,3 +85,15 @@ def test_the_config_names_the_precision():
     config, _ = load_config("preview", [])
     assert config.llm.precision == "bfloat16-head"
     assert load_config("preview", ["llm.precision=float32"])[0].llm.precision == "float32"
+
+
+def test_the_sampling_filter_is_transformers_own_temperature_top_k_and_top_p():
+    import torch
+    from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    torch.manual_seed(0)
+    scores = torch.randn(3, 5000) * 4
+    ours = llm_module._top_k_top_p(0.8, 50, 0.9)(None, scores.clone())
+    theirs = TopPLogitsWarper(0.9)(None, TopKLogitsWarper(50)(None, TemperatureLogitsWarper(0.8)(None, scores.clone())))
+    assert torch.equal(torch.isinf(ours), torch.isinf(theirs))  # the same tokens kept
+    assert torch.allclose(ours.softmax(-1), theirs.softmax(-1), atol=1e-6)  # with the same probabilities
