@@ -255,3 +255,14 @@ def test_the_bundled_model_writes_the_squid_story_under_the_sea():
     assert [c.name for c in draft.characters] == ["Curious Squid"]
     assert [p.setting for p in draft.pages] == ["underwater"] * 3
     assert len({p.text for p in draft.pages}) == 3 and all(len(p.text.split()) >= 4 for p in draft.pages)
+
+
+def test_a_place_only_looked_at_is_not_where_the_page_is():
+    outline = outline_story("A curious squid opens a library at the bottom of the ocean", 6)
+    seabed = outline.beat(1)
+    assert seabed.setting == "underwater"
+    looking = read_scene("Curious Squid walked through the water's edge looking up at the sky.", seabed, None)
+    assert looking["setting"] == "underwater"
+    assert read_scene("Curious Squid swam up into the sky.", seabed, None)["setting"] == "sky"  # went there
+    meadow = read_scene("Fern gazed at the old castle, then ran to the woods.", None, None)
+    assert meadow["setting"] == "forest"

@@ -172,13 +172,22 @@ def outline_story(prompt: str, pages: int, hero_words: tuple[str, ...] = ()) -> 
     return Outline(beats=tuple(beats), places=tuple(places), goal_places=tuple(goal_places))
 
 
+# "looking up at the sky", "gazed at the old castle", "peered into the dark cave": seen from where the page is
+_LOOKED_AT = re.compile(
+    r"\b(?:look|gaz|star(?:e|ed|es|ing)\b|peer|glanc)\w*\s+(?:up\s+|out\s+|down\s+|over\s+)?"
+    r"(?:at|to|towards?|into)\s+(?:the\s+|a\s+|an\s+)?(?:[a-z]+\s+)?[a-z]+",
+    re.I,
+)
+
+
 def read_scene(text: str, beat: Beat | None, previous: dict[str, str] | None) -> dict[str, str]:
     """A page's setting, time of day and weather: from its own words first, its beat second, then the page
     before it (settings and times carry on; weather does not), then meadow, day, clear.
 
     A page in a world (its beat is under the sea or in space) whose words name only places inside that world
-    stays in it: "she opened her library" on the seabed is still underwater."""
-    named = settings_named(text)
+    stays in it: "she opened her library" on the seabed is still underwater. A place only looked at is not
+    where the page is: "looking up at the sky" from the seabed stays on the seabed."""
+    named = settings_named(_LOOKED_AT.sub(" ", text))
     planned = beat.setting if beat else None
     if planned in WORLD_PLACES:
         inside = set(WORLD_PLACES[planned])
