@@ -238,10 +238,7 @@ class MoviePyAssembler:
                 "-c:v", "copy", "-c:a", "aac", "-b:a", self.options.audio_bitrate,
                 "-movflags", "+faststart", "-f", "mp4", str(out),
             ]  # fmt: skip
-            done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            out.unlink(missing_ok=True)
-            raise BackendError(f"ffmpeg could not join the segments into {out}: {done.stderr.strip()[-800:]}")
+            _ffmpeg(command, out, f"join the segments into {out}")
 
         # 3. check the result: every frame, and both streams as long as the timeline
         _check_film(out, request.frames, request.fps)
@@ -335,10 +332,15 @@ def _remux(clip: Path, out: Path) -> None:
         "-map", "0:v:0", "-c:v", "copy", "-an", "-sn", "-dn", "-map_metadata", "-1",
         "-movflags", "+faststart", "-f", "mp4", str(out),
     ]  # fmt: skip
+    _ffmpeg(command, out, f"copy {clip} into the segment {out}")
+
+
+def _ffmpeg(command: list[str], out: Path, what: str) -> None:
+    """Run ffmpeg; on failure remove what it left at ``out`` and raise a BackendError: "could not ``what``"."""
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         out.unlink(missing_ok=True)
-        raise BackendError(f"ffmpeg could not copy {clip} into the segment {out}: {done.stderr.strip()[-600:]}")
+        raise BackendError(f"ffmpeg could not {what}: {done.stderr.strip()[-800:]}")
 
 
 def _check_audio(audio: Path, seconds: float, fps: int) -> None:
