@@ -34,6 +34,26 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory):
         yield home
 
 
+def notes_of(run) -> list[str]:
+    """What ``run()`` said in the progress (a line the request's words make, when the model fell short)."""
+    from storyreel import progress
+
+    kept: list[str] = []
+
+    class Notes:
+        def start(self, stage: str, total: int) -> None: ...
+        def advance(self, stage: str, detail: str = "") -> None: ...
+        def note(self, message: str) -> None:
+            kept.append(message)
+
+    previous = progress.use(Notes())
+    try:
+        run()
+    finally:
+        progress.use(previous)
+    return kept
+
+
 def story_answers(pages: int = 2, approved: bool = True) -> list[dict]:
     """Scripted answers for the writer, the critic and the art director, in the order they are asked."""
     scenes = [("forest", "day", "wind"), ("beach", "night", "clear"), ("cave", "dusk", "rain")]

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from storyreel import progress
 from storyreel.agents.offline import OfflineProvider
 from storyreel.agents.offline.writer import hero_from_prompt
 from storyreel.agents.reviser import understand_request
 from storyreel.config import LLMSection
 from storyreel.edits import AddCharacterEdit, AddPageEdit, TextEdit, apply_edits
 from storyreel.plan import Brief, Page, StoryPlan
+
+from .conftest import notes_of  # noqa: TID252
 
 pytestmark = pytest.mark.slow
 
@@ -37,24 +38,6 @@ def plan() -> StoryPlan:
     texts = [t.format(hero=hero.name) for t in TEXTS]
     pages = [Page(number=n, text=t, characters=[hero.name]) for n, t in enumerate(texts, start=1)]
     return StoryPlan(title=prompt, brief=Brief(prompt=prompt, pages=3, seed=2), characters=[hero], pages=pages)
-
-
-def notes_of(run) -> list[str]:
-    """What ``run()`` said in the progress (a line the request's words make, when the model fell short)."""
-    kept: list[str] = []
-
-    class Notes:
-        def start(self, stage: str, total: int) -> None: ...
-        def advance(self, stage: str, detail: str = "") -> None: ...
-        def note(self, message: str) -> None:
-            kept.append(message)
-
-    previous = progress.use(Notes())
-    try:
-        run()
-    finally:
-        progress.use(previous)
-    return kept
 
 
 @pytest.mark.parametrize(

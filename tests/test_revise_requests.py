@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from langchain_core.language_models.fake import FakeListLLM
 
-from storyreel import progress
 from storyreel.agents.art_director import build_plan
 from storyreel.agents.llm import ScriptedChatModel
 from storyreel.agents.offline import OfflineModel
@@ -21,7 +20,7 @@ from storyreel.edits import AddCharacterEdit, CastEdit, MusicEdit, TextEdit, app
 from storyreel.errors import InputError
 from storyreel.plan import Brief, Direction, StoryDraft, StoryPlan
 
-from .conftest import story_answers  # noqa: TID252
+from .conftest import notes_of, story_answers  # noqa: TID252
 
 PAGES = 6  # Pip on every page, Olo on the even ones; one music cue, calm, over pages 1-6
 
@@ -228,36 +227,23 @@ def test_a_rewrite_that_falls_short_in_every_try_is_refused_and_nothing_changes(
         understand_request(sad, "make page 2 sadder", plan, SETTINGS)  # no line of its own words to compose
 
 
-class Notes:
-    """A progress reporter that keeps the notes."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, stage: str, detail: str = "") -> None: ...
-
-    def note(self, message: str) -> None:
-        self.lines.append(message)
-
-
 def test_a_line_the_model_never_writes_is_composed_from_the_requests_own_words():
     """When every try falls short of a line the request spells out, the page gets that line, as the
     request words it; the progress says so."""
     plan = plan_of()
     never = FakeListLLM(responses=['!" said Pip, and walked on alone.'] * 4 + ["not asked for"])  # never the owl
-    notes = Notes()
-    previous = progress.use(notes)
-    try:
-        revision = understand_request(OfflineModel.of(never), "On page 3, have Pip say hello to an owl", plan, SETTINGS)
-    finally:
-        progress.use(previous)
+    found = []
+    notes = notes_of(
+        lambda: found.append(
+            understand_request(OfflineModel.of(never), "On page 3, have Pip say hello to an owl", plan, SETTINGS)
+        )
+    )
+    revision = found[0]
     assert never.i == 4  # 4 tries and no more
     revised = apply_edits(plan, revision.edits)
     assert revised.pages[2].text == f'{plan.pages[2].text} "Hello, Owl," said Pip.'
     assert revised.pages[2].characters == ["Pip", "Owl"]
-    assert len(notes.lines) == 1 and notes.lines[0].startswith("page 3: the offline model's 4 tries fell short")
+    assert len(notes) == 1 and notes[0].startswith("page 3: the offline model's 4 tries fell short")
     added = apply_edits(
         plan,
         understand_request(
@@ -278,14 +264,12 @@ def test_a_page_the_model_never_shortens_gets_its_own_words_shortened():
     long_page = plan.pages[1].model_copy(update={"text": "Pip climbed the highest hill and looked at the moon."})
     plan = plan.model_copy(update={"pages": [plan.pages[0], long_page, *plan.pages[2:]]})
     copies = FakeListLLM(responses=[" " + long_page.text] * 4 + ["not asked for"])  # the base model copies it
-    notes = Notes()
-    previous = progress.use(notes)
-    try:
-        revision = understand_request(OfflineModel.of(copies), "make page 2 shorter", plan, SETTINGS)
-    finally:
-        progress.use(previous)
+    found = []
+    shorten = OfflineModel.of(copies)
+    notes = notes_of(lambda: found.append(understand_request(shorten, "make page 2 shorter", plan, SETTINGS)))
+    revision = found[0]
     assert copies.i == 4 and apply_edits(plan, revision.edits).pages[1].text == "Pip climbed the highest hill."
-    assert len(notes.lines) == 1 and "its own words, shortened" in notes.lines[0]
+    assert len(notes) == 1 and "its own words, shortened" in notes[0]
     assert shortened("Fox ran. Then she hid under the big tree.") == "Fox ran."
     assert shortened("Pip, the squid, swam home to her cave, and slept.") == "Pip, the squid, swam home to her cave."
     assert shortened("A very short page.") == ""  # nothing shorter in its own words: refused as before
