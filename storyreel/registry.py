@@ -133,6 +133,14 @@ def install_hint(modules: list[str]) -> str:
 def all_backends() -> list[BackendInfo]:
     """Every backend of the ``storyreel.backends`` entry-point group, by kind in the order of ``KINDS``;
     within a kind, storyreel's own first, then plugins' (which replace a built-in of the same name)."""
+    return list(_scan())
+
+
+@functools.cache
+def _scan() -> tuple[BackendInfo, ...]:
+    """The entry points, read once per process: reading them opens every installed package's metadata
+    (about 35 ms), and a film looks up a backend for every asset it makes or checks. A package installed while the
+    process runs is seen by the next ``storyreel`` command."""
     found: dict[BackendInfo, None] = {}  # ordered and without repeats (a package seen twice on the path)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         kind, _, name = ep.name.partition(".")
@@ -140,7 +148,7 @@ def all_backends() -> list[BackendInfo]:
             dist = ep.dist.name if ep.dist else "plugin"
             found[BackendInfo(kind, name, ep.value, BUILT_IN if dist == "storyreel" else dist)] = None
     order = list(KINDS)
-    return sorted(found, key=lambda b: (order.index(b.kind), b.origin != BUILT_IN))
+    return tuple(sorted(found, key=lambda b: (order.index(b.kind), b.origin != BUILT_IN)))
 
 
 def names(kind: str) -> list[str]:
