@@ -26,7 +26,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from storyreel import assets, composition, faults, progress, seeds
+from storyreel import assets, composition, faults, prefect_server, progress, seeds
 from storyreel.assets import image_options  # noqa: F401 - moved to storyreel.assets; older imports
 from storyreel.config import VIDEO_SOUND, Config, load_config, saved_config
 from storyreel.dialogue import speakers_on_page
@@ -76,7 +76,6 @@ def name_run(name: str, profile: str, kind: str | None = None) -> str | None:
     from prefect.client.orchestration import get_client
     from prefect.context import FlowRunContext, TagsContext
     from prefect.runtime import flow_run
-    from prefect.settings import PREFECT_API_URL
 
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
@@ -87,7 +86,7 @@ def name_run(name: str, profile: str, kind: str | None = None) -> str | None:
     with get_client(sync_client=True) as client:
         client.update_flow_run(context.flow_run.id, name=name, tags=sorted(tags))
     context.flow_run.name, context.flow_run.tags = name, sorted(tags)
-    return flow_run.get_flow_run_ui_url() if PREFECT_API_URL.value() else None
+    return flow_run.get_flow_run_ui_url() if prefect_server.has_ui() else None
 
 
 def _page_run_name(parameters: dict[str, Any]) -> str:
@@ -748,9 +747,8 @@ def _result(
 
 def _ui_url() -> str | None:
     from prefect.runtime import flow_run
-    from prefect.settings import PREFECT_API_URL
 
-    return flow_run.get_flow_run_ui_url() if PREFECT_API_URL.value() else None
+    return flow_run.get_flow_run_ui_url() if prefect_server.has_ui() else None
 
 
 def _kinds(made: list[str], reused: list[str]) -> str:

@@ -203,11 +203,30 @@ def _reporter() -> Any:
     return progress.RichReporter() if err.is_terminal else progress.PlainReporter()
 
 
-def _start_prefect() -> None:
-    """Say which Prefect server the run uses; start Prefect's temporary local one now (8-15 s), with a line
-    before and after, rather than silently inside the first flow call."""
-    from storyreel import progress
+def _launch_prefect(verbose: bool) -> None:
+    """Start Prefect's temporary server in the background now, before Prefect and the models are imported
+    (it takes 8-15 s of its own, beside theirs), unless a server is named; ``_start_prefect`` waits for it.
+    Read Prefect's settings (a profile may name a server: then the launched one is stopped at once)."""
+    from storyreel import prefect_server
 
+    _quiet_libraries(verbose)  # the server inherits the environment: analytics off, quiet logs
+    if prefect_server.launch() is not None:
+        prefect_server.use_launched(_setting_url())
+
+
+def _start_prefect() -> None:
+    """Say which Prefect server the run uses; wait for the temporary one launched beside the imports, or
+    start Prefect's own now (8-15 s), with a line before and after, rather than silently inside the first
+    flow call."""
+    from storyreel import prefect_server, progress
+
+    if (launched := prefect_server.launched()) is not None:
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as setting
+
+        progress.note("Prefect: a temporary local server, started beside the imports (no PREFECT_API_URL set)…")
+        seconds = launched.wait(prefect_server.startup_timeout(setting.value()))
+        progress.note(f"Prefect: ready in {seconds:.1f} s")
+        return
     url = os.environ.get("PREFECT_API_URL") or _setting_url()
     if url:
         progress.note(f"Prefect: using the server at {url}")
@@ -357,7 +376,7 @@ def make(
             parse_sets(sets or [])
     except StoryreelError as exc:
         _fail(str(exc))
-    _quiet_libraries(verbose)
+    _launch_prefect(verbose)
 
     from storyreel import progress
     from storyreel.config import saved_config
@@ -667,7 +686,7 @@ def revise(
         preflight.check(config, story=False)
     except StoryreelError as exc:
         _fail(str(exc))
-    _quiet_libraries(verbose)
+    _launch_prefect(verbose)
     from storyreel import progress
     from storyreel.flows.revise import describe_kinds, revise_film
 

@@ -18,6 +18,14 @@ its state. ``install()`` makes Prefect start it:
 ``stop()`` sends the queued logs and events first, then stops the server, then keeps any late failure of
 Prefect's log worker off the terminal. It is called at the end of a CLI command, not inside one (a test
 harness's server must survive the commands run in its process).
+
+The CLI starts the same server earlier and itself (``launch()``): before this process imports Prefect, so the
+server's start (about 9 s of its own process's CPU) runs on another core beside storyreel's imports and the
+offline model's load, and this process never imports Prefect's server code (4 s) just to start it. It runs
+the command Prefect's ``SubprocessASGIServer`` runs (uvicorn on ``prefect.server.api.server:create_app``, the
+UI off, marked ephemeral; a test holds the two equal), with the same session, parent-death signal and
+telemetry rules as above. Once Prefect's settings are read (``use_launched``), the server is kept and named
+in ``PREFECT_API_URL`` for this process, or stopped at once when the settings name a server of their own.
 """
 
 from __future__ import annotations
@@ -28,9 +36,13 @@ import ctypes.util
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 from storyreel.errors import StoryreelError
@@ -41,6 +53,7 @@ DRAIN_TIMEOUT = 20.0  # seconds to send the queued logs and events before the se
 
 _installed = False
 _user_timeout = TIMEOUT_SETTING in os.environ  # a timeout the user chose is kept as it is
+_launched: Launched | None = None  # the temporary server the CLI started itself (``launch``)
 
 
 class ServerStartError(StoryreelError):
@@ -111,10 +124,156 @@ def startup_timeout(setting: int) -> int:
 
 def running() -> Any:
     """The temporary server this process started, or None (none started, or a server in PREFECT_API_URL)."""
+    if _launched is not None and _launched.process.poll() is None:
+        return _launched
+    if "prefect.server.api.server" not in sys.modules:  # Prefect never started one here
+        return None
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer._instances.get(None)
     return server if server is not None and server.running and server.server_process is not None else None
+
+
+# --- the CLI's early start ---------------------------------------------------------------------------------
+
+# what Prefect's SubprocessASGIServer sets for its server (prefect 3): no UI, an ephemeral server
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+PORT_IN_USE = 3  # uvicorn's exit status when its port is taken
+
+
+def server_command(port: int) -> list[str]:
+    """The command that runs Prefect's API server on ``port``, as Prefect's temporary server runs it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("prefect")  # where Prefect is installed, without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerStartError("Prefect is not installed: pip install prefect")
+    app_dir = os.path.dirname(list(spec.submodule_search_locations)[0])
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        app_dir,
+        "--factory",
+        "prefect.server.api.server:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+        "--lifespan",
+        "on",
+    ]
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Launched:
+    """A temporary Prefect server this process started (``launch``): its process, port and start time."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.port = 0
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen:
+        self.port = _free_port()
+        env = {**os.environ, **SERVER_ENV}
+        return _OwnSession.Popen(server_command(self.port), env=env)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def wait(self, timeout: float) -> float:
+        """Wait until the server answers its health check; the seconds since it was started. A server that
+        does not answer in ``timeout`` seconds is stopped and said as a ServerStartError."""
+        deadline = self.started + timeout
+        while time.perf_counter() < deadline:
+            code = self.process.poll()
+            if code == PORT_IN_USE:  # the free port was taken meanwhile: another one
+                self.process = self._spawn()
+            elif code is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return time.perf_counter() - self.started
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        code = self.process.poll()
+        self.stop()
+        ended = f" (it exited with status {code})" if code is not None else ""
+        raise ServerStartError(
+            f"Prefect's temporary server did not start within {timeout:.0f} s{ended} (a busy machine, or a new "
+            f"PREFECT_HOME setting up its database): try again, raise {TIMEOUT_SETTING}, or set "
+            "PREFECT_API_URL to a running server (prefect server start)"
+        )
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s) and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def launch() -> Launched | None:
+    """Start Prefect's temporary server now, for a CLI command about to run a flow, when nothing decides
+    otherwise yet: no ``PREFECT_API_URL`` in the environment, and Prefect not imported in this process (an
+    embedding program or a test harness has its own settings and server). ``use_launched`` decides, once
+    Prefect's settings are read, whether it is kept."""
+    global _launched
+    if _launched is not None or os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+        return None
+    try:
+        _launched = Launched()
+    except OSError:  # no process or no port now: Prefect's own start is tried later, with its own message
+        return None
+    return _launched
+
+
+def use_launched(configured_url: str) -> Launched | None:
+    """The launched server, now named in ``PREFECT_API_URL`` for this process and its children; or None,
+    the launched one stopped, when Prefect's settings (a profile) name a server (``configured_url``) or none
+    was launched."""
+    global _launched
+    if _launched is None:
+        return None
+    if configured_url:
+        _launched.stop()
+        _launched = None
+        return None
+    os.environ["PREFECT_API_URL"] = _launched.api_url
+    if "prefect.context" in sys.modules:  # settings already read: read them again, with the URL
+        from prefect.context import refresh_global_settings_context
+
+        refresh_global_settings_context()
+    return _launched
+
+
+def launched() -> Launched | None:
+    """The temporary server the CLI launched and kept (``launch``, ``use_launched``), or None."""
+    return _launched
+
+
+def has_ui() -> bool:
+    """Whether the flows run on a server with a UI to visit: ``PREFECT_API_URL`` names one, and it is not a
+    temporary server (which has none)."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value() or ""
+    return bool(url) and (_launched is None or url != _launched.api_url)
 
 
 def drain(timeout: float = DRAIN_TIMEOUT) -> None:
@@ -131,9 +290,8 @@ def stop(timeout: float = DRAIN_TIMEOUT) -> None:
     """Drain the logs, then stop the temporary server, if this process started one; afterwards a log line
     that could not be sent is dropped silently (stdlib's ``logging.raiseExceptions``, which Prefect's log
     worker honours) instead of printing a connection traceback."""
-    if "prefect" not in sys.modules:
-        return
-    drain(timeout)
+    if "prefect" in sys.modules:
+        drain(timeout)
     server = running()
     if server is not None:
         with contextlib.suppress(Exception):

@@ -422,6 +422,74 @@ def test_the_temporary_servers_start_up_timeout_is_raised_unless_the_user_chose_
     assert prefect_server.startup_timeout(20) == 20
 
 
+def test_the_early_server_runs_the_command_prefect_runs(monkeypatch):
+    """The CLI starts Prefect's temporary server itself, before Prefect is imported: with the command and the
+    server settings Prefect's own SubprocessASGIServer uses (checked here against the installed Prefect)."""
+    from types import SimpleNamespace
+
+    from prefect.server.api import server as module
+
+    seen: dict = {}
+
+    def capture(args, **kwargs):
+        seen.update(args=args, env=kwargs["env"])
+        return SimpleNamespace(poll=lambda: None)
+
+    monkeypatch.setattr(module, "subprocess", SimpleNamespace(Popen=capture))
+    prefects = module.SubprocessASGIServer(port=18123)
+    try:
+        prefects._run_uvicorn_command()
+    finally:
+        module.SubprocessASGIServer._instances.pop(18123, None)
+    assert seen["args"] == prefect_server.server_command(18123)
+    assert {k: seen["env"][k] for k in prefect_server.SERVER_ENV} == prefect_server.SERVER_ENV
+
+
+def test_the_early_server_is_left_to_prefect_once_prefect_is_imported(monkeypatch):
+    """In a process that imported Prefect (a test harness, a program embedding storyreel) its own settings
+    decide: nothing is launched."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert prefect_server.launch() is None and prefect_server.launched() is None
+
+
+def test_an_early_server_is_stopped_when_the_settings_name_a_server(monkeypatch, tmp_path: Path):
+    """A profile naming a server wins over the launched one, which is stopped at once; else the launched one
+    is named in PREFECT_API_URL and answers its health check."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env |= {"PREFECT_HOME": str(tmp_path / "home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    code = (
+        "import json, sys, urllib.request\n"
+        "from storyreel import prefect_server as p\n"
+        "named = sys.argv[1]\n"
+        "server = p.launch()\n"
+        "kept = p.use_launched(named)\n"
+        "out = {'launched': server is not None, 'kept': kept is not None, 'alive': server.process.poll() is None}\n"
+        "if kept:\n"
+        "    kept.wait(120)\n"
+        "    import os\n"
+        "    out['url'] = os.environ['PREFECT_API_URL'] == kept.api_url\n"
+        "    out['health'] = urllib.request.urlopen(kept.api_url + '/health').status\n"
+        "    p.stop(1)\n"
+        "    out['stopped'] = server.process.poll() is not None\n"
+        "print(json.dumps(out))\n"
+    )
+    named = subprocess.run(
+        [sys.executable, "-c", code, "http://127.0.0.1:9/api"], capture_output=True, text=True, env=env
+    )
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout) == {"launched": True, "kept": False, "alive": False}
+    kept = subprocess.run([sys.executable, "-c", code, ""], capture_output=True, text=True, env=env, timeout=HANG)
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout) == {
+        "launched": True,
+        "kept": True,
+        "alive": True,
+        "url": True,
+        "health": 200,
+        "stopped": True,
+    }
+
+
 def test_backends_off_a_terminal_says_everything_whole():
     result = runner.invoke(app, ["backends"], env={"COLUMNS": "40"})
     assert result.exit_code == 0
