@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -618,80 +618,70 @@ def make_film(
         if until == "images":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 6. Sparse keyframes per page, then the frames between them, then page-to-page transitions
+        # 6. Sparse keyframes per page, then the frames between them, then page-to-page transitions: each
+        #    clip is submitted as soon as the keyframes it needs are made
         progress.start("keyframes", len(plan.pages))
         kf_f = [
             make_keyframes.submit(str(run_dir), page, image, timeline.page(page.number).frames, config, seed)
             for page, image in zip(plan.pages, illustrations, strict=True)
         ]
-        keyframes = [f.result() for f in kf_f]
-        transitions = [s for s in timeline.segments if s.kind == "transition"]
+        transitions = {s.page: s for s in timeline.segments if s.kind == "transition"}
         progress.start("clips", len(plan.pages) + len(transitions))
+        keyframes: list[list[str]] = []
         clip_f: dict[tuple[str, int], Any] = {}
-        for page, frames_k in zip(plan.pages, keyframes, strict=True):
+        for page, made_kf in zip(plan.pages, kf_f, strict=True):
+            keyframes.append(made_kf.result())
             segment = timeline.page(page.number)
             clip_f[("page", page.number)] = interpolate.submit(
                 str(run_dir),
                 segment,
                 seeds.clip_label(page),  # seeds follow the page's origin: a moved page keeps its clip
-                frames_k,
+                keyframes[-1],
                 keyframe_indices(segment.frames, config.video.keyframe_spacing),
                 composition.motion_prompt(page),
                 config,
                 seed,
             )
-        for seg in transitions:
-            ends = [keyframes[seg.page - 1][-1], keyframes[seg.page][0]]
-            leaving, entering = plan.pages[seg.page - 1], plan.pages[seg.page]
-            label = seeds.clip_label(leaving, entering)
-            clip_f[("transition", seg.page)] = interpolate.submit(
-                str(run_dir), seg, label, ends, [0, seg.frames + 1], "", config, seed
-            )
-        clips = [clip_f[(s.kind, s.page)].result() for s in timeline.segments]
+            if (seg := transitions.get(page.number - 1)) is not None:  # the way in from the page before
+                ends = [keyframes[-2][-1], keyframes[-1][0]]
+                label = seeds.clip_label(plan.pages[seg.page - 1], page)
+                clip_f[("transition", seg.page)] = interpolate.submit(
+                    str(run_dir), seg, label, ends, [0, seg.frames + 1], "", config, seed
+                )
+        audio_f = _submit_audio(run_dir, plan, timeline, config, seed) if until != "video" else _Audio([], [])
+
+        # 7. Each clip encoded once as a film segment (fades and subtitles inside) as soon as it is made,
+        #    beside the other clips and the audio; a page's own sound taken from its clip (sfx.backend = video)
+        from prefect.futures import as_completed
+
+        by_future = {id(f): key for key, f in clip_f.items()}
+        segment_f: dict[tuple[str, int], Any] = {}
+        sound_f: dict[int, Any] = {}  # page -> its sound from its clip
+        video_sound = config.sfx.enabled and config.sfx.backend == VIDEO_SOUND and until != "video"
+        if until == "film":
+            progress.start("segments", len(timeline.segments))
+        for done in as_completed(list(clip_f.values())):
+            kind, n = key = by_future[id(done)]
+            clip = done.result()
+            seg = timeline.page(n) if kind == "page" else transitions[n]
+            if until == "film":
+                segment_f[key] = encode_segment.submit(str(run_dir), seg, clip, timeline, config)
+            if video_sound and kind == "page":
+                sound_f[n] = page_sound.submit(str(run_dir), clip, n, timeline.page_duration(n))
+        audio_f.sounds.extend((timeline.page_start(n), 0.0, sound_f[n]) for n in sorted(sound_f))
         stage_done("video")
         if until == "video":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        # 7. Each clip encoded once as a film segment (fades and subtitles inside), beside the audio work below
-        segment_f = []
-        if until == "film":
-            progress.start("segments", len(timeline.segments))
-            segment_f = [
-                encode_segment.submit(str(run_dir), seg, clip, timeline, config)
-                for seg, clip in zip(timeline.segments, clips, strict=True)
-            ]
-
-        # 8. Music per cue and sound effects per page cue, placed on the timeline
-        music_f, sfx_f = [], []
-        if config.music.enabled:
-            progress.start("music", len(plan.music))
-            for index, cue in enumerate(plan.music, start=1):
-                span = timeline.music_span(cue.first_page, cue.last_page)
-                music_f.append(
-                    (span.start, compose_music.submit(str(run_dir), index, cue, span.duration, config, seed))
-                )
-        if config.sfx.enabled and config.sfx.backend == VIDEO_SOUND:  # each page's own sound, from its clip
-            for seg, clip in zip(timeline.segments, clips, strict=True):
-                if seg.kind == "page":
-                    made = page_sound.submit(str(run_dir), clip, seg.page, timeline.page_duration(seg.page))
-                    sfx_f.append((timeline.page_start(seg.page), 0.0, made))
-        elif config.sfx.enabled:
-            progress.start("sounds", sum(len(p.sfx) for p in plan.pages))
-            for page in plan.pages:
-                for index, cue in enumerate(page.sfx, start=1):
-                    if (span := timeline.sound_span(page.number, cue.offset, cue.duration)) is None:
-                        continue
-                    made = make_sfx.submit(
-                        str(run_dir), page.number, index, cue, span.duration, config, seed, page.seed_number
-                    )
-                    sfx_f.append((span.start, cue.gain_db, made))
-
-        # 9. Mix: narration on its cues, music ducked under it, sounds at their levels
+        # 8-9. Music per cue and sound effects per page cue (submitted with the clips, above), placed on the
+        #      timeline; the mix: narration on its cues, music ducked under it, sounds at their levels
         voice = [
             {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
         ]
-        music = [{"path": f.result(), "start": start} for start, f in music_f]
-        sounds = [{"path": p, "start": start, "gain_db": gain} for start, gain, f in sfx_f if (p := f.result())]
+        music = [{"path": f.result(), "start": start} for start, f in audio_f.music]
+        sounds = [
+            {"path": p, "start": start, "gain_db": gain} for start, gain, f in audio_f.sounds if (p := f.result())
+        ]
         progress.start("mix", 1)
         audio = mix_audio(str(run_dir), voice, music, sounds, timeline.duration, config)
         stage_done("audio")
@@ -699,7 +689,7 @@ def make_film(
             return _result(store, run_dir, None, until, plan, started, config)
 
         # 10. Assembly: the segments joined as they are, with the mix -> film.mp4
-        segments = [f.result() for f in segment_f]
+        segments = [segment_f[(s.kind, s.page)].result() for s in timeline.segments]
         progress.start("film", 1)
         film = assemble(str(run_dir), segments, audio, timeline, config)
         from storyreel.versions import mark_film
@@ -707,6 +697,38 @@ def make_film(
         mark_film(run_dir, plan.version)  # film.mp4 is this version's, as the manifest recorded it
         stage_done("film")
         return _result(store, run_dir, film, until, plan, started, config)
+
+
+class _Audio(NamedTuple):
+    """The music and sound tasks of a film, submitted: (start, future) per music cue; (start, gain, future)
+    per sound (a future of None: a sound the backend cannot make)."""
+
+    music: list[tuple[float, Any]]
+    sounds: list[tuple[float, float, Any]]
+
+
+def _submit_audio(run_dir: Path, plan: StoryPlan, timeline: Timeline, config: Config, seed: int) -> _Audio:
+    """Submit the music cues and the sound effects (not a clip's own sound: that waits for its clip); they
+    need only the timeline, so they run beside the clips."""
+    audio = _Audio([], [])
+    if config.music.enabled:
+        progress.start("music", len(plan.music))
+        for index, cue in enumerate(plan.music, start=1):
+            span = timeline.music_span(cue.first_page, cue.last_page)
+            audio.music.append(
+                (span.start, compose_music.submit(str(run_dir), index, cue, span.duration, config, seed))
+            )
+    if config.sfx.enabled and config.sfx.backend != VIDEO_SOUND:
+        progress.start("sounds", sum(len(p.sfx) for p in plan.pages))
+        for page in plan.pages:
+            for index, cue in enumerate(page.sfx, start=1):
+                if (span := timeline.sound_span(page.number, cue.offset, cue.duration)) is None:
+                    continue
+                made = make_sfx.submit(
+                    str(run_dir), page.number, index, cue, span.duration, config, seed, page.seed_number
+                )
+                audio.sounds.append((span.start, cue.gain_db, made))
+    return audio
 
 
 def _result(
