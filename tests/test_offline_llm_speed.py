@@ -97,3 +97,16 @@ def test_the_sampling_filter_is_transformers_own_temperature_top_k_and_top_p():
     theirs = TopPLogitsWarper(0.9)(None, TopKLogitsWarper(50)(None, TemperatureLogitsWarper(0.8)(None, scores.clone())))
     assert torch.equal(torch.isinf(ours), torch.isinf(theirs))  # the same tokens kept
     assert torch.allclose(ours.softmax(-1), theirs.softmax(-1), atol=1e-6)  # with the same probabilities
+
+
+def test_markup_is_masked_as_transformers_suppresses_it(tiny_gemma: str):
+    """The mask made once per model sets the same scores to -inf as transformers' ``suppress_tokens``."""
+    import torch
+    from transformers.generation.logits_process import SuppressTokensLogitsProcessor
+
+    tokenizer, model = runtime.load_causal_lm(tiny_gemma)
+    vocab = model.config.vocab_size
+    ours = llm_module._suppress((tiny_gemma, "float32"), tokenizer, vocab)
+    theirs = SuppressTokensLogitsProcessor(llm_module._suppressed(tokenizer))
+    scores = torch.randn(2, vocab)
+    assert torch.equal(ours(None, scores.clone()), theirs(None, scores.clone()))
