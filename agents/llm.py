@@ -134,11 +134,13 @@ def _cache_name() -> str:
 _prefixes: dict[tuple[str, str], tuple[Any, Any]] = {}  # per model: the last prefix's token ids and its KV cache
 
 
-def _prefix_cache(model: Any, tokenizer: Any, key: tuple[str, str], prefix: str, ids: Any) -> Any:
+def _prefix_cache(model: Any, tokenizer: Any, key: tuple[str, str], prefix: str, ids: Any, stable: str = "") -> Any:
     """A copy of the key/value cache of the prompt's first tokens when they are ``prefix``'s (None when they
     are not, or no prefix is given): the example books and the pages so far are the same for every try of a
     page and grow by a page for the next, so each is read once, not on every call. The cache kept is the
-    last prefix's, extended when the next prefix continues it. Called under the generate lock."""
+    last prefix's, extended when the next prefix continues it. ``stable``: the start of ``prefix`` that is
+    the same in every run (the example books): its cache is read from disk when a run before made it
+    (``_stable_cache``). Called under the generate lock."""
     import copy
 
     import torch
@@ -156,10 +158,74 @@ def _prefix_cache(model: Any, tokenizer: Any, key: tuple[str, str], prefix: str,
         if held is not None and start < n and torch.equal(wanted[:start], held[0]):
             cache = held[1]  # the prefix continues the one held: read only its new tokens
         else:
-            cache, start = DynamicCache(config=model.config), 0
-        model(input_ids=wanted[None, start:], **{_cache_name(): cache}, use_cache=True, logits_to_keep=1)
+            cache, start = _stable_cache(model, tokenizer, key[0], stable, wanted)
+            cache = cache if cache is not None else DynamicCache(config=model.config)
+        if start < n:
+            model(input_ids=wanted[None, start:], **{_cache_name(): cache}, use_cache=True, logits_to_keep=1)
         _prefixes[key] = held = (wanted, cache)
     return copy.deepcopy(held[1])
+
+
+def _stable_file(model_path: str, ids: Any) -> Path | None:
+    """Where the key/value cache of ``ids`` under the local model ``model_path`` is kept: a name made of the
+    token ids, the model's weight files (size and time), torch's and transformers' versions, so that another
+    model, other weights or other numerics never read it. None for a model that is not a local folder."""
+    import hashlib
+
+    import torch
+    import transformers
+
+    folder = Path(model_path)
+    weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    if not weights:
+        return None
+    digest = hashlib.sha256(ids.numpy().tobytes())
+    digest.update(f"{folder.resolve()}|{torch.__version__}|{transformers.__version__}".encode())
+    for w in weights:
+        stat = w.stat()
+        digest.update(f"|{w.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return cache_dir() / "prefix-cache" / f"{digest.hexdigest()[:32]}.pt"
+
+
+def _stable_cache(model: Any, tokenizer: Any, model_path: str, stable: str, wanted: Any) -> tuple[Any, int]:
+    """(a key/value cache holding ``stable``'s tokens, their number), read from disk or made and written
+    there (``_stable_file``); (None, 0) when ``wanted`` does not start with them, the model is not a local
+    folder, or the tokens reach a sliding window (a cache past it keeps less than it read, and cannot be
+    rebuilt from what it keeps). Reading the example books (~400 tokens) is a run's first 2-3 s of the
+    model's time; a file that cannot be read is made again."""
+    import torch
+    from transformers import DynamicCache
+
+    from storyreel.store import atomic_path
+
+    if not stable:
+        return None, 0
+    ids = tokenizer(stable, return_tensors="pt")["input_ids"][0]
+    n = len(ids)
+    windows = [w for w in (getattr(model.config.get_text_config(), "sliding_window", None),) if w]
+    if n >= len(wanted) or not torch.equal(wanted[:n], ids) or any(n >= w - 1 for w in windows):
+        return None, 0
+    file = _stable_file(model_path, ids)
+    if file is None:
+        return None, 0
+    cache = DynamicCache(config=model.config)
+    try:
+        layers = torch.load(file, weights_only=True)
+        if len(layers) != len(cache.layers) or any(k.shape[-2] != n for k, _ in layers):
+            raise ValueError("another model's cache")
+        for index, (keys, values) in enumerate(layers):
+            cache.update(keys, values, index)
+        return cache, n
+    except Exception:  # noqa: BLE001 - none yet, or unreadable (damaged, another torch's): made now, and kept
+        cache = DynamicCache(config=model.config)
+    model(input_ids=ids[None, :], **{_cache_name(): cache}, use_cache=True, logits_to_keep=1)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(file) as tmp:
+            torch.save([(layer.keys, layer.values) for layer in cache.layers], tmp)
+    except OSError:
+        pass  # a cache folder that cannot be written: the next run reads the books again
+    return cache, n
 
 
 FAVOUR_BIAS = 3.0  # the logit bias of a favoured word: the end page named its goal place in 6 of 8 samples, not 2
@@ -206,7 +272,8 @@ class TransformersCompletion(LLM):
 
     Beyond LangChain's ``stop``, a call takes ``seed``, ``max_new_tokens``, ``max_sentences`` (stop after that
     many whole sentences), ``prefix`` (the start of the prompt that the next calls share: its key/value
-    cache is kept, ``_prefix_cache``) and ``favour`` (words made likelier by ``FAVOUR_BIAS``: the model still
+    cache is kept, ``_prefix_cache``), ``stable_prefix`` (the start of ``prefix`` that every run shares: its
+    cache is kept on disk) and ``favour`` (words made likelier by ``FAVOUR_BIAS``: the model still
     writes the sentence, but one that names them is likelier). The added tokens (markup) are never sampled."""
 
     model_path: str
@@ -233,6 +300,7 @@ class TransformersCompletion(LLM):
         max_sentences: int = 0,
         prefix: str = "",
         favour: tuple[str, ...] | list[str] = (),
+        stable_prefix: str = "",
         **kwargs: Any,
     ) -> str:
         import torch
@@ -245,7 +313,7 @@ class TransformersCompletion(LLM):
         bias = {tuple(tokenizer(w, add_special_tokens=False)["input_ids"]): FAVOUR_BIAS for w in sorted(words)}
         suppress = _suppress((self.model_path, self.precision), tokenizer, model.config.get_text_config().vocab_size)
         with _generate_lock, torch.no_grad():  # the global torch seed makes sampling deterministic
-            cache = _prefix_cache(model, tokenizer, (self.model_path, self.precision), prefix, ids)
+            cache = _prefix_cache(model, tokenizer, (self.model_path, self.precision), prefix, ids, stable_prefix)
             torch.manual_seed(self.seed if seed is None else int(seed))
             output = model.generate(
                 input_ids=ids,

@@ -110,3 +110,31 @@ def test_markup_is_masked_as_transformers_suppresses_it(tiny_gemma: str):
     theirs = SuppressTokensLogitsProcessor(llm_module._suppressed(tokenizer))
     scores = torch.randn(2, vocab)
     assert torch.equal(ours(None, scores.clone()), theirs(None, scores.clone()))
+
+
+def test_the_stable_prefix_is_kept_on_disk_and_gives_the_same_text(
+    tiny_gemma: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The example books' cache is written once, read by the next process (here: with the cache in memory
+    cleared), and the text is the full read's; a damaged file is made again; a stable part that reaches the
+    sliding window (16 here) is not kept."""
+    monkeypatch.setenv("STORYREEL_CACHE", str(tmp_path))
+    stable, head = "Book: a fox\n", "Book: an owl\nPage 1: it flew.\n"
+    prompt = stable + head + "Page 2:"
+    plain = complete(tiny_gemma, prompt)
+    llm_module._prefixes.clear()
+    assert complete(tiny_gemma, prompt, prefix=stable + head, stable_prefix=stable) == plain
+    kept = list((tmp_path / "prefix-cache").glob("*.pt"))
+    assert len(kept) == 1
+    llm_module._prefixes.clear()  # a new process: only the disk holds it
+    assert complete(tiny_gemma, prompt, prefix=stable + head, stable_prefix=stable) == plain
+    kept[0].write_bytes(b"not a cache")
+    llm_module._prefixes.clear()
+    assert complete(tiny_gemma, prompt, prefix=stable + head, stable_prefix=stable) == plain
+    assert kept[0].stat().st_size > 100  # made again
+    long = "Book: a fox who ran far away\n"  # 29 tokens, past the window: read each time, not kept
+    llm_module._prefixes.clear()
+    assert complete(tiny_gemma, long + "Page 1:", prefix=long, stable_prefix=long) == complete(
+        tiny_gemma, long + "Page 1:"
+    )
+    assert len(list((tmp_path / "prefix-cache").glob("*.pt"))) == 1

@@ -155,6 +155,7 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
                     seed=brief.seed * 1000 + number * 10 + attempt,
                     max_sentences=2,  # a page keeps two sentences (clean_sentence): no tokens after them
                     prefix=context,  # the same for every try of this page, and the start of the next page's
+                    stable_prefix=FEW_SHOT_BOOKS,  # the same in every run: its cache is kept on disk
                     favour=goal,
                 )
             )
