@@ -177,7 +177,7 @@ def test_progress_lines_arrive_while_a_film_is_made(tmp_path: Path, scripted):
     assert lines and all(STAMP.match(line) for line in lines), lines
     assert "\x1b[" not in "".join(lines) and "━" not in "".join(lines)  # no bars, no colors
     texts = [line[9:] for line in lines]
-    assert texts[0].startswith("Prefect: starting a temporary local server")
+    assert texts[0].startswith("Prefect: a temporary local server, started beside the imports")
     assert re.fullmatch(r"Prefect: ready in \d+\.\d s", texts[1]), texts[:3]
     assert "story 1/4: page 1 written" in texts and "story 2/4: page 2 written" in texts
     assert any(t.startswith("run directory: ") for t in texts)
