@@ -619,9 +619,7 @@ def make_film(
             return _result(store, run_dir, None, until, plan, started, config)
 
         # 6. Sparse keyframes per page, then the frames between them, then page-to-page transitions: each
-        #    clip is submitted as soon as the keyframes it needs are made. The music and the sounds need only
-        #    the timeline: submitted first, they are made while the first keyframes are
-        audio_f = _submit_audio(run_dir, plan, timeline, config, seed) if until != "video" else _Audio([], [])
+        #    clip is submitted as soon as the keyframes it needs are made
         progress.start("keyframes", len(plan.pages))
         kf_f = [
             make_keyframes.submit(str(run_dir), page, image, timeline.page(page.number).frames, config, seed)
@@ -650,22 +648,16 @@ def make_film(
                 clip_f[("transition", seg.page)] = interpolate.submit(
                     str(run_dir), seg, label, ends, [0, seg.frames + 1], "", config, seed
                 )
+        audio_f = _submit_audio(run_dir, plan, timeline, config, seed) if until != "video" else _Audio([], [])
 
-        # 7-8. The mix (narration on its cues, music ducked under it, sounds at their levels) made on this
-        #      thread beside the clips, unless its sounds come from the clips (sfx.backend = video: after them)
-        video_sound = config.sfx.enabled and config.sfx.backend == VIDEO_SOUND and until != "video"
-        voice = [
-            {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
-        ]
-        audio = None if until == "video" or video_sound else _mix(run_dir, voice, audio_f, timeline, config)
-
-        # 9. Each clip encoded once as a film segment (fades and subtitles inside) as soon as it is made,
+        # 7. Each clip encoded once as a film segment (fades and subtitles inside) as soon as it is made,
         #    beside the other clips and the audio; a page's own sound taken from its clip (sfx.backend = video)
         from prefect.futures import as_completed
 
         by_future = {id(f): key for key, f in clip_f.items()}
         segment_f: dict[tuple[str, int], Any] = {}
         sound_f: dict[int, Any] = {}  # page -> its sound from its clip
+        video_sound = config.sfx.enabled and config.sfx.backend == VIDEO_SOUND and until != "video"
         if until == "film":
             progress.start("segments", len(timeline.segments))
         for done in as_completed(list(clip_f.values())):
@@ -681,8 +673,17 @@ def make_film(
         if until == "video":
             return _result(store, run_dir, None, until, plan, started, config)
 
-        if audio is None:  # the clips' own sounds: mixed now that they are made
-            audio = _mix(run_dir, voice, audio_f, timeline, config)
+        # 8-9. Music per cue and sound effects per page cue (submitted with the clips, above), placed on the
+        #      timeline; the mix: narration on its cues, music ducked under it, sounds at their levels
+        voice = [
+            {"path": path, "start": cue.start} for (path, _), cue in zip(narration, timeline.narration, strict=True)
+        ]
+        music = [{"path": f.result(), "start": start} for start, f in audio_f.music]
+        sounds = [
+            {"path": p, "start": start, "gain_db": gain} for start, gain, f in audio_f.sounds if (p := f.result())
+        ]
+        progress.start("mix", 1)
+        audio = mix_audio(str(run_dir), voice, music, sounds, timeline.duration, config)
         stage_done("audio")
         if until == "audio":
             return _result(store, run_dir, None, until, plan, started, config)
@@ -704,14 +705,6 @@ class _Audio(NamedTuple):
 
     music: list[tuple[float, Any]]
     sounds: list[tuple[float, float, Any]]
-
-
-def _mix(run_dir: Path, voice: list[dict], audio: _Audio, timeline: Timeline, config: Config) -> str:
-    """The mix, once the music and the sounds are made: each placed where it starts."""
-    music = [{"path": f.result(), "start": start} for start, f in audio.music]
-    sounds = [{"path": p, "start": start, "gain_db": gain} for start, gain, f in audio.sounds if (p := f.result())]
-    progress.start("mix", 1)
-    return mix_audio(str(run_dir), voice, music, sounds, timeline.duration, config)
 
 
 def _submit_audio(run_dir: Path, plan: StoryPlan, timeline: Timeline, config: Config, seed: int) -> _Audio:
