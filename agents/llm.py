@@ -161,9 +161,14 @@ def _prefix_cache(model: Any, tokenizer: Any, key: tuple[str, str], prefix: str,
             cache, start = _stable_cache(model, tokenizer, key[0], stable, wanted)
             cache = cache if cache is not None else DynamicCache(config=model.config)
         if start < n:
-            model(input_ids=wanted[None, start:], **{_cache_name(): cache}, use_cache=True, logits_to_keep=1)
+            _read(model, wanted[start:], cache)
         _prefixes[key] = held = (wanted, cache)
     return copy.deepcopy(held[1])
+
+
+def _read(model: Any, ids: Any, cache: Any) -> None:
+    """Read the token ids ``ids`` into the key/value cache ``cache`` (only the last position's logits made)."""
+    model(input_ids=ids[None, :], **{_cache_name(): cache}, use_cache=True, logits_to_keep=1)
 
 
 def _stable_file(model_path: str, ids: Any) -> Path | None:
@@ -191,8 +196,8 @@ def _stable_cache(model: Any, tokenizer: Any, model_path: str, stable: str, want
     """(a key/value cache holding ``stable``'s tokens, their number), read from disk or made and written
     there (``_stable_file``); (None, 0) when ``wanted`` does not start with them, the model is not a local
     folder, or the tokens reach a sliding window (a cache past it keeps less than it read, and cannot be
-    rebuilt from what it keeps). Reading the example books (~400 tokens) is a run's first 2-3 s of the
-    model's time; a file that cannot be read is made again."""
+    rebuilt from what it keeps). Reading the example books (~400 tokens) took about a second of each run's
+    first page; a file that cannot be read is made again."""
     import torch
     from transformers import DynamicCache
 
@@ -218,7 +223,7 @@ def _stable_cache(model: Any, tokenizer: Any, model_path: str, stable: str, want
         return cache, n
     except Exception:  # noqa: BLE001 - none yet, or unreadable (damaged, another torch's): made now, and kept
         cache = DynamicCache(config=model.config)
-    model(input_ids=ids[None, :], **{_cache_name(): cache}, use_cache=True, logits_to_keep=1)
+    _read(model, ids, cache)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(file) as tmp:
@@ -248,9 +253,9 @@ _masks: dict[tuple[str, str], Any] = {}  # per model: the vocabulary's suppresse
 def _suppress(key: tuple[str, str], tokenizer: Any, vocab: int) -> Any:
     """A logits processor that never lets the markup tokens (``_suppressed``) be sampled: their scores set to
     -inf through a mask made once per model. transformers' ``suppress_tokens`` does the same but looks each of
-    the 262k vocabulary ids up among Gemma's 6,384 added tokens at every step (``torch.isin``: tens of
-    milliseconds a token, as long as the model's own step takes). Setting -inf commutes with the repetition
-    penalty and the sequence bias that come before it, so the text is the same."""
+    the 262k vocabulary ids up among Gemma's 6,384 added tokens at every step (``torch.isin``); in the bench
+    film the pages took as long either way, so this saves work rather than time. Setting -inf commutes with
+    the repetition penalty and the sequence bias that come before it, so the text is the same."""
     import torch
     from transformers import LogitsProcessor
 

@@ -654,14 +654,14 @@ def make_film(
         #    beside the other clips and the audio; a page's own sound taken from its clip (sfx.backend = video)
         from prefect.futures import as_completed
 
-        by_future = {id(f): key for key, f in clip_f.items()}
+        key_of = {f: key for key, f in clip_f.items()}
         segment_f: dict[tuple[str, int], Any] = {}
         sound_f: dict[int, Any] = {}  # page -> its sound from its clip
         video_sound = config.sfx.enabled and config.sfx.backend == VIDEO_SOUND and until != "video"
         if until == "film":
             progress.start("segments", len(timeline.segments))
         for done in as_completed(list(clip_f.values())):
-            kind, n = key = by_future[id(done)]
+            kind, n = key = key_of[done]
             clip = done.result()
             seg = timeline.page(n) if kind == "page" else transitions[n]
             if until == "film":
@@ -701,7 +701,7 @@ def make_film(
 
 class _Audio(NamedTuple):
     """The music and sound tasks of a film, submitted: (start, future) per music cue; (start, gain, future)
-    per sound (a future of None: a sound the backend cannot make)."""
+    per sound (whose result is None for a sound the backend cannot make)."""
 
     music: list[tuple[float, Any]]
     sounds: list[tuple[float, float, Any]]

@@ -106,14 +106,19 @@ def install() -> None:
                 raise
             if self.server_process is not None and self.server_process.poll() is None:
                 self.server_process.terminate()  # the server that did not answer is not left running
-            raise ServerStartError(
-                f"Prefect's temporary server did not start within {timeout} s (a busy machine, or a new "
-                f"PREFECT_HOME setting up its database): try again, raise {TIMEOUT_SETTING}, or set "
-                "PREFECT_API_URL to a running server (prefect server start)"
-            ) from None
+            raise _not_started(timeout) from None
 
     module.SubprocessASGIServer.start = start  # type: ignore[method-assign]
     _installed = True
+
+
+def _not_started(timeout: float, why: str = "") -> ServerStartError:
+    """The one line for a temporary server that did not answer within ``timeout`` seconds."""
+    return ServerStartError(
+        f"Prefect's temporary server did not start within {timeout:.0f} s{why} (a busy machine, or a new "
+        f"PREFECT_HOME setting up its database): try again, raise {TIMEOUT_SETTING}, or set "
+        "PREFECT_API_URL to a running server (prefect server start)"
+    )
 
 
 def startup_timeout(setting: int) -> int:
@@ -210,12 +215,7 @@ class Launched:
             time.sleep(0.1)
         code = self.process.poll()
         self.stop()
-        ended = f" (it exited with status {code})" if code is not None else ""
-        raise ServerStartError(
-            f"Prefect's temporary server did not start within {timeout:.0f} s{ended} (a busy machine, or a new "
-            f"PREFECT_HOME setting up its database): try again, raise {TIMEOUT_SETTING}, or set "
-            "PREFECT_API_URL to a running server (prefect server start)"
-        )
+        raise _not_started(timeout, f" (it exited with status {code})" if code is not None else "")
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s) and wait for it."""

@@ -139,8 +139,8 @@ def all_backends() -> list[BackendInfo]:
 @functools.cache
 def _scan() -> tuple[BackendInfo, ...]:
     """The entry points, read once per process: reading them opens every installed package's metadata
-    (about 35 ms), and a film looks up a backend for every asset it makes or checks. A package installed while the
-    process runs is seen by the next ``storyreel`` command."""
+    (about 35 ms), and a film looks up a backend for every asset it makes or checks. A package installed
+    while the process runs is seen by the next ``storyreel`` command."""
     found: dict[BackendInfo, None] = {}  # ordered and without repeats (a package seen twice on the path)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         kind, _, name = ep.name.partition(".")
