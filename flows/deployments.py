@@ -336,7 +336,18 @@ def deploy(
 
 def serve(deployments: list[RunnerDeployment], limit: int | None = None) -> None:
     """Run ``deployments`` from this process until it is stopped (Ctrl-C): their schedules and any run
-    triggered from the UI or ``prefect deployment run`` execute here."""
-    from prefect import serve as prefect_serve
+    triggered from the UI or ``prefect deployment run`` execute here. On the way out Prefect's runner pauses
+    what it served.
 
-    prefect_serve(*deployments, limit=limit, print_starting_message=False)
+    This is ``prefect.serve`` but for signals: its runner is run by ``faults.run_async``, so Ctrl-C cancels
+    the runner's main task, as asyncio's own handling would, and the pause on the way out runs to its end.
+    (Raised inside the loop's ``select``, storyreel's ``Interrupted`` made asyncio cancel every task at once,
+    the runs' task group with them, and the pause could be cancelled too: a served deployment left scheduled.)"""
+    from prefect.runner import Runner
+
+    from storyreel import faults
+
+    runner = Runner(pause_on_shutdown=True, limit=limit)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    faults.run_async(runner.start())

@@ -5,6 +5,7 @@
   thread. Tasks that run in other threads cannot be interrupted; if the command has not ended ``GRACE`` seconds
   after the signal (or at a second signal), ``on_overdue`` is called and the process exits at once with
   ``128 + signal``. Finished assets are safe either way: every write is atomic, and resuming redoes the rest.
+  ``run_async(work)`` runs a coroutine so that a signal cancels it instead (``storyreel serve``).
 - ``working_on(run_dir)``: the run a command writes, for the messages and for ``crash_log``.
 - ``crash_log(exc)``: an unexpected error's traceback in a log file (the run's ``logs/``, else the cache dir),
   so the terminal shows one line and the file's path.
@@ -21,9 +22,10 @@ import shutil
 import signal
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import FrameType
+from typing import Any, TypeVar
 
 GRACE = 5.0  # seconds a command has to end by itself after a signal before it is ended at once
 SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
@@ -41,6 +43,8 @@ received: int | None = None  # the first signal received, or None
 _run_dir: Path | None = None
 _finishing = False
 _grace = GRACE
+_instead: Callable[[int], None] | None = None  # called on the first signal in place of raising (``run_async``)
+T = TypeVar("T")
 
 
 def exit_code(signum: int | None = None) -> int:
@@ -71,6 +75,9 @@ def install(on_overdue: Callable[[int], None]) -> None:
         watchdog = threading.Timer(_grace, lambda: on_overdue(exit_code()))
         watchdog.daemon = True
         watchdog.start()
+        if _instead is not None:
+            _instead(signum)
+            return
         raise Interrupted(signum)
 
     for signum in SIGNALS:
@@ -82,6 +89,29 @@ def allow(seconds: float) -> None:
     what it served before it stops, over the network)."""
     global _grace
     _grace = seconds
+
+
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` in a new event loop in this (the main) thread until it is done. A signal cancels its task,
+    as asyncio's own Ctrl-C handling does, instead of raising ``Interrupted`` wherever the main thread is (often
+    inside the loop's ``select``, after which asyncio cancels every task at once and clean-up that awaits can be
+    cancelled too); ``Interrupted`` is raised once ``work`` has unwound. The grace period and a second signal
+    work as usual."""
+    import asyncio
+
+    global _instead
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        task = loop.create_task(work)
+        before, _instead = _instead, lambda signum: loop.call_soon_threadsafe(task.cancel)  # noqa: ARG005
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if received is None:
+                raise
+            raise Interrupted(received) from None
+        finally:
+            _instead = before
 
 
 def finishing() -> None:

@@ -175,6 +175,46 @@ def test_sigterm_exits_143_and_the_run_resumes(tmp_path: Path, answers: Path):
     interrupt_and_resume(tmp_path, answers, at="keyframes: ", send=signal.SIGTERM)
 
 
+AWAITS_ON_THE_WAY_OUT = """
+import os, sys
+from pathlib import Path
+import anyio
+from storyreel import faults
+
+async def serve(done: Path) -> None:  # the shape of Prefect's runner: runs' task group, loops inside it
+    async with anyio.create_task_group() as runs:
+        runs.start_soon(anyio.sleep_forever)  # a run being watched
+        try:
+            async with anyio.create_task_group() as loops:
+                loops.start_soon(anyio.sleep_forever)  # the poller
+                print("serving", flush=True)
+        finally:
+            await anyio.sleep(0.2)  # the pause of what was served, over the network
+            done.write_text("paused")
+            runs.cancel_scope.cancel()
+
+faults.install(lambda code: os._exit(code))
+try:
+    faults.run_async(serve(Path(sys.argv[1])))
+except faults.Interrupted as stopped:
+    print(f"stopped by {stopped}", flush=True)
+    sys.exit(faults.exit_code())
+"""
+
+
+def test_ctrl_c_lets_async_work_finish_what_it_awaits_on_the_way_out(tmp_path: Path):
+    """``storyreel serve``'s Ctrl-C: the runner pauses its deployments while it unwinds. Raised inside the
+    event loop's select, the interrupt had every task cancelled at once and the pause with them."""
+    script, done = tmp_path / "serve.py", tmp_path / "paused"
+    script.write_text(AWAITS_ON_THE_WAY_OUT)
+    proc = subprocess.Popen([sys.executable, str(script), str(done)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "serving\n"
+    time.sleep(0.2)  # the loop waits in select
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=HANG)
+    assert (proc.returncode, out, done.read_text()) == (130, "stopped by Ctrl-C\n", "paused")
+
+
 def _servers_of(home: Path) -> list[int]:
     """Pids of live processes whose PREFECT_HOME is ``home`` (the temporary servers of these tests)."""
     found = []
