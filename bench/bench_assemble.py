@@ -29,7 +29,7 @@ import numpy as np
 
 from storyreel.generators.assemble_moviepy import MoviePyAssembler, MoviePySegmentEncoder
 from storyreel.generators.base import AssembleRequest, SegmentRequest
-from storyreel.media import ffmpeg_exe, probe, write_video, write_wav
+from storyreel.media import ffmpeg_exe, probe, write_video, write_wav, x264_options
 
 WIDTH, HEIGHT, FPS = 1280, 720, 24
 AUDIO_RATE = 48_000
@@ -74,7 +74,7 @@ def floor_command(listing: Path, audio: Path, frames: int, fade: int, out: Path,
         "-i", str(audio),
         "-vf", f"fade=t=in:s=0:n={fade},fade=t=out:s={frames - 1 - fade}:n={fade}",
         "-frames:v", str(frames), "-t", f"{frames / FPS:.6f}",
-        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-c:v", "libx264", "-preset", preset, *x264_options(preset), "-crf", str(crf), "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "192k",
         "-movflags", "+faststart", str(out),
     ]  # fmt: skip

@@ -54,7 +54,7 @@ from pydantic import Field
 
 from storyreel.errors import BackendError
 from storyreel.generators.base import AssembleRequest, BackendOptions, SegmentRequest, SubtitleCue
-from storyreel.media import X264_CRF, X264_PRESET, ffmpeg_exe, ffprobe_exe, probe, write_video
+from storyreel.media import X264_CRF, X264_PRESET, ffmpeg_exe, ffprobe_exe, probe, write_video, x264_options
 from storyreel.timeline import srt_time
 
 # A ten-thousandth of a frame: far above float rounding error, far below one frame (MoviePy finds a file's
@@ -71,7 +71,7 @@ class SegmentOptions(BackendOptions):
     picture book needs."""
 
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"] = (
-        Field(X264_PRESET, description="x264 preset: veryfast takes about half the CPU time of medium")
+        Field(X264_PRESET, description="x264 preset (superfast: its macroblock tree kept, half veryfast's CPU time)")
     )
     crf: int = Field(X264_CRF, ge=0, le=51, description="x264 constant quality: lower is better, larger (0: lossless)")
     threads: int | None = Field(None, ge=1, description="x264 threads; None: x264 picks (1.5 per core)")
@@ -188,7 +188,15 @@ class MoviePySegmentEncoder:
         params = ["-vf", ",".join(filters)] if filters else []
         # -f because ``out`` may be a temporary name. (MoviePy appends -pix_fmt yuva420p after these; libx264
         # has no alpha, so ffmpeg still picks yuv420p.)
-        return params + ["-crf", str(self.options.crf), "-pix_fmt", "yuv420p", "-f", "mp4"]
+        return params + [
+            *x264_options(self.options.preset),
+            "-crf",
+            str(self.options.crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "mp4",
+        ]
 
 
 class MoviePyAssembler:

@@ -19,9 +19,20 @@ if TYPE_CHECKING:
 
 # H.264 settings every clip and the film's segments share: the segment encoder's defaults
 # (``SegmentOptions``), so a clip that needs no fade or subtitles is copied into the film as it is.
-X264_PRESET = "veryfast"  # about half the CPU time of medium
+X264_PRESET = "superfast"  # with its macroblock tree kept (x264_options): half the CPU time of veryfast
 X264_CRF = 20  # constant quality: lower is better and larger (0: lossless)
-X264_PARAMS = ["-pix_fmt", "yuv420p", "-preset", X264_PRESET, "-crf", str(X264_CRF)]
+
+
+def x264_options(preset: str) -> list[str]:
+    """ffmpeg's ``-x264-params`` for ``preset``. superfast turns x264's macroblock-tree rate control off,
+    and without it the same crf makes files about three times larger; it is turned back on, with
+    veryfast's lookahead. Measured on a 130-frame preview clip at 1280x720, crf 20, one thread: veryfast
+    2.2 s, 370 kB; superfast so 1.0 s, 388 kB, 0.6 dB PSNR below veryfast's. x264's parameter sets do not
+    change, so clips and segments made with either join in one film."""
+    return ["-x264-params", "mbtree=1:rc-lookahead=10"] if preset == "superfast" else []
+
+
+X264_PARAMS = ["-pix_fmt", "yuv420p", "-preset", X264_PRESET, *x264_options(X264_PRESET), "-crf", str(X264_CRF)]
 
 
 def ffmpeg_exe() -> str:

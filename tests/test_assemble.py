@@ -14,7 +14,16 @@ import pytest
 from storyreel.errors import BackendError
 from storyreel.generators.assemble_moviepy import MoviePyAssembler, MoviePySegmentEncoder, SegmentOptions
 from storyreel.generators.base import Assembler, AssembleRequest, SegmentEncoder, SegmentRequest, SubtitleCue
-from storyreel.media import ffmpeg_exe, ffprobe_exe, probe, read_video, write_video, write_wav
+from storyreel.media import (
+    X264_PRESET,
+    ffmpeg_exe,
+    ffprobe_exe,
+    probe,
+    read_video,
+    write_video,
+    write_wav,
+    x264_options,
+)
 
 W, H, FPS = 128, 72, 24
 FRAME = 1 / FPS
@@ -175,12 +184,14 @@ def packets_md5(video: Path) -> str:
     return done.stdout.strip()
 
 
-def clip_with_crf(out: Path, frames: int, crf: int) -> Path:
-    """A moving clip encoded by plain ffmpeg with the film's preset and another quality (an older run's)."""
+def clip_with_crf(out: Path, frames: int, crf: int, preset: str = X264_PRESET) -> Path:
+    """A moving clip encoded by plain ffmpeg with the film's preset (or ``preset``) and another quality (an
+    older run's)."""
     raw = list(read_video(moving_clip(out.with_suffix(".src.mp4"), frames, seed=5)))
     subprocess.run(
         [ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS),
-         "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", str(out)],
+         "-i", "-", "-c:v", "libx264", "-preset", preset, *x264_options(preset), "-crf", str(crf),
+         "-pix_fmt", "yuv420p", str(out)],
         input=b"".join(f.tobytes() for f in raw), check=True,
     )  # fmt: skip
     return out
@@ -232,6 +243,8 @@ def test_joins_compares_the_stream_with_a_segment_of_the_films_size_and_settings
     assert not MoviePySegmentEncoder(SegmentOptions(preset="medium")).joins(exact, W, H, FPS)
     assert not encoder.joins(clip_with_crf(tmp_path / "crf18.mp4", FPS, crf=18), W, H, FPS)
     assert encoder.joins(clip_with_crf(tmp_path / "crf20.mp4", FPS, crf=20), W, H, FPS)  # any writer, same stream
+    older = clip_with_crf(tmp_path / "veryfast.mp4", FPS, crf=20, preset="veryfast")  # runs before superfast
+    assert encoder.joins(older, W, H, FPS)
     one_thread = tmp_path / "one-thread.mp4"  # x264's thread count is not in the parameter sets
     write_video(read_video(exact), one_thread, FPS, W, H, threads=1)
     assert encoder.joins(one_thread, W, H, FPS)
