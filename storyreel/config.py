@@ -29,7 +29,7 @@ from storyreel.limits import shown
 ENV_PREFIX = "STORYREEL_"
 PROFILES = {  # name -> what it is for (storyreel/profiles/<name>.toml)
     "auto": "gpu when CUDA is there, else preview; it says which it picked and why",
-    "preview": "runs anywhere on a CPU in a minute or two: procedural pictures, espeak-ng, synthesized sound",
+    "preview": "runs anywhere on a CPU in about a minute: procedural pictures, espeak-ng, synthesized sound",
     "sketch": "preview backends at thumbnail size: a seconds-long smoke run",
     "tiny": "the gpu profile's real model classes at tiny sizes, built locally: every model path on a CPU",
     "gpu": "real models on one CUDA GPU, at film size",
