@@ -16,6 +16,8 @@ direction, the edits and the plan migration use the same cues.
 
 from __future__ import annotations
 
+import re
+
 from storyreel.plan import Page, Scene, SfxCue, StoryPlan
 
 CODE_MOTION = "gentle camera move; leaves, water and clouds drift softly"  # the code-built direction's motion
@@ -110,9 +112,8 @@ DEFAULT_SOUND_DB = -14.0
 def scene_sfx(scene: Scene, text: str) -> list[SfxCue]:
     """The sound cues a page's scene and words imply (``source="scene"``: they follow scene edits): the
     weather's, the setting's own ambience (``AMBIENT``; birds or crickets in green places) and the sounds its
-    words name (fire, magic), each at its level (``SOUND_DB``), to the end of the page."""
+    words name (``FIRE_WORDS``, ``MAGIC_WORDS``), each at its level (``SOUND_DB``), to the end of the page."""
     cues: list[SfxCue] = []
-    lower = text.lower()
 
     def cue(sound: str, prompt: str, offset: float = 0.0) -> None:
         if all(c.sound != sound for c in cues):
@@ -132,11 +133,21 @@ def scene_sfx(scene: Scene, text: str) -> list[SfxCue]:
             cue("birds", "birds singing")
     elif scene.setting in AMBIENT:
         cue(*AMBIENT[scene.setting])
-    if any(w in lower for w in ("fire", "campfire", "flame")):
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if words & FIRE_WORDS:
         cue("fire", "crackling campfire")
-    if any(w in lower for w in ("magic", "sparkle", "glow", "wish")):
+    if words & MAGIC_WORDS:
         cue("magic", "soft magical chime")
     return cues
+
+
+# the words that bring a page's fire or magic sound: whole words, so that a firefly, fireworks or a wishbone
+# bring none
+FIRE_WORDS = frozenset(("fire", "fires", "campfire", "campfires", "bonfire", "bonfires", "fireplace", "fireside",
+                        "firelight", "flame", "flames", "flaming"))  # fmt: skip
+MAGIC_WORDS = frozenset(("magic", "magical", "magically", "magician", "sparkle", "sparkles", "sparkled", "sparkling",
+                         "sparkly", "glow", "glows", "glowed", "glowing", "wish", "wishes", "wished",
+                         "wishing"))  # fmt: skip
 
 
 def scene_sfx_v1(scene: Scene, text: str) -> list[SfxCue]:

@@ -239,6 +239,18 @@ def test_each_page_with_a_scene_sound_gets_a_cue_at_a_level_about_12_db_under_th
     assert [c.sound for c in stormy] == ["rain", "thunder", "birds", "fire"]
 
 
+def test_a_page_brings_fire_or_magic_by_whole_words_not_by_parts_of_words():
+    room = Scene(setting="room")
+
+    def sounds(text: str) -> list[str]:
+        return [c.sound for c in scene_sfx(room, text)]
+
+    assert sounds("A firefly lit the fireworks by the wishbone.") == []
+    assert sounds("The fireplace crackled.") == ["fire"]
+    assert sounds("Flames danced; the stars were glowing.") == ["fire", "magic"]
+    assert sounds("She made a wish.") == ["magic"]
+
+
 # --- the real base model (slow) ------------------------------------------------------------------------
 
 
