@@ -79,6 +79,9 @@ def species_of(word: str) -> str:
 
 def is_plural(word: str, species: str) -> bool:
     w = word.lower()
+    if w.endswith("'s"):  # one's own: "Grandma's garden", "the fox's sock"
+        return False
+    w = w.rstrip("'")  # the pigs' houses
     return w in ("mice", "geese", "children", "octopi") or (w.endswith("s") and w != species)
 
 
