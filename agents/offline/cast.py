@@ -4,13 +4,14 @@ a species of the vocabulary (``storyreel.vocab.SPECIES``) and a fixed look.
 - "A curious squid opens a library" -> Curious Squid (squid): the species with the idea's adjectives, never
   the words after it;
 - "Pip the squid", "a squid named Pip", "her cat Milo" -> the proper name, with that species;
-- "three little pigs" -> three characters (First Little Pig, Second …); "a girl and her dog" -> two;
+- "three little pigs" -> three characters (First Little Pig, Second …); "two friends", "two sisters" -> two,
+  each with a short name; "a girl and her dog" -> two; "Grandma's garden" -> one (a possessive is no plural);
 - a species with no adjective and no name gets a short name ("Pip the girl" -> Pip), picked by the seed;
 - a proper name with no species is a child ("Maya learns to swim"); an idea with nobody in it gets one child.
 
 Colours named next to a species colour that character (and stay out of its name); other characters get
 colours from ``PALETTE`` by the seed. Words after "be a", "like a", "into a" ("a robot who wants to be a bird")
-and species used as a thing ("a dragon egg") are not characters.
+and species used as a thing ("a dragon egg") or a size ("a giant cake") are not characters.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ IRREGULAR = {
     "daughter": "girl", "son": "boy", "granny": "grandma", "grandmother": "grandma", "grandfather": "grandpa",
     "kitty": "cat", "doggy": "dog", "dino": "dinosaur", "teddy": "bear", "mermaids": "mermaid",
     "grandson": "boy", "granddaughter": "girl", "princesses": "princess", "witches": "witch", "foxes": "fox",
-    "wizards": "wizard", "monkeys": "monkey",
+    "wizards": "wizard", "monkeys": "monkey", "friend": "child", "friends": "child",
+    "pussycat": "cat",
 }  # fmt: skip
 _SIZE = {"little", "small", "tiny", "baby", "wee"}
 _ADVERBS = {"very", "so", "really", "too", "quite", "most", "rather"}
@@ -48,6 +50,15 @@ _DETERMINERS = {
 _NOT_A_CHARACTER_BEFORE = re.compile(r"\b(be|become|becomes|like|as|into|turns into|pretend to be)\s+(a|an|the)?\s*$")
 _THING_AFTER = {"egg", "eggs", "toy", "toys", "shaped", "costume", "kite", "statue", "picture", "mask", "book"}
 _VERBS_AFTER_TO = {"fish", "duck", "seal", "bear", "bee"}  # "learns to fish" is no fish
+# "a giant cake" is a big cake: "giant" before a word that is no verb ("a giant lives", "the giant fell") and
+# no determiner ("a giant who") is a size
+_SIZE_SPECIES = {"giant"}
+_PEOPLE = {"child", "girl", "boy"}  # two friends, two sisters: each gets a short name, not "First Child"
+_PAST = {
+    "fell", "ran", "saw", "found", "made", "had", "was", "came", "went", "took", "got", "sat", "lost", "met",
+    "woke", "slept", "ate", "sang", "flew", "drew", "built", "left", "kept", "felt", "heard", "told", "said",
+    "thought", "can", "could", "will", "would", "must", "may", "might", "shall", "should",
+}  # fmt: skip
 _TITLES = {"mr", "mrs", "miss", "ms", "captain", "sir", "lady", "dr", "uncle", "aunt", "grandma", "grandpa"}
 _NOT_NAMES = {
     "once", "one", "a", "an", "the", "in", "on", "at", "when", "after", "before", "every", "today", "tonight",
@@ -74,6 +85,8 @@ def species_of(word: str) -> str:
     for cut in ("es", "s"):
         if w.endswith(cut) and w[: -len(cut)] in SPECIES:
             return w[: -len(cut)]
+        if w.endswith(cut) and IRREGULAR.get(w[: -len(cut)]):  # sisters, friends, grandsons
+            return IRREGULAR[w[: -len(cut)]]
     return ""
 
 
@@ -120,6 +133,10 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
             continue
         if species in _VERBS_AFTER_TO and i > 0 and lower[i - 1] == "to":
             continue
+        if species == "child" and word.startswith("friend") and not any(w in NUMBERS for w in lower[max(0, i - 2) : i]):
+            continue  # "two friends" are two children; "makes friends", "finds a friend" are no one yet
+        if species in _SIZE_SPECIES and i + 1 < len(lower) and _is_plain_noun(lower[i + 1]):
+            continue
         if i + 1 < len(lower) and species_of(lower[i + 1]) and lower[i + 1] not in (",", "and"):
             continue  # "teddy bear", "puppy dog": the second word is the species
         mention = _Mention(start=i, species=species)
@@ -130,6 +147,8 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
                 break
             if words[j][:1].isupper() and not title_case and j > 0:
                 break  # a name before the species: "Milo cat" is not an adjective
+            if re.search(r"[^su]s$", lower[j]):
+                break  # a verb: "who feeds ducks" (adjectives in -s end in -ous or -ss: curious, fearless)
             if lower[j] in COLORS:
                 mention.color = mention.color or lower[j]
             elif lower[j] not in _ADVERBS:
@@ -185,6 +204,18 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
     return cast
 
 
+def _is_plain_noun(word: str) -> bool:
+    """Whether ``word``, after a species used as a size ("giant"), reads as the thing it sizes: "cake", not
+    "lives", "wanted", "sleeping", "fell" or "who"."""
+    return (
+        word.isalpha()
+        and word not in _DETERMINERS
+        and word not in _PAST
+        and not species_of(word)
+        and not re.search(r"(s|ed|ing)$", word)
+    )
+
+
 def _is_name_word(words: list[str], i: int, inside: bool = False) -> bool:
     word = words[i]
     bare = word.removesuffix("'s").lower()
@@ -213,9 +244,9 @@ def _mention_for_name(mentions: list[_Mention], lower: list[str], first: int, la
 def _name_for(m: _Mention, k: int, seed: int, used: set[str]) -> str:
     if m.name:
         return m.name
-    if m.count > 1:
+    if m.count > 1 and m.species not in _PEOPLE:
         return " ".join([ORDINALS[k], *(a.capitalize() for a in m.adjectives), m.species.capitalize()])
-    if m.adjectives:
+    if m.adjectives and m.count == 1:
         name = " ".join([*(a.capitalize() for a in m.adjectives), m.species.capitalize()])
         if name not in used:
             return name
