@@ -11,7 +11,7 @@ from langchain_core.language_models.fake import FakeListLLM
 
 from storyreel.agents.offline.cast import cast_from_prompt
 from storyreel.agents.offline.direction import direct_in_code
-from storyreel.agents.offline.outline import outline_story, read_scene, settings_named
+from storyreel.agents.offline.outline import goal_of, outline_story, read_scene, settings_named
 from storyreel.agents.offline.writer import goal_words, page_problem, write_story_few_shot
 from storyreel.composition import AMBIENT, GREEN, SOUND_DB, scene_sfx
 from storyreel.errors import AgentError
@@ -140,6 +140,14 @@ def test_the_offline_model_is_preloaded_only_for_a_story_it_writes_in_this_proce
     assert preload(dask) is None  # the story is written in a worker process
 
 
+def test_an_idea_that_names_no_hero_is_the_ending_without_its_framing():
+    # the hero is made up (Bo): the whole idea is what the story comes to, as a beat says it
+    assert goal_of("A story about friendship under the stars", ("Bo", "child")) == "friendship under the stars"
+    assert goal_of("The day the rain forgot to stop", ("Bo", "child")) == "the day the rain forgot to stop"
+    assert goal_of("Maya learns to swim", ("Maya", "child")) == "learns to swim"
+    assert goal_of("Snow", ()) == ""
+
+
 def test_the_middle_pages_head_for_the_place_the_story_goes():
     outline = outline_story("A curious squid opens a library at the bottom of the ocean", 4, ("Curious Squid", "squid"))
     assert [b.cue for b in outline.beats] == [
@@ -170,6 +178,20 @@ def test_the_writer_writes_each_page_against_its_beat_and_checks_it():
     assert seen[0].endswith("Page 1 (the beginning, under the sea):")
     assert seen[-1].endswith("Page 3 (the end, under the sea, opens a library at the bottom of the ocean):")
     assert all(p.setting == "underwater" for p in draft.pages)
+
+
+def test_the_first_page_names_the_hero_when_a_try_does():
+    prompt = "A story about friendship under the stars"  # nobody named: the hero is made up (Bo the child)
+    lines = [" The snowman flew up into the night sky.", " Bo looked up at the stars in the night sky.",
+             " Bo met a firefly."]  # fmt: skip
+    llm = FakeListLLM(responses=lines)
+    draft = write_story_few_shot(llm, Brief(prompt=prompt, pages=2), tries=3)
+    assert draft.characters[0].name == "Bo"
+    assert [p.text for p in draft.pages] == [lines[1].strip(), lines[2].strip()]
+    # no try names the hero: the first good page is kept (bounded, no stand-in sentence)
+    lines = [" The snowman flew up into the night sky.", " The stars sang in the sky.", " Bo met a firefly."]
+    draft = write_story_few_shot(FakeListLLM(responses=lines), Brief(prompt=prompt, pages=2), tries=3)
+    assert draft.pages[0].text == "The snowman flew up into the night sky."
 
 
 def test_the_last_try_of_the_last_page_need_not_reach_the_goal():

@@ -123,12 +123,23 @@ def _first(table: dict[str, tuple[str, ...]], text: str) -> str | None:
     return None
 
 
+# how an idea may begin that is not the story itself: "A story about friendship" is about friendship
+_FRAMING = re.compile(r"^(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:story|tale|book|film)\s+(?:about|of)\s+", re.I)
+
+
 def goal_of(prompt: str, hero_words: tuple[str, ...]) -> str:
-    """What the idea says the hero does: "A curious squid opens a library …" -> "opens a library …"."""
+    """What the idea says the hero does: "A curious squid opens a library …" -> "opens a library …". An idea
+    that does not name the hero is the goal as a whole, without its framing: "A story about friendship under
+    the stars" -> "friendship under the stars", "The day the rain stopped" -> "the day the rain stopped"."""
     text = prompt.strip().rstrip(".!?")
     lower = text.lower()
     ends = [m.end() for w in hero_words if w and (m := re.search(rf"\b{re.escape(w.lower())}\w*\b", lower))]
-    rest = text[min(ends) :] if ends else text
+    if not ends:
+        whole = _FRAMING.sub("", text).strip(" ,")
+        first = whole.split(" ", 1)[0]
+        lowered = first.lower() if first.lower() in ("a", "an", "the", "one", "once", "how", "when", "why") else first
+        return lowered + whole[len(first) :] if len(whole.split()) >= 2 else ""
+    rest = text[min(ends) :]
     rest = re.sub(r"^[\s,]*(who|that|which)\s+", "", rest, flags=re.I).strip(" ,")
     return rest if len(rest.split()) >= 2 else ""
 

@@ -94,7 +94,7 @@ def page_problem(
         h.lower() in " ".join(c.name.lower() for c in cast) for h in FEW_SHOT_HEROES
     ):
         return "a character of the example books"
-    names = {w for c in cast for w in _words(c.name) | {c.species} if len(w) > 2}
+    names = {w for c in cast for w in _words(c.name) | {c.species} if len(w) > 2 or w == c.name.lower()}  # Bo too
     places = {w for s in (beat.setting, *outline.places, *outline.goal_places) if s for w in STORY_SETTING_WORDS[s]}
     about = bool(words & names) or any(re.search(rf"\b{re.escape(p)}", lower) for p in places)
     if not about and not (number > 1 and _PRONOUNS.search(text)):
@@ -115,6 +115,15 @@ def goal_problem(text: str, beat: Beat, outline: Outline) -> str:
     if any(re.search(rf"\b{re.escape(w)}", lower) for p in outline.goal_places for w in STORY_SETTING_WORDS[p]):
         return ""
     return f"does not reach the {' or the '.join(outline.goal_places)}"
+
+
+def hero_problem(text: str, beat: Beat, hero: Character) -> str:
+    """Why the first page does not begin the story ("" when it does): it names the hero (by name or
+    species), as each example book's first page does; the pages after it may say "she"."""
+    if beat.part != "begin":
+        return ""
+    words = _words(text)
+    return "" if words & (_words(hero.name) | {hero.species}) else f"does not name {hero.name}"
 
 
 def goal_words(prompt: str, beat: Beat, outline: Outline) -> tuple[str, ...]:
@@ -160,13 +169,15 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
                 )
             )
             problem = page_problem(candidate, number, cast, beat, outline, written)
-            if not problem and (problem := goal_problem(candidate, beat, outline)):
-                fallback = fallback or candidate  # a good page that does not reach the goal
+            if not problem and (
+                problem := goal_problem(candidate, beat, outline) or hero_problem(candidate, beat, hero)
+            ):
+                fallback = fallback or candidate  # a good page that does not reach the goal, or meet the hero
             if not problem:
                 text = candidate
                 break
             problems.append(problem)
-            if fallback and attempt >= tries - 2:  # the goal was asked of all tries but the last
+            if fallback and attempt >= tries - 2:  # the goal or the hero was asked of all tries but the last
                 break
         text = text or fallback
         if not text:
