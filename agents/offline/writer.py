@@ -20,7 +20,7 @@ import re
 from langchain_core.language_models import BaseLanguageModel
 
 from storyreel import progress
-from storyreel.agents.offline.cast import cast_from_prompt, seeded_index
+from storyreel.agents.offline.cast import cast_from_prompt, seeded_index, species_of
 from storyreel.agents.offline.outline import Beat, Outline, outline_story, read_scene
 from storyreel.errors import AgentError
 from storyreel.plan import Brief, Character, DraftPage, StoryDraft
@@ -193,16 +193,28 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
     return StoryDraft(title=title, characters=cast, pages=pages)
 
 
+# words that mean the whole cast is there: "they built it together", "the friends", "both of them"
+_TOGETHER = re.compile(r"\b(they|them|their|both|together|everyone|friends)\b", re.I)
+_PEOPLE = {"child", "boy", "girl"}  # "the children", "two boys": all the cast's children, whichever their word
+
+
 def shown_on_page(text: str, cast: list[Character]) -> list[str]:
-    """Who a page shows: the characters its words name (by name, or by species for all of that species);
-    the hero when it names none."""
+    """Who a page shows: the characters its words name (by name, or by species for all of that species:
+    "the squids", "the children"), the whole cast when its words say they are together ("they", "both"); the
+    hero when it names none."""
     lower = text.lower()
+    words = re.findall(r"[a-z']+", lower)
+    named_species = {species_of(w) for w in words} - {""}
+    if {"children", "kids", "boys", "girls"} & set(words):
+        named_species |= _PEOPLE
+    if len(cast) > 1 and _TOGETHER.search(lower):
+        return [c.name for c in cast]
     shown = []
     for c in cast:
         by_name = re.search(rf"\b{re.escape(c.name.lower())}\b", lower)
         first = c.name.split()[0].lower()
         by_first = len(c.name.split()) == 1 or first not in ("first", "second", "third", "fourth", "fifth")
-        by_species = re.search(rf"\b{re.escape(c.species)}(s|es)?\b", lower)
+        by_species = c.species in named_species
         if by_name or (by_first and re.search(rf"\b{re.escape(first)}\b", lower) and len(first) > 2) or by_species:
             shown.append(c.name)
     return shown or [cast[0].name]
