@@ -12,7 +12,7 @@ from langchain_core.language_models.fake import FakeListLLM
 from storyreel.agents.offline.cast import cast_from_prompt
 from storyreel.agents.offline.direction import direct_in_code
 from storyreel.agents.offline.outline import goal_of, outline_story, read_scene, settings_named
-from storyreel.agents.offline.writer import goal_words, page_problem, write_story_few_shot
+from storyreel.agents.offline.writer import goal_words, page_problem, shown_on_page, write_story_few_shot
 from storyreel.composition import AMBIENT, GREEN, SOUND_DB, scene_sfx
 from storyreel.errors import AgentError
 from storyreel.plan import Brief, Scene
@@ -178,6 +178,33 @@ def test_the_writer_writes_each_page_against_its_beat_and_checks_it():
     assert seen[0].endswith("Page 1 (the beginning, under the sea):")
     assert seen[-1].endswith("Page 3 (the end, under the sea, opens a library at the bottom of the ocean):")
     assert all(p.setting == "underwater" for p in draft.pages)
+
+
+@pytest.mark.parametrize("prompt", ["Two friends build a treehouse in the woods", "A girl and her dog go camping",
+                                    "The three little pigs build their houses", "A fox and a golden lion"])  # fmt: skip
+def test_the_characters_of_a_cast_wear_colours_that_tell_them_apart(prompt):
+    import colorsys
+
+    hues = []
+    for c in cast_from_prompt(prompt, seed=0):
+        r, g, b = (int(c.color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        hues.append(colorsys.rgb_to_hsv(r, g, b)[0] * 360)
+    assert len(hues) >= 2
+    for i, a in enumerate(hues):
+        for b in hues[i + 1 :]:
+            assert min(abs(a - b), 360 - abs(a - b)) >= 35, prompt
+
+
+def test_a_page_shows_everyone_its_words_bring_together():
+    friends = cast_from_prompt("Two friends build a treehouse in the woods")
+    assert [c.name for c in friends] == ["Bo", "Wren"]
+    assert shown_on_page("Two boys were building a house in the forest.", friends) == ["Bo", "Wren"]
+    assert shown_on_page("The children are ready to build!", friends) == ["Bo", "Wren"]
+    assert shown_on_page("They used spades and hoes.", friends) == ["Bo", "Wren"]
+    assert shown_on_page("Wren sang in the tree.", friends) == ["Wren"]
+    assert shown_on_page("The trees grew taller.", friends) == ["Bo"]  # nobody named: the hero
+    girl, dog = cast_from_prompt("A girl and her dog go camping")
+    assert shown_on_page("The dog barked at the moon.", [girl, dog]) == [dog.name]
 
 
 def test_the_first_page_names_the_hero_when_a_try_does():

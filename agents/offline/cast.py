@@ -16,6 +16,7 @@ and species used as a thing ("a dragon egg") or a size ("a giant cake") are not 
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -190,6 +191,7 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
     people.sort(key=lambda p: p[0])
     cast: list[Character] = []
     used: set[str] = set()
+    taken: list[str] = [m.color for m in mentions if m.color]  # the colours the idea names are the others' too
     size_words = [w for w in lower if w in _SIZE]
     for _, m in people:
         for k in range(m.count):
@@ -197,10 +199,10 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
                 break
             name = _name_for(m, k, seed, used)
             used.add(name)
-            cast.append(_character(name, m, len(cast), seed, bool(size_words) and not m.adjectives))
+            cast.append(_character(name, m, len(cast), seed, bool(size_words) and not m.adjectives, taken))
     if not cast:
         name = _name_for(_Mention(0, "child"), 0, seed, used)
-        cast.append(_character(name, _Mention(0, "child"), 0, seed, False))
+        cast.append(_character(name, _Mention(0, "child"), 0, seed, False, taken))
     return cast
 
 
@@ -254,9 +256,26 @@ def _name_for(m: _Mention, k: int, seed: int, used: set[str]) -> str:
     return next(n for step in range(len(NAMES)) if (n := NAMES[(start + step) % len(NAMES)]) not in used)
 
 
-def _character(name: str, m: _Mention, index: int, seed: int, small: bool) -> Character:
+def _hue(color: str) -> float:
+    r, g, b = (int(COLORS[color][i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return colorsys.rgb_to_hsv(r, g, b)[0] * 360
+
+
+def _distinct(first: str, taken: list[str]) -> str:
+    """``first``, or the next colour of ``PALETTE`` after it whose hue is at least 35 degrees from every colour
+    ``taken`` (orange beside golden, red beside pink read as one colour in a picture); ``first`` if none is."""
+    start = PALETTE.index(first)
+    for step in range(len(PALETTE)):
+        color = PALETTE[(start + step) % len(PALETTE)]
+        if all(min(abs(_hue(color) - _hue(t)), 360 - abs(_hue(color) - _hue(t))) >= 35 for t in taken):
+            return color
+    return first
+
+
+def _character(name: str, m: _Mention, index: int, seed: int, small: bool, taken: list[str]) -> Character:
     parts = ("color",) if index == 0 else ("color", index)  # the hero keeps the colour it had before casts
-    color = m.color or PALETTE[seeded_index(seed, *parts, modulo=len(PALETTE))]
+    color = m.color or _distinct(PALETTE[seeded_index(seed, *parts, modulo=len(PALETTE))], taken)
+    taken.append(color)
     size = "small" if small or any(a in _SIZE for a in m.adjectives) else "friendly"
     traits = " ".join(a for a in m.adjectives if a not in _SIZE)
     look = f"a {size} {traits + ' ' if traits else ''}{color} {m.species} with big round eyes, a cheerful face and "
