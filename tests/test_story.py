@@ -205,6 +205,7 @@ def test_a_page_shows_everyone_its_words_bring_together():
     assert shown_on_page("The trees grew taller.", friends) == ["Bo"]  # nobody named: the hero
     girl, dog = cast_from_prompt("A girl and her dog go camping")
     assert shown_on_page("The dog barked at the moon.", [girl, dog]) == [dog.name]
+    assert shown_on_page(f"{girl.name} hugged her puppy.", [girl, dog]) == [girl.name, dog.name]
 
 
 def test_the_first_page_names_the_hero_when_a_try_does():

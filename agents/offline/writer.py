@@ -195,6 +195,8 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
 
 # words that mean the whole cast is there: "they built it together", "the friends", "both of them"
 _TOGETHER = re.compile(r"\b(they|them|their|both|together|everyone|friends)\b", re.I)
+_KIN = {"puppy": "dog", "dog": "puppy", "kitten": "cat", "cat": "kitten", "bunny": "rabbit", "rabbit": "bunny",
+        "lamb": "sheep", "sheep": "lamb", "pony": "horse", "horse": "pony"}  # fmt: skip
 _PEOPLE = {"child", "boy", "girl"}  # "the children", "two boys": all the cast's children, whichever their word
 
 
@@ -207,6 +209,7 @@ def shown_on_page(text: str, cast: list[Character]) -> list[str]:
     named_species = {species_of(w) for w in words} - {""}
     if {"children", "kids", "boys", "girls"} & set(words):
         named_species |= _PEOPLE
+    named_species |= {_KIN[s] for s in named_species if s in _KIN}  # "her puppy" is the dog there is
     if len(cast) > 1 and _TOGETHER.search(lower):
         return [c.name for c in cast]
     shown = []
