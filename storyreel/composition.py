@@ -109,6 +109,15 @@ SOUND_DB: dict[str, float] = {
 DEFAULT_SOUND_DB = -14.0
 
 
+# the words that bring a page's fire or magic sound: whole words, so that a firefly, fireworks or a wishbone
+# bring none
+FIRE_WORDS = frozenset(("fire", "fires", "campfire", "campfires", "bonfire", "bonfires", "fireplace", "fireside",
+                        "firelight", "flame", "flames", "flaming"))  # fmt: skip
+MAGIC_WORDS = frozenset(("magic", "magical", "magically", "magician", "sparkle", "sparkles", "sparkled", "sparkling",
+                         "sparkly", "glow", "glows", "glowed", "glowing", "wish", "wishes", "wished",
+                         "wishing"))  # fmt: skip
+
+
 def scene_sfx(scene: Scene, text: str) -> list[SfxCue]:
     """The sound cues a page's scene and words imply (``source="scene"``: they follow scene edits): the
     weather's, the setting's own ambience (``AMBIENT``; birds or crickets in green places) and the sounds its
@@ -139,15 +148,6 @@ def scene_sfx(scene: Scene, text: str) -> list[SfxCue]:
     if words & MAGIC_WORDS:
         cue("magic", "soft magical chime")
     return cues
-
-
-# the words that bring a page's fire or magic sound: whole words, so that a firefly, fireworks or a wishbone
-# bring none
-FIRE_WORDS = frozenset(("fire", "fires", "campfire", "campfires", "bonfire", "bonfires", "fireplace", "fireside",
-                        "firelight", "flame", "flames", "flaming"))  # fmt: skip
-MAGIC_WORDS = frozenset(("magic", "magical", "magically", "magician", "sparkle", "sparkles", "sparkled", "sparkling",
-                         "sparkly", "glow", "glows", "glowed", "glowing", "wish", "wishes", "wished",
-                         "wishing"))  # fmt: skip
 
 
 def scene_sfx_v1(scene: Scene, text: str) -> list[SfxCue]:

@@ -54,7 +54,7 @@ _VERBS_AFTER_TO = {"fish", "duck", "seal", "bear", "bee"}  # "learns to fish" is
 # "a giant cake" is a big cake: "giant" before a word that is no verb ("a giant lives", "the giant fell") and
 # no determiner ("a giant who") is a size
 _SIZE_SPECIES = {"giant"}
-_PEOPLE = {"child", "girl", "boy"}  # two friends, two sisters: each gets a short name, not "First Child"
+PEOPLE = {"child", "girl", "boy"}  # two friends, two sisters: each gets a short name, not "First Child"
 _PAST = {
     "fell", "ran", "saw", "found", "made", "had", "was", "came", "went", "took", "got", "sat", "lost", "met",
     "woke", "slept", "ate", "sang", "flew", "drew", "built", "left", "kept", "felt", "heard", "told", "said",
@@ -191,7 +191,7 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
     people.sort(key=lambda p: p[0])
     cast: list[Character] = []
     used: set[str] = set()
-    taken: list[str] = [m.color for m in mentions if m.color]  # the colours the idea names are the others' too
+    taken = [COLORS[m.color] for m in mentions if m.color]  # the colours the idea names are the others' too
     size_words = [w for w in lower if w in _SIZE]
     for _, m in people:
         for k in range(m.count):
@@ -200,6 +200,7 @@ def cast_from_prompt(prompt: str, seed: int = 0) -> list[Character]:
             name = _name_for(m, k, seed, used)
             used.add(name)
             cast.append(_character(name, m, len(cast), seed, bool(size_words) and not m.adjectives, taken))
+            taken.append(cast[-1].color)
     if not cast:
         name = _name_for(_Mention(0, "child"), 0, seed, used)
         cast.append(_character(name, _Mention(0, "child"), 0, seed, False, taken))
@@ -246,7 +247,7 @@ def _mention_for_name(mentions: list[_Mention], lower: list[str], first: int, la
 def _name_for(m: _Mention, k: int, seed: int, used: set[str]) -> str:
     if m.name:
         return m.name
-    if m.count > 1 and m.species not in _PEOPLE:
+    if m.count > 1 and m.species not in PEOPLE:
         return " ".join([ORDINALS[k], *(a.capitalize() for a in m.adjectives), m.species.capitalize()])
     if m.adjectives and m.count == 1:
         name = " ".join([*(a.capitalize() for a in m.adjectives), m.species.capitalize()])
@@ -256,18 +257,20 @@ def _name_for(m: _Mention, k: int, seed: int, used: set[str]) -> str:
     return next(n for step in range(len(NAMES)) if (n := NAMES[(start + step) % len(NAMES)]) not in used)
 
 
-def _hue(color: str) -> float:
-    r, g, b = (int(COLORS[color][i : i + 2], 16) / 255 for i in (1, 3, 5))
+def _hue(hex_color: str) -> float:
+    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return colorsys.rgb_to_hsv(r, g, b)[0] * 360
 
 
 def _distinct(first: str, taken: list[str]) -> str:
     """``first``, or the next colour of ``PALETTE`` after it whose hue is at least 35 degrees from every colour
-    ``taken`` (orange beside golden, red beside pink read as one colour in a picture); ``first`` if none is."""
+    ``taken`` (hex; orange beside golden, red beside pink read as one colour in a picture); ``first`` if none
+    is."""
     start = PALETTE.index(first)
     for step in range(len(PALETTE)):
         color = PALETTE[(start + step) % len(PALETTE)]
-        if all(min(abs(_hue(color) - _hue(t)), 360 - abs(_hue(color) - _hue(t))) >= 35 for t in taken):
+        apart = [abs(_hue(COLORS[color]) - _hue(t)) for t in taken]
+        if all(min(d, 360 - d) >= 35 for d in apart):
             return color
     return first
 
@@ -275,7 +278,6 @@ def _distinct(first: str, taken: list[str]) -> str:
 def _character(name: str, m: _Mention, index: int, seed: int, small: bool, taken: list[str]) -> Character:
     parts = ("color",) if index == 0 else ("color", index)  # the hero keeps the colour it had before casts
     color = m.color or _distinct(PALETTE[seeded_index(seed, *parts, modulo=len(PALETTE))], taken)
-    taken.append(color)
     size = "small" if small or any(a in _SIZE for a in m.adjectives) else "friendly"
     traits = " ".join(a for a in m.adjectives if a not in _SIZE)
     look = f"a {size} {traits + ' ' if traits else ''}{color} {m.species} with big round eyes, a cheerful face and "

@@ -20,7 +20,7 @@ import re
 from langchain_core.language_models import BaseLanguageModel
 
 from storyreel import progress
-from storyreel.agents.offline.cast import cast_from_prompt, seeded_index, species_of
+from storyreel.agents.offline.cast import PEOPLE, cast_from_prompt, seeded_index, species_of
 from storyreel.agents.offline.outline import Beat, Outline, outline_story, read_scene
 from storyreel.errors import AgentError
 from storyreel.plan import Brief, Character, DraftPage, StoryDraft
@@ -197,7 +197,6 @@ def write_story_few_shot(llm: BaseLanguageModel, brief: Brief, tries: int = 4) -
 _TOGETHER = re.compile(r"\b(they|them|their|both|together|everyone|friends)\b", re.I)
 _KIN = {"puppy": "dog", "dog": "puppy", "kitten": "cat", "cat": "kitten", "bunny": "rabbit", "rabbit": "bunny",
         "lamb": "sheep", "sheep": "lamb", "pony": "horse", "horse": "pony"}  # fmt: skip
-_PEOPLE = {"child", "boy", "girl"}  # "the children", "two boys": all the cast's children, whichever their word
 
 
 def shown_on_page(text: str, cast: list[Character]) -> list[str]:
@@ -205,13 +204,13 @@ def shown_on_page(text: str, cast: list[Character]) -> list[str]:
     "the squids", "the children"), the whole cast when its words say they are together ("they", "both"); the
     hero when it names none."""
     lower = text.lower()
+    if len(cast) > 1 and _TOGETHER.search(lower):
+        return [c.name for c in cast]
     words = re.findall(r"[a-z']+", lower)
     named_species = {species_of(w) for w in words} - {""}
     if {"children", "kids", "boys", "girls"} & set(words):
-        named_species |= _PEOPLE
+        named_species |= PEOPLE  # "the children", "two boys": all the cast's children, whichever their word
     named_species |= {_KIN[s] for s in named_species if s in _KIN}  # "her puppy" is the dog there is
-    if len(cast) > 1 and _TOGETHER.search(lower):
-        return [c.name for c in cast]
     shown = []
     for c in cast:
         by_name = re.search(rf"\b{re.escape(c.name.lower())}\b", lower)
